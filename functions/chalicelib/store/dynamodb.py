@@ -1,0 +1,110 @@
+"""The DynamoDB client, item (de)serialisation and the mapping of its failures.
+
+The single table holds every item type; key formats live in the modules beside this one
+and are written down in docs/data-model.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..config import settings
+from ..errors import DependencyUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# Failures that mean "try again later", not "your request was wrong".
+_RETRYABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "LimitExceededException",
+}
+
+
+@lru_cache(maxsize=1)
+def client() -> DynamoDBClient:
+    """One client per Lambda container, created on first use (cold start is a budget)."""
+    import boto3
+    from botocore.config import Config
+
+    config = settings()
+    return boto3.session.Session().client(
+        "dynamodb",
+        region_name=config.region,
+        endpoint_url=config.dynamodb_endpoint,
+        config=Config(
+            connect_timeout=2,
+            read_timeout=5,
+            retries={"mode": "standard", "max_attempts": 3},
+        ),
+    )
+
+
+def table_name() -> str:
+    return settings().table_name
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def unavailable_on_failure() -> Iterator[None]:
+    """Turn throttling, outages and timeouts into DependencyUnavailable (HTTP 503)."""
+    try:
+        yield
+    except ClientError as error:
+        if error_code(error) in _RETRYABLE:
+            raise DependencyUnavailable(
+                "storage is busy or unavailable; retry later", retry_after=settings().retry_after_s
+            ) from error
+        raise
+    except BotoCoreError as error:  # connection refused, timeouts
+        raise DependencyUnavailable(
+            "storage is unreachable; retry later", retry_after=settings().retry_after_s
+        ) from error
+
+
+T = TypeVar("T")
+
+
+class TtlCache:
+    """Keeps a value per key for `max_age` seconds in this Lambda container."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str, max_age: float, load: Callable[[], T]) -> T:
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit is not None and now - hit[0] < max_age:
+            return hit[1]  # type: ignore[no-any-return]
+        value = load()
+        self._entries[key] = (now, value)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()

@@ -1,0 +1,254 @@
+"""Stores, their kiosks, pairing codes and the kiosk revocation list.
+
+Key formats
+  store:       pk = STORE#<store_id>, sk = PROFILE
+  kiosk:       pk = STORE#<store_id>, sk = KIOSK#<kiosk_id>
+  pairing:     pk = PAIRING#<code>,   sk = PAIRING       (expires_at: TTL, epoch seconds)
+  revocation:  pk = REVOKED_KIOSKS,   sk = KIOSK#<kiosk_id>
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..config import settings
+from ..domain.kiosks import Kiosk
+from ..domain.survey import Store
+from .dynamodb import (
+    TtlCache,
+    client,
+    error_code,
+    from_item,
+    table_name,
+    to_item,
+    unavailable_on_failure,
+)
+
+_cache = TtlCache()
+_REVOKED_PK = "REVOKED_KIOSKS"
+
+
+def _store_key(store_id: str) -> dict[str, str]:
+    return {"pk": f"STORE#{store_id}", "sk": "PROFILE"}
+
+
+def _kiosk_key(store_id: str, kiosk_id: str) -> dict[str, str]:
+    return {"pk": f"STORE#{store_id}", "sk": f"KIOSK#{kiosk_id}"}
+
+
+def _pairing_key(code: str) -> dict[str, str]:
+    return {"pk": f"PAIRING#{code}", "sk": "PAIRING"}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def put_store(store: Store) -> None:
+    """Create or replace a store's profile and survey."""
+    with unavailable_on_failure():
+        client().put_item(
+            TableName=table_name(),
+            Item=to_item({**_store_key(store.store_id), "type": "store", **store.model_dump()}),
+        )
+    _cache.clear()
+
+
+def get_store(store_id: str) -> Store | None:
+    """A store, cached per container for `store_cache_s` (the ingest path reads no table)."""
+
+    def load() -> Store | None:
+        with unavailable_on_failure():
+            response = client().get_item(TableName=table_name(), Key=to_item(_store_key(store_id)))
+        return Store.model_validate(from_item(response["Item"])) if "Item" in response else None
+
+    return _cache.get(f"store:{store_id}", settings().store_cache_s, load)
+
+
+def create_kiosk(kiosk: Kiosk, code: str, expires_at: datetime) -> bool:
+    """Record a pending kiosk and its pairing code; False if the code is already in use."""
+    kiosk_item = {**_kiosk_key(kiosk.store_id, kiosk.kiosk_id), "type": "kiosk"}
+    pairing_item = {
+        **_pairing_key(code),
+        "type": "pairing",
+        "store_id": kiosk.store_id,
+        "kiosk_id": kiosk.kiosk_id,
+        "expires_at": int(expires_at.timestamp()),
+    }
+    try:
+        with unavailable_on_failure():
+            client().transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table_name(),
+                            "Item": to_item(kiosk_item | _kiosk_values(kiosk)),
+                        }
+                    },
+                    {
+                        # A live code must stay unique; an expired one not yet swept by TTL
+                        # may be reused.
+                        "Put": {
+                            "TableName": table_name(),
+                            "Item": to_item(pairing_item),
+                            "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+                            "ExpressionAttributeValues": to_item(
+                                {":now": int(kiosk.created_at.timestamp())}
+                            ),
+                        }
+                    },
+                ]
+            )
+    except ClientError as error:
+        if error_code(error) == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
+def redeem_pairing_code(code: str, now: datetime) -> Kiosk | None:
+    """Use a pairing code once: the kiosk it named becomes paired. None if unknown or expired."""
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(), Key=to_item(_pairing_key(code)), ConsistentRead=True
+        )
+    if "Item" not in response:
+        return None
+    pairing = from_item(response["Item"])
+    epoch_now = int(now.timestamp())
+    # TTL deletes lazily: an expired code can still be read, so the expiry is checked here too.
+    if int(pairing["expires_at"]) <= epoch_now:
+        return None
+    store_id, kiosk_id = str(pairing["store_id"]), str(pairing["kiosk_id"])
+    try:
+        with unavailable_on_failure():
+            client().transact_write_items(
+                TransactItems=[
+                    {
+                        # The conditional delete is what makes the code single use under races.
+                        "Delete": {
+                            "TableName": table_name(),
+                            "Key": to_item(_pairing_key(code)),
+                            "ConditionExpression": "expires_at > :now",
+                            "ExpressionAttributeValues": to_item({":now": epoch_now}),
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": table_name(),
+                            "Key": to_item(_kiosk_key(store_id, kiosk_id)),
+                            "UpdateExpression": "SET #status = :paired, paired_at = :now",
+                            "ConditionExpression": "#status = :pending",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": to_item(
+                                {":paired": "paired", ":pending": "pending", ":now": _iso(now)}
+                            ),
+                        }
+                    },
+                ]
+            )
+    except ClientError as error:
+        if error_code(error) == "TransactionCanceledException":
+            return None
+        raise
+    return get_kiosk(store_id, kiosk_id)
+
+
+def get_kiosk(store_id: str, kiosk_id: str) -> Kiosk | None:
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(),
+            Key=to_item(_kiosk_key(store_id, kiosk_id)),
+            ConsistentRead=True,
+        )
+    return Kiosk.model_validate(from_item(response["Item"])) if "Item" in response else None
+
+
+def list_kiosks(store_id: str) -> list[Kiosk]:
+    """Every kiosk of a store, oldest first."""
+    items = _query(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :kiosk)",
+        ExpressionAttributeValues=to_item({":pk": f"STORE#{store_id}", ":kiosk": "KIOSK#"}),
+    )
+    return sorted((Kiosk.model_validate(item) for item in items), key=lambda k: k.created_at)
+
+
+def revoke_kiosk(store_id: str, kiosk_id: str, now: datetime) -> Kiosk | None:
+    """Revoke a kiosk's token: it lands on the revocation list that ingest caches."""
+    try:
+        with unavailable_on_failure():
+            client().transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": table_name(),
+                            "Key": to_item(_kiosk_key(store_id, kiosk_id)),
+                            "UpdateExpression": "SET #status = :revoked, revoked_at = :now",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": to_item(
+                                {":revoked": "revoked", ":now": _iso(now)}
+                            ),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": table_name(),
+                            "Item": to_item(
+                                {
+                                    "pk": _REVOKED_PK,
+                                    "sk": f"KIOSK#{kiosk_id}",
+                                    "type": "revocation",
+                                    "store_id": store_id,
+                                    "kiosk_id": kiosk_id,
+                                    "revoked_at": _iso(now),
+                                }
+                            ),
+                        }
+                    },
+                ]
+            )
+    except ClientError as error:
+        if error_code(error) == "TransactionCanceledException":
+            return None
+        raise
+    _cache.clear()
+    return get_kiosk(store_id, kiosk_id)
+
+
+def revoked_kiosk_ids() -> frozenset[str]:
+    """Revoked kiosk ids, cached per container for `revocation_cache_s`."""
+
+    def load() -> frozenset[str]:
+        items = _query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": _REVOKED_PK}),
+            ProjectionExpression="kiosk_id",
+        )
+        return frozenset(str(item["kiosk_id"]) for item in items)
+
+    return _cache.get("revoked", settings().revocation_cache_s, load)
+
+
+def clear_caches() -> None:
+    _cache.clear()
+
+
+def _kiosk_values(kiosk: Kiosk) -> dict[str, Any]:
+    values = kiosk.model_dump(mode="json", exclude_none=True)
+    return values
+
+
+def _query(**kwargs: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": table_name(), **kwargs}
+    with unavailable_on_failure():
+        while True:
+            response = client().query(**request)
+            items.extend(from_item(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -82,7 +82,7 @@ def start(port: int | None = None, db_path: Path | None = None) -> DynamoDBLocal
         try:
             client(endpoint).list_tables(Limit=1)
             return DynamoDBLocal(process, endpoint)
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("DynamoDB Local did not start within 30 s")

@@ -1,10 +1,9 @@
 """The storepulse Chalice app: middleware, blueprints and scheduled jobs wired; nothing else."""
 
-from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware, CORSConfig
 
 from chalicelib.api import kiosk, stores
-from chalicelib.api.http import errors_as_json
+from chalicelib.api.http import http_boundary
 from chalicelib.config import settings
 from chalicelib.observability import logger, metrics, tracer
 
@@ -17,17 +16,12 @@ app.api.cors = CORSConfig(
     max_age=600,
 )
 
-# Outermost first: every log line of a request carries its correlation id.
-app.register_middleware(
-    ConvertToMiddleware(
-        logger.inject_lambda_context(
-            correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
-        )
-    )
-)
+# Outermost first. http_boundary sets the correlation id (X-Correlation-Id or the
+# API Gateway request id) that every later log line of the request carries.
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
-app.register_middleware(errors_as_json, "http")
+app.register_middleware(http_boundary, "http")
 
 app.register_blueprint(kiosk.bp)
 app.register_blueprint(stores.bp)

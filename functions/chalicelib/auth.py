@@ -6,6 +6,7 @@ revocation is a cached list (a revoked kiosk is locked out within `revocation_ca
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -91,7 +92,7 @@ def issue_staff_token(
     )
 
 
-def _bearer(headers: dict[str, str]) -> str:
+def _bearer(headers: Mapping[str, str]) -> str:
     value = headers.get("authorization", "")
     scheme, _, token = value.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -99,7 +100,7 @@ def _bearer(headers: dict[str, str]) -> str:
     return token.strip()
 
 
-def _claims(headers: dict[str, str], audience: str) -> dict[str, Any]:
+def _claims(headers: Mapping[str, str], audience: str) -> dict[str, Any]:
     token = _bearer(headers)
     try:
         claims: dict[str, Any] = jwt.decode(
@@ -119,7 +120,7 @@ def _claims(headers: dict[str, str], audience: str) -> dict[str, Any]:
     return claims
 
 
-def kiosk_principal(headers: dict[str, str]) -> KioskPrincipal:
+def kiosk_principal(headers: Mapping[str, str]) -> KioskPrincipal:
     claims = _claims(headers, "kiosk")
     kiosk = KioskPrincipal(kiosk_id=str(claims["sub"]), store_id=str(claims.get("store", "")))
     if not kiosk.store_id:
@@ -129,7 +130,7 @@ def kiosk_principal(headers: dict[str, str]) -> KioskPrincipal:
     return kiosk
 
 
-def staff_principal(headers: dict[str, str]) -> StaffPrincipal:
+def staff_principal(headers: Mapping[str, str]) -> StaffPrincipal:
     claims = _claims(headers, "staff")
     role = claims.get("role")
     if role not in ("staff", "admin"):

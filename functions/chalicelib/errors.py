@@ -1,14 +1,14 @@
 """The API's error vocabulary: each maps to one status and the DESIGN.md error body.
 
 They derive from ChaliceUnhandledError because Chalice turns any other exception a view
-raises into a bare 500 before middleware sees it; these reach `api.http.errors_as_json`.
+raises into a bare 500 before middleware sees it; these reach `api.http.http_boundary`.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from chalice import ChaliceUnhandledError
+from chalice.app import ChaliceUnhandledError
 
 
 class ApiError(ChaliceUnhandledError):
@@ -19,7 +19,7 @@ class ApiError(ChaliceUnhandledError):
         self,
         message: str,
         details: list[Any] | None = None,
-        headers: dict[str, str] | None = None,
+        headers: dict[str, str | list[str]] | None = None,
         code: str | None = None,
     ) -> None:
         super().__init__(message)
@@ -27,7 +27,7 @@ class ApiError(ChaliceUnhandledError):
         if code is not None:
             self.code = code
         self.details = details or []
-        self.headers = headers or {}
+        self.headers: dict[str, str | list[str]] = headers or {}
 
     def body(self) -> dict[str, Any]:
         return error_body(self.code, self.message, self.details)

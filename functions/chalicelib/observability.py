@@ -5,6 +5,8 @@ Nothing here may log a phone number or a whole event: log ids and masked values 
 
 from __future__ import annotations
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 SERVICE = "storepulse"
@@ -12,3 +14,6 @@ SERVICE = "storepulse"
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace="storepulse", service=SERVICE)
 tracer = Tracer(service=SERVICE)
+
+# Reads (a survey, a kiosk list) publish no metric; that is expected, not worth a warning.
+warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)

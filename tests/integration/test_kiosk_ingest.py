@@ -39,7 +39,9 @@ def test_stores_a_rating_with_the_clock_skew_corrected(api, kiosk_headers, store
     response = post(api, kiosk_headers, rating_batch(rating, sent_at=now() + kiosk_clock_offset))
 
     assert response.status_code == 200
-    assert response.json_body == {"results": [{"rating_id": rating["rating_id"], "status": "stored"}]}
+    assert response.json_body == {
+        "results": [{"rating_id": rating["rating_id"], "status": "stored"}]
+    }
     saved = ratings.get_rating(rating["rating_id"])
     assert saved is not None
     assert saved.store_id == store.store_id
@@ -118,7 +120,8 @@ def test_a_callback_with_consent_keeps_the_contact_for_the_callback(api, kiosk_h
 
     assert response.json_body["results"][0]["status"] == "stored"
     saved = ratings.get_rating(rating["rating_id"])
-    assert saved is not None and saved.contact is not None
+    assert saved is not None
+    assert saved.contact is not None
     assert saved.contact.phone == "+14155550123"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from uuid import uuid4
 
 from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
@@ -56,9 +57,15 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
 
 
-def errors_as_json(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Middleware: enforce the body size limit, map ApiErrors (and Chalice's own errors)
-    to the DESIGN.md error body, and never leak a stack trace."""
+def http_boundary(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Middleware: tag logs with a correlation id, enforce the body size limit, map ApiErrors
+    (and Chalice's own errors) to the DESIGN.md error body, and never leak a stack trace."""
+    correlation_id = (
+        event.headers.get("x-correlation-id")
+        or (event.context or {}).get("requestId")
+        or uuid4().hex
+    )[:64]
+    logger.set_correlation_id(correlation_id)
     try:
         if len(event.raw_body or b"") > settings().max_body_bytes:
             raise PayloadTooLarge(f"the body is larger than {settings().max_body_bytes} bytes")
@@ -73,6 +80,7 @@ def errors_as_json(event: Request, get_response: Callable[[Request], Response]) 
         )
     _rewrite_chalice_error(response)
     response.headers.setdefault("Access-Control-Allow-Origin", settings().cors_origin)
+    response.headers["X-Correlation-Id"] = correlation_id
     return response
 
 

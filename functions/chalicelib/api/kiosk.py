@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from chalice import Blueprint
+from chalice.app import Blueprint
 from pydantic import ValidationError
 
 from ..auth import KioskPrincipal, issue_kiosk_token, kiosk_principal
@@ -42,7 +42,9 @@ def pair_kiosk() -> Any:
     request = parse_body(bp.current_request, PairingRequest)
     kiosk = stores.redeem_pairing_code(request.pairing_code, now())
     if kiosk is None:
-        raise Unauthorized("the pairing code is unknown, used or expired", code="invalid_pairing_code")
+        raise Unauthorized(
+            "the pairing code is unknown, used or expired", code="invalid_pairing_code"
+        )
     store = _store_of(kiosk.store_id)
     logger.info("kiosk paired", extra={"kiosk_id": kiosk.kiosk_id, "store_id": kiosk.store_id})
     body = {
@@ -110,7 +112,9 @@ def ingest_batch(
                     {"rating_id": r["rating_id"], "status": r["status"]} for r in results
                 ]
             raise
-        results.append({"rating_id": rating.rating_id, "status": "stored" if stored else "duplicate"})
+        results.append(
+            {"rating_id": rating.rating_id, "status": "stored" if stored else "duplicate"}
+        )
     _count(results)
     logger.info(
         "ratings ingested",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from ..auth import staff_principal
 from ..config import settings

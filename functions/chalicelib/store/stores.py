@@ -237,9 +237,15 @@ def clear_caches() -> None:
     _cache.clear()
 
 
+def put_kiosk(kiosk: Kiosk) -> None:
+    """Create or replace a kiosk record (seeding and tests; staff use create_kiosk)."""
+    item = {**_kiosk_key(kiosk.store_id, kiosk.kiosk_id), "type": "kiosk"} | _kiosk_values(kiosk)
+    with unavailable_on_failure():
+        client().put_item(TableName=table_name(), Item=to_item(item))
+
+
 def _kiosk_values(kiosk: Kiosk) -> dict[str, Any]:
-    values = kiosk.model_dump(mode="json", exclude_none=True)
-    return values
+    return kiosk.model_dump(mode="json", exclude_none=True)
 
 
 def _query(**kwargs: Any) -> list[dict[str, Any]]:

@@ -1,0 +1,257 @@
+"""`make run`: the whole system on this machine.
+
+DynamoDB Local (data kept in .local/dynamodb), the Chalice API (`chalice local`), the static
+kiosk page, demo stores and a paired demo kiosk; writes .local/demo.json for scripts and
+tests. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from devtools import dynamodb_local
+
+ROOT = dynamodb_local.ROOT
+LOCAL = ROOT / ".local"
+FUNCTIONS = ROOT / "functions"
+TABLE_NAME = "storepulse-local"
+# The page folders served beside the API; nothing else of the repository is exposed.
+STATIC_FOLDERS = ("kiosk",)
+
+
+def local_env(endpoint: str, signing_key: str) -> dict[str, str]:
+    """The configuration that makes the app local: only endpoints, names and secrets differ."""
+    return {
+        **dynamodb_local.LOCAL_CREDENTIALS,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "STOREPULSE_TABLE_NAME": TABLE_NAME,
+        "STOREPULSE_DYNAMODB_ENDPOINT": endpoint,
+        "STOREPULSE_SECRETS_BACKEND": "env",
+        "STOREPULSE_SECRET_STOREPULSE_TOKEN_SIGNING_KEY": signing_key,
+        "STOREPULSE_REVOCATION_CACHE_S": "5",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+
+
+def signing_key() -> str:
+    """A local signing key, kept in .local so demo tokens survive a restart."""
+    path = LOCAL / "secrets.json"
+    if path.exists():
+        return str(json.loads(path.read_text())["token_signing_key"])
+    key = secrets.token_urlsafe(48)
+    path.write_text(json.dumps({"token_signing_key": key}))
+    path.chmod(0o600)
+    return key
+
+
+def seed() -> dict[str, Any]:
+    """Demo stores, a paired demo kiosk and demo credentials (idempotent)."""
+    sys.path.insert(0, str(FUNCTIONS))
+    from chalicelib.auth import issue_kiosk_token, issue_staff_token
+    from chalicelib.domain.kiosks import Kiosk
+    from chalicelib.domain.survey import DEFAULT_SURVEY, Store
+    from chalicelib.store import stores
+
+    now = datetime.now(UTC)
+    demo = Store(
+        store_id="demo-store",
+        name="Demo Store Downtown",
+        timezone="America/Los_Angeles",
+        country="US",
+        survey=DEFAULT_SURVEY,
+    )
+    other = Store(
+        store_id="demo-store-2",
+        name="Demo Store Uptown",
+        timezone="Asia/Shanghai",
+        country="CN",
+        survey=DEFAULT_SURVEY,
+    )
+    for store in (demo, other):
+        stores.put_store(store)
+    kiosk = stores.get_kiosk(demo.store_id, "k-demo-kiosk")
+    if kiosk is None or kiosk.status != "paired":
+        stores.put_kiosk(
+            Kiosk(
+                kiosk_id="k-demo-kiosk",
+                store_id=demo.store_id,
+                status="paired",
+                label="Demo kiosk by the door",
+                created_at=now,
+                paired_at=now,
+            )
+        )
+    month = timedelta(days=30)
+    return {
+        "store_id": demo.store_id,
+        "kiosk_id": "k-demo-kiosk",
+        "kiosk_token": issue_kiosk_token("k-demo-kiosk", demo.store_id, now),
+        "staff_token": issue_staff_token("demo-staff", "staff", [demo.store_id], now, month),
+        "admin_token": issue_staff_token("demo-admin", "admin", [], now, month),
+        "other_store_id": other.store_id,
+        "other_staff_token": issue_staff_token(
+            "demo-staff-2", "staff", [other.store_id], now, month
+        ),
+    }
+
+
+class StaticPages(SimpleHTTPRequestHandler):
+    """Serves only the page folders, with no caching so edits show on reload."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, directory=str(ROOT), **kwargs)
+
+    def do_GET(self) -> None:
+        folder = self.path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
+        if folder not in STATIC_FOLDERS:
+            self.send_error(404)
+            return
+        super().do_GET()
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def wait_for_api(api_url: str, token: str, process: subprocess.Popen[bytes]) -> None:
+    request = urllib.request.Request(
+        f"{api_url}/v1/kiosk/survey", headers={"Authorization": f"Bearer {token}"}
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the API exited during start; see its output above")
+        try:
+            with urllib.request.urlopen(request, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise RuntimeError("the API did not answer within 60 s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--pages-port", type=int, default=int(os.environ.get("PAGES_PORT", "8001")))
+    parser.add_argument(
+        "--dynamodb-port", type=int, default=int(os.environ.get("DDB_PORT", "8100"))
+    )
+    args = parser.parse_args()
+    LOCAL.mkdir(exist_ok=True)
+
+    database = dynamodb_local.start(args.dynamodb_port, db_path=LOCAL / "dynamodb")
+    children: list[subprocess.Popen[bytes]] = [database.process]
+    pages: ThreadingHTTPServer | None = None
+
+    def stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        env = local_env(database.endpoint, signing_key())
+        os.environ.update(env)
+        dynamodb_local.create_table(dynamodb_local.client(database.endpoint), TABLE_NAME)
+        demo = seed()
+
+        api_url = f"http://127.0.0.1:{args.port}"
+        chalice = Path(sys.executable).with_name("chalice")
+        api = subprocess.Popen(
+            [
+                str(chalice),
+                "local",
+                "--stage",
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(args.port),
+                "--no-autoreload",
+            ],
+            cwd=FUNCTIONS,
+            env=os.environ.copy(),
+        )
+        children.append(api)
+        pages = ThreadingHTTPServer(("127.0.0.1", args.pages_port), StaticPages)
+        threading.Thread(target=pages.serve_forever, daemon=True).start()
+        pages_url = f"http://127.0.0.1:{args.pages_port}"
+        wait_for_api(api_url, demo["kiosk_token"], api)
+
+        kiosk_url = f"{pages_url}/kiosk/#api={api_url}&token={demo['kiosk_token']}"
+        info = {
+            "api_url": api_url,
+            "kiosk_url": kiosk_url,
+            "dynamodb_endpoint": database.endpoint,
+            "table_name": TABLE_NAME,
+            **demo,
+        }
+        demo_file = LOCAL / "demo.json"
+        demo_file.write_text(json.dumps(info, indent=2) + "\n")
+        print_banner(info, demo_file)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("a component exited; stopping", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping storepulse")
+        return 0
+    finally:
+        if pages is not None:
+            pages.shutdown()
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def print_banner(info: dict[str, Any], demo_file: Path) -> None:
+    rating = {
+        "sent_at": "NOW",
+        "ratings": [
+            {"rating_id": "UUID", "score": 2, "tapped_at": "NOW", "reasons": ["wait_time"]}
+        ],
+    }
+    body = json.dumps(rating).replace('"NOW"', '"\'"$(date -u +%FT%TZ)"\'"')
+    body = body.replace('"UUID"', '"\'"$(python3 -c "import uuid;print(uuid.uuid4())")"\'"')
+    print(
+        f"""
+storepulse is running (Ctrl-C stops it)
+  API            {info["api_url"]}
+  kiosk page     {info["kiosk_url"]}
+  DynamoDB Local {info["dynamodb_endpoint"]}  (table {info["table_name"]})
+  demo store     {info["store_id"]}   kiosk {info["kiosk_id"]}
+  credentials    {demo_file}
+
+Store a rating:
+curl -s -X POST {info["api_url"]}/v1/kiosk/ratings \\
+  -H 'Content-Type: application/json' \\
+  -H 'Authorization: Bearer {info["kiosk_token"]}' \\
+  -d '{body}'
+""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""`chalice package` merged with infra/ makes a template that cfn-lint accepts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from devtools import dynamodb_local
+
+pytestmark = pytest.mark.infra
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("package")
+    chalice = Path(sys.executable).with_name("chalice")
+    env = os.environ | {"AWS_DEFAULT_REGION": "us-east-1", "STOREPULSE_TABLE_NAME": "packaging"}
+    subprocess.run(
+        [
+            str(chalice),
+            "package",
+            "--stage",
+            "dev",
+            "--pkg-format",
+            "cloudformation",
+            "--template-format",
+            "yaml",
+            "--merge-template",
+            str(ROOT / "infra" / "resources.yaml"),
+            str(out),
+        ],
+        cwd=ROOT / "functions",
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return out / "sam.yaml"
+
+
+@pytest.fixture(scope="module")
+def template(packaged: Path) -> dict[str, Any]:
+    return yaml.safe_load(packaged.read_text())
+
+
+def test_cfn_lint_accepts_the_packaged_template(packaged):
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(packaged)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_function_gets_the_table_and_key_from_the_template(template):
+    variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+
+    assert variables["STOREPULSE_TABLE_NAME"] == {"Ref": "Table"}
+    assert variables["STOREPULSE_TOKEN_SECRET_NAME"] == {"Ref": "TokenSigningKey"}
+    assert variables["STOREPULSE_SECRETS_BACKEND"] == "secretsmanager"
+
+
+def test_the_function_role_is_scoped_to_the_table(template):
+    role = template["Resources"]["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"
+    ]
+    dynamodb = next(s for s in statements if "dynamodb:PutItem" in s["Action"])
+
+    assert {"Fn::GetAtt": ["Table", "Arn"]} in dynamodb["Resource"]
+    assert "dynamodb:Scan" not in dynamodb["Action"]
+
+
+def test_local_tables_are_created_from_the_deployed_definition(template):
+    deployed = template["Resources"]["Table"]["Properties"]
+    local = dynamodb_local.table_definition()
+
+    assert local["KeySchema"] == deployed["KeySchema"]
+    assert local["GlobalSecondaryIndexes"] == deployed["GlobalSecondaryIndexes"]
+    assert deployed["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}

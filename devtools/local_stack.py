@@ -26,7 +26,7 @@ from typing import Any
 from devtools import dynamodb_local
 
 ROOT = dynamodb_local.ROOT
-LOCAL = ROOT / ".local"
+LOCAL = Path(os.environ.get("STOREPULSE_LOCAL_DIR", ROOT / ".local"))
 FUNCTIONS = ROOT / "functions"
 TABLE_NAME = "storepulse-local"
 # The page folders served beside the API; nothing else of the repository is exposed.

@@ -1,0 +1,45 @@
+"""The baseline for the ingest benchmark: a bare Lambda handler doing the least possible work.
+
+It parses the API Gateway proxy event's body and does one boto3 PutItem per rating (same
+keys as ours, so DynamoDB Local does the same index work), then answers 200. No validation,
+auth, logging or metrics: the gap to it is what our app costs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import boto3
+
+_TABLE = os.environ["STOREPULSE_TABLE_NAME"]
+_client = boto3.client(
+    "dynamodb",
+    region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    endpoint_url=os.environ.get("STOREPULSE_DYNAMODB_ENDPOINT"),
+)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    batch = json.loads(event["body"])
+    results = []
+    for rating in batch["ratings"]:
+        rating_id = rating["rating_id"]
+        _client.put_item(
+            TableName=_TABLE,
+            Item={
+                "pk": {"S": f"RATING#{rating_id}"},
+                "sk": {"S": "RATING"},
+                "gsi1pk": {"S": f"ARRIVAL#{batch['sent_at'][:13]}#0"},
+                "gsi1sk": {"S": f"{batch['sent_at']}#{rating_id}"},
+                "score": {"N": str(rating["score"])},
+                "tapped_at": {"S": rating["tapped_at"]},
+            },
+        )
+        results.append({"rating_id": rating_id, "status": "stored"})
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"results": results}),
+    }

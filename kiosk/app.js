@@ -1,0 +1,443 @@
+// The storepulse kiosk: one tap to rate, optional follow-up and callback offer, thank you,
+// reset. Every tap goes to the durable queue first; a sync loop sends it when it can.
+import { CALLING_CODES, STRINGS } from "./strings.js";
+import * as queue from "./queue.js";
+
+const options = new URLSearchParams(location.search);
+const TIMING = {
+  idle: Number(options.get("idle")) || 30000, // follow-up screens give up after this
+  thanks: Number(options.get("thanks")) || 4000, // thank-you screen, then reset
+  sync: Number(options.get("sync")) || 5000, // sync loop period when all is well
+  survey: Number(options.get("survey")) || 60000, // survey refresh, also how a revoked kiosk learns it
+};
+const MAX_BACKOFF = 60000;
+const FACE_COLOURS = ["#e8604c", "#f29b4b", "#f6d04d", "#9fd26a", "#4caf63"];
+
+const $ = (id) => document.getElementById(id);
+const config = loadConfig();
+let survey = JSON.parse(localStorage.getItem("survey") || "null");
+let locale = "en";
+let flow = null; // the customer being served: {ratingId, score, reasons, phone}
+let idleTimer = 0;
+let syncTimer = 0;
+let syncing = false;
+let failures = 0;
+let lastSync = Number(localStorage.getItem("last_sync")) || 0;
+let pairCode = "";
+export const timings = (window.kioskTimings = []);
+
+// Configuration comes once in the URL fragment (never sent to a server) and is kept.
+function loadConfig() {
+  const given = new URLSearchParams(location.hash.slice(1));
+  for (const key of ["api", "token"]) {
+    if (given.get(key)) localStorage.setItem(key, given.get(key));
+  }
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+  return {
+    get api() { return localStorage.getItem("api") || location.origin; },
+    get token() { return localStorage.getItem("token"); },
+  };
+}
+
+const text = (key, ...args) => {
+  const value = (STRINGS[locale] || STRINGS.en)[key] ?? STRINGS.en[key];
+  return typeof value === "function" ? value(...args) : value;
+};
+
+function show(name) {
+  for (const screen of document.querySelectorAll(".screen")) screen.hidden = screen.id !== `screen-${name}`;
+  clearTimeout(idleTimer);
+  if (name === "followup" || name === "callback") idleTimer = setTimeout(giveUp, TIMING.idle);
+}
+
+function current() {
+  return document.querySelector(".screen:not([hidden])")?.id.replace("screen-", "");
+}
+
+// ---- text and languages ---------------------------------------------------------------
+
+function renderTexts() {
+  document.documentElement.lang = locale;
+  for (const node of document.querySelectorAll("[data-text]")) node.textContent = text(node.dataset.text);
+  for (const node of document.querySelectorAll("[data-placeholder]")) node.placeholder = text(node.dataset.placeholder);
+  $("store-name").textContent = survey?.store_name ?? "";
+  if (survey) {
+    $("question").textContent = survey.question[locale] ?? survey.question[survey.default_locale];
+    renderFaces();
+    renderLanguages();
+  }
+  if (flow) renderFollowup();
+  renderKeypadLabels();
+  renderStatus();
+}
+
+function renderLanguages() {
+  const box = $("languages");
+  box.replaceChildren(
+    ...survey.locales.filter((code) => STRINGS[code]).map((code) => {
+      const button = document.createElement("button");
+      button.textContent = STRINGS[code].language_name;
+      button.lang = code;
+      button.setAttribute("aria-pressed", String(code === locale));
+      button.onclick = () => { locale = code; renderTexts(); };
+      return button;
+    }),
+  );
+}
+
+// ---- rating ---------------------------------------------------------------------------
+
+function faceSvg(level, colour) {
+  const bend = (level - 0.5) * 28; // frown (-) to smile (+)
+  return `<svg viewBox="0 0 100 100" aria-hidden="true"><circle cx="50" cy="50" r="45" fill="${colour}" stroke="#14181f" stroke-width="4"/>`
+    + `<circle cx="35" cy="40" r="6" fill="#14181f"/><circle cx="65" cy="40" r="6" fill="#14181f"/>`
+    + `<path d="M30 ${68 - bend / 2} Q50 ${68 + bend} 70 ${68 - bend / 2}" fill="none" stroke="#14181f" stroke-width="6" stroke-linecap="round"/></svg>`;
+}
+
+function renderFaces() {
+  const { min, max, kind } = survey.scale;
+  const count = max - min + 1;
+  const buttons = [];
+  for (let score = min; score <= max; score++) {
+    const button = document.createElement("button");
+    const level = (score - min) / (max - min);
+    button.className = kind === "smiley" && count <= 5 ? "face" : "face number";
+    button.dataset.score = String(score);
+    if (button.className === "face") {
+      const labels = text("scale_labels");
+      const label = labels[Math.round(level * (labels.length - 1))];
+      button.innerHTML = `${faceSvg(level, FACE_COLOURS[Math.round(level * 4)])}<span>${label}</span>`;
+      button.setAttribute("aria-label", `${label}, ${text("score_label", score - min + 1, count)}`);
+    } else {
+      button.textContent = String(score);
+      button.setAttribute("aria-label", text("score_label", score, max));
+    }
+    // click, not pointerdown: the lifted finger must not land on the next screen's buttons.
+    button.addEventListener("click", (event) => rate(score, event.timeStamp));
+    buttons.push(button);
+  }
+  $("faces").replaceChildren(...buttons);
+}
+
+const isUnhappy = (score) => score <= survey.callback_at_or_below;
+const isHappy = (score) => score > (survey.scale.min + survey.scale.max) / 2;
+
+async function rate(score, tappedAt) {
+  if (flow || current() !== "rate") return; // one tap starts the flow; the rest wait for reset
+  flow = { ratingId: crypto.randomUUID(), score, reasons: new Set(), phone: "" };
+  setFacesDisabled(true);
+  await queue.add({
+    rating_id: flow.ratingId,
+    score,
+    tapped_at: new Date().toISOString(),
+    locale,
+    reasons: [],
+    comment: null,
+    callback: null,
+  });
+  renderFollowup();
+  show("followup");
+  requestAnimationFrame(() => timings.push(performance.now() - tappedAt));
+  renderStatus();
+}
+
+function setFacesDisabled(disabled) {
+  for (const button of $("faces").children) button.disabled = disabled;
+}
+
+// ---- follow-up ------------------------------------------------------------------------
+
+function renderFollowup() {
+  const score = flow.score;
+  $("followup-title").textContent = text(
+    isUnhappy(score) ? "unhappy_title" : isHappy(score) ? "happy_title" : "neutral_title",
+  );
+  const labels = survey.reason_labels[locale] ?? survey.reason_labels.en ?? {};
+  $("reasons").replaceChildren(
+    ...survey.reasons.map((reason) => {
+      const chip = document.createElement("button");
+      chip.textContent = labels[reason] ?? reason;
+      chip.dataset.reason = reason;
+      chip.setAttribute("aria-pressed", String(flow.reasons.has(reason)));
+      chip.onclick = () => {
+        if (flow.reasons.has(reason)) flow.reasons.delete(reason);
+        else flow.reasons.add(reason);
+        chip.setAttribute("aria-pressed", String(flow.reasons.has(reason)));
+      };
+      return chip;
+    }),
+  );
+}
+
+async function followupDone(keep) {
+  if (!flow) return;
+  if (keep) {
+    const comment = $("comment").value.trim().slice(0, 500);
+    await queue.update(flow.ratingId, { reasons: [...flow.reasons], comment: comment || null });
+  }
+  if (isUnhappy(flow.score)) {
+    show("callback");
+    renderPhone();
+  } else {
+    await finish(false);
+  }
+}
+
+// ---- callback offer -------------------------------------------------------------------
+
+function keypad(container, keys, onKey) {
+  container.replaceChildren(
+    ...keys.map((key) => {
+      const button = document.createElement("button");
+      button.dataset.key = key;
+      button.textContent = key === "back" ? "⌫" : key === "clear" ? "C" : key;
+      button.onclick = () => onKey(key);
+      return button;
+    }),
+  );
+}
+
+function renderKeypadLabels() {
+  for (const button of document.querySelectorAll('[data-key="back"]')) button.setAttribute("aria-label", text("backspace"));
+  for (const button of document.querySelectorAll('[data-key="clear"]')) button.setAttribute("aria-label", text("clear"));
+}
+
+// A number typed without "+" takes the store's country code (and loses a trunk 0).
+export function toE164(typed, country) {
+  let digits = typed.replace(/[^\d+]/g, "");
+  if (digits.startsWith("+")) digits = digits.slice(1);
+  else if (digits.startsWith("00")) digits = digits.slice(2);
+  else digits = (CALLING_CODES[country] ?? "1") + digits.replace(/^0/, "");
+  if (!/^[1-9]\d{7,14}$/.test(digits)) return null;
+  if (digits.startsWith("1") && !/^1[2-9]\d{2}[2-9]\d{6}$/.test(digits)) return null; // NANP
+  if (digits.startsWith("86") && !/^86(1[3-9]\d{9}|[2-9]\d{8,10})$/.test(digits)) return null;
+  return `+${digits}`;
+}
+
+function renderPhone() {
+  $("phone").textContent = flow?.phone ?? "";
+  const valid = flow && toE164(flow.phone, survey.country);
+  $("phone-error").textContent = flow?.phone.length >= 7 && !valid ? text("phone_invalid") : "";
+  $("callback-yes").disabled = !(valid && $("consent").checked);
+}
+
+function phoneKey(key) {
+  if (!flow) return;
+  if (key === "back") flow.phone = flow.phone.slice(0, -1);
+  else if (key === "+") flow.phone = flow.phone ? flow.phone : "+";
+  else if (flow.phone.length < 16) flow.phone += key;
+  renderPhone();
+}
+
+async function acceptCallback() {
+  const phone = toE164(flow.phone, survey.country);
+  if (!phone || !$("consent").checked) return;
+  const name = $("callback-name").value.trim().slice(0, 80) || null;
+  await queue.update(flow.ratingId, { callback: { phone, name, consent: true } });
+  await finish(true);
+}
+
+// ---- thank you and reset --------------------------------------------------------------
+
+async function finish(withCallback) {
+  const ratingId = flow.ratingId;
+  await queue.update(ratingId, {}, "ready");
+  $("thanks-text").textContent = text(withCallback ? "thanks_callback" : "thanks_text");
+  show("thanks");
+  scheduleSync(0);
+  setTimeout(reset, TIMING.thanks);
+}
+
+// Idle on a follow-up screen: what the customer gave so far is kept and sent.
+async function giveUp() {
+  if (!flow) return;
+  const comment = $("comment").value.trim().slice(0, 500) || null;
+  await queue.update(flow.ratingId, { reasons: [...flow.reasons], comment }, "ready");
+  scheduleSync(0);
+  reset();
+}
+
+// The next customer must never see the last one's answers: every input is emptied.
+function reset() {
+  flow = null;
+  $("comment").value = "";
+  $("callback-name").value = "";
+  $("consent").checked = false;
+  $("phone").textContent = "";
+  $("phone-error").textContent = "";
+  $("reasons").replaceChildren();
+  locale = survey?.default_locale ?? "en";
+  renderTexts();
+  setFacesDisabled(false);
+  show(config.token ? "rate" : "pair");
+}
+
+// ---- sync -----------------------------------------------------------------------------
+
+function scheduleSync(delay) {
+  clearTimeout(syncTimer);
+  syncTimer = setTimeout(sync, delay);
+}
+
+async function sync() {
+  if (syncing) return;
+  syncing = true;
+  let next = TIMING.sync;
+  try {
+    if (config.token) {
+      await refreshSurvey();
+      await sendQueued();
+    }
+    failures = 0;
+  } catch (error) {
+    failures += 1;
+    next = Math.min(MAX_BACKOFF, 1000 * 2 ** failures) * (0.5 + Math.random() / 2);
+    console.warn("sync failed, retrying in", Math.round(next), "ms:", error.message);
+  } finally {
+    syncing = false;
+    renderStatus();
+    scheduleSync(next);
+  }
+}
+
+async function api(path, init = {}) {
+  const response = await fetch(`${config.api}${path}`, {
+    ...init,
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${config.token}`, ...init.headers },
+  });
+  if (response.status === 401) {
+    unpair();
+    throw new Error("unauthorised: pairing again");
+  }
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
+
+async function refreshSurvey() {
+  const stale = Date.now() - Number(localStorage.getItem("survey_at") || 0) > TIMING.survey;
+  if (survey && !stale) return;
+  useSurvey(await api("/v1/kiosk/survey"));
+}
+
+function useSurvey(fresh) {
+  survey = fresh;
+  localStorage.setItem("survey", JSON.stringify(fresh));
+  localStorage.setItem("survey_at", String(Date.now()));
+  if (!flow) locale = fresh.default_locale;
+  renderTexts();
+}
+
+async function sendQueued() {
+  for (;;) {
+    const batch = await queue.ready(100);
+    if (batch.length === 0) return;
+    const body = { sent_at: new Date().toISOString(), ratings: batch.map((entry) => entry.rating) };
+    const { results } = await api("/v1/kiosk/ratings", { method: "POST", body: JSON.stringify(body) });
+    const done = [];
+    for (const result of results) {
+      const callbackOnly = result.error?.details?.every((d) => d.field.startsWith("callback"));
+      if (result.status === "rejected" && callbackOnly) {
+        // Keep the rating: it goes again without the callback the server refused.
+        await queue.update(result.rating_id, { callback: null });
+      } else {
+        if (result.status === "rejected") console.warn("rating rejected:", result.error?.message);
+        done.push(result.rating_id);
+      }
+    }
+    await queue.remove(done);
+    lastSync = Date.now();
+    localStorage.setItem("last_sync", String(lastSync));
+    renderStatus();
+  }
+}
+
+async function renderStatus() {
+  const waiting = await queue.count();
+  const time = lastSync ? new Date(lastSync).toLocaleTimeString(locale) : text("status_never");
+  const status = $("sync-status");
+  status.dataset.state = failures > 0 ? "failing" : waiting > 0 ? "waiting" : "synced";
+  status.dataset.waiting = String(waiting);
+  $("sync-text").textContent = waiting ? text("status_waiting", waiting, time) : text("status_synced", time);
+}
+
+// ---- pairing --------------------------------------------------------------------------
+
+function unpair() {
+  localStorage.removeItem("token");
+  if (!flow) show("pair");
+}
+
+function pairKey(key) {
+  if (key === "back") pairCode = pairCode.slice(0, -1);
+  else if (key === "clear") pairCode = "";
+  else if (pairCode.length < 6) pairCode += key;
+  $("pair-code").textContent = pairCode;
+  $("pair-button").disabled = pairCode.length !== 6;
+  $("pair-error").textContent = "";
+}
+
+async function pair() {
+  $("pair-button").disabled = true;
+  try {
+    const response = await fetch(`${config.api}/v1/kiosks/pair`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ pairing_code: pairCode }),
+    });
+    if (!response.ok) {
+      $("pair-error").textContent = text("pair_failed");
+      return;
+    }
+    const paired = await response.json();
+    localStorage.setItem("token", paired.token);
+    localStorage.setItem("kiosk_id", paired.kiosk_id);
+    useSurvey(paired.survey);
+    pairCode = "";
+    $("pair-code").textContent = "";
+    reset();
+    scheduleSync(0);
+  } catch {
+    $("pair-error").textContent = text("pair_offline");
+  } finally {
+    $("pair-button").disabled = pairCode.length !== 6;
+  }
+}
+
+// ---- start ----------------------------------------------------------------------------
+
+function wire() {
+  keypad($("pair-keypad"), ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"], pairKey);
+  keypad($("phone-keypad"), ["1", "2", "3", "4", "5", "6", "7", "8", "9", "+", "0", "back"], phoneKey);
+  $("pair-button").onclick = pair;
+  $("followup-skip").onclick = () => followupDone(false);
+  $("followup-next").onclick = () => followupDone(true);
+  $("callback-no").onclick = () => finish(false);
+  $("callback-yes").onclick = acceptCallback;
+  $("consent").onchange = renderPhone;
+  // Any touch on a follow-up screen restarts its idle countdown.
+  document.addEventListener("pointerdown", () => {
+    const screen = current();
+    if (screen === "followup" || screen === "callback") show(screen);
+  });
+  document.addEventListener("input", () => {
+    if (current() === "followup" || current() === "callback") show(current());
+  });
+  // Kiosk mode: no context menu, no pinch or double-tap zoom, no drag-out.
+  document.addEventListener("contextmenu", (event) => event.preventDefault());
+  document.addEventListener("gesturestart", (event) => event.preventDefault());
+  document.addEventListener("dragstart", (event) => event.preventDefault());
+  window.addEventListener("online", () => scheduleSync(0));
+}
+
+async function start() {
+  wire();
+  await queue.closeOpen(); // a reload mid-flow: send what that customer gave
+  locale = survey?.default_locale ?? "en";
+  renderTexts();
+  reset();
+  scheduleSync(0);
+  setInterval(renderStatus, 10000);
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});
+}
+
+start();

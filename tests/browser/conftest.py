@@ -1,0 +1,103 @@
+"""Browser tests: real headless Chromium (Debian's) driven by Playwright, against the
+local stack that `make run` starts."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.stack import ROOT, LocalStack
+
+SCREENSHOTS = ROOT / "build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Fast timings so the tests do not wait out real idle timeouts.
+KIOSK_OPTIONS = "?idle=1500&thanks=600&sync=500&survey=1000"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    running = LocalStack(tmp_path_factory.mktemp("stack"))
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_kiosk(stack: LocalStack) -> Callable[[], dict[str, Any]]:
+    """Pair a fresh kiosk of the demo store through the API: {kiosk_id, token, ...}."""
+
+    def pair() -> dict[str, Any]:
+        api, staff = stack.demo["api_url"], stack.demo["staff_token"]
+        created = requests.post(
+            f"{api}/v1/stores/{stack.demo['store_id']}/kiosks",
+            headers={"Authorization": f"Bearer {staff}"},
+            json={"label": "browser test"},
+            timeout=10,
+        ).json()
+        paired = requests.post(
+            f"{api}/v1/kiosks/pair", json={"pairing_code": created["pairing_code"]}, timeout=10
+        ).json()
+        return paired | {"pairing_code": created["pairing_code"]}
+
+    return pair
+
+
+@pytest.fixture
+def open_kiosk(stack: LocalStack, browser: Browser) -> Iterator[Callable[..., Page]]:
+    contexts = []
+
+    def open_page(token: str | None, viewport: dict[str, int] | None = None) -> Page:
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
+        contexts.append(context)
+        page = context.new_page()
+        pages_url = stack.demo["kiosk_url"].split("#")[0]
+        fragment = f"#api={stack.demo['api_url']}" + (f"&token={token}" if token else "")
+        page.goto(pages_url + KIOSK_OPTIONS + fragment)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 15, message: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting: {message}")
+
+
+def screen(page: Page) -> str:
+    return str(page.locator(".screen:not([hidden])").get_attribute("id")).removeprefix("screen-")

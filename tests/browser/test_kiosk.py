@@ -1,0 +1,223 @@
+"""The kiosk page in headless Chromium against the local stack."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.browser.conftest import screen, screenshot, wait_until
+
+pytestmark = pytest.mark.browser
+
+
+def tap_face(page, score: int) -> None:
+    page.click(f'.face[data-score="{score}"]')
+
+
+def test_a_happy_tap_with_a_reason_is_stored(stack, new_kiosk, open_kiosk):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])
+    page.wait_for_selector(".face")
+    screenshot(page, "kiosk-1-rate")
+
+    tap_face(page, 5)
+    page.wait_for_selector("#screen-followup:not([hidden])")
+    assert page.text_content("#followup-title") == "Great! What did you like?"
+    page.click('[data-reason="staff"]')
+    screenshot(page, "kiosk-2-followup-happy")
+    page.click("#followup-next")
+    page.wait_for_selector("#screen-thanks:not([hidden])")
+    screenshot(page, "kiosk-4-thanks")
+
+    stored = wait_until(lambda: stack.ratings_of_kiosk(kiosk["kiosk_id"]), message="rating")
+    assert len(stored) == 1
+    assert stored[0]["score"] == 5
+    assert stored[0]["reasons"] == ["staff"]
+    wait_until(lambda: screen(page) == "rate", message="reset to the start")
+
+
+def test_an_unhappy_tap_with_a_callback_keeps_the_phone_off_the_screen(
+    stack, new_kiosk, open_kiosk
+):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])
+    tap_face(page, 1)
+    page.wait_for_selector("#screen-followup:not([hidden])")
+    assert page.text_content("#followup-title") == "Sorry to hear that. What went wrong?"
+    page.click('[data-reason="wait_time"]')
+    page.fill("#comment", "Only one till open")
+    screenshot(page, "kiosk-2-followup-unhappy")
+    page.click("#followup-next")
+    page.wait_for_selector("#screen-callback:not([hidden])")
+    assert page.is_disabled("#callback-yes")
+    for key in "4155550123":
+        page.click(f'#phone-keypad [data-key="{key}"]')
+    page.fill("#callback-name", "Ana")
+    assert page.is_disabled("#callback-yes")  # no consent yet
+    page.check("#consent")
+    screenshot(page, "kiosk-3-callback")
+    page.click("#callback-yes")
+    page.wait_for_selector("#screen-thanks:not([hidden])")
+    assert "call you" in page.text_content("#thanks-text")
+
+    stored = wait_until(lambda: stack.ratings_of_kiosk(kiosk["kiosk_id"]), message="rating")
+    assert stored[0]["score"] == 1
+    assert stored[0]["reasons"] == ["wait_time"]
+    assert stored[0]["comment"] == "Only one till open"
+    assert stored[0]["contact"] == {"phone": "+14155550123", "name": "Ana"}
+    wait_until(lambda: screen(page) == "rate", message="reset to the start")
+    html = page.content()
+    assert "4155550123" not in html
+    assert "Only one till open" not in html
+    assert page.input_value("#callback-name") == ""
+    assert not page.is_checked("#consent")
+
+
+def test_idle_follow_up_resets_and_keeps_what_was_given(stack, new_kiosk, open_kiosk):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])
+    tap_face(page, 2)
+    page.wait_for_selector("#screen-followup:not([hidden])")
+    page.click('[data-reason="price"]')
+
+    wait_until(lambda: screen(page) == "rate", message="idle reset")
+
+    stored = wait_until(lambda: stack.ratings_of_kiosk(kiosk["kiosk_id"]), message="rating")
+    assert stored[0]["score"] == 2
+    assert stored[0]["reasons"] == ["price"]
+    assert page.locator('[data-reason][aria-pressed="true"]').count() == 0
+
+
+def test_hammering_a_face_is_one_customer(stack, new_kiosk, open_kiosk):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])
+    page.wait_for_selector(".face")
+    face = page.locator('.face[data-score="1"]')
+
+    for _ in range(30):
+        face.dispatch_event("click")
+    page.wait_for_selector("#screen-followup:not([hidden])")
+    page.click("#followup-skip")
+    page.click("#callback-no")
+
+    stored = wait_until(lambda: stack.ratings_of_kiosk(kiosk["kiosk_id"]), message="rating")
+    page.wait_for_timeout(1500)  # a later sync would show any extra rating
+    assert len(stack.ratings_of_kiosk(kiosk["kiosk_id"])) == len(stored) == 1
+
+
+def test_taps_made_offline_survive_a_reload_and_are_stored_once(stack, new_kiosk, open_kiosk):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])
+    page.wait_for_selector(".face")
+    page.evaluate("navigator.serviceWorker.ready")
+    wait_until(lambda: page.evaluate("!!navigator.serviceWorker.controller") or page.reload())
+
+    page.context.set_offline(True)
+    for score in (5, 4, 3):
+        tap_face(page, score)
+        page.click("#followup-skip")
+        wait_until(lambda: screen(page) == "rate", message="reset after thanks")
+    tap_face(page, 2)  # a customer walks away mid-flow; the page reloads
+    page.wait_for_selector("#screen-followup:not([hidden])")
+    page.reload()
+    page.wait_for_selector(".face")
+    wait_until(lambda: page.get_attribute("#sync-status", "data-waiting") == "4")
+    screenshot(page, "kiosk-5-offline-queue")
+    assert stack.ratings_of_kiosk(kiosk["kiosk_id"]) == []
+
+    page.context.set_offline(False)
+
+    wait_until(lambda: len(stack.ratings_of_kiosk(kiosk["kiosk_id"])) == 4, message="sync")
+    wait_until(lambda: page.get_attribute("#sync-status", "data-waiting") == "0")
+    scores = sorted(r["score"] for r in stack.ratings_of_kiosk(kiosk["kiosk_id"]))
+    assert scores == [2, 3, 4, 5]
+
+
+def test_a_lost_response_is_retried_without_counting_twice(stack, new_kiosk, open_kiosk):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])
+    page.wait_for_selector(".face")
+    lost = []
+
+    def drop_first_response(route):
+        if not lost:
+            route.fetch()  # the server stores the batch...
+            lost.append(True)
+            route.abort()  # ...but the kiosk never hears back
+        else:
+            route.continue_()
+
+    page.route("**/v1/kiosk/ratings", drop_first_response)
+    tap_face(page, 4)
+    page.click("#followup-skip")
+
+    wait_until(lambda: page.get_attribute("#sync-status", "data-waiting") == "0", timeout=20)
+    assert lost
+    assert len(stack.ratings_of_kiosk(kiosk["kiosk_id"])) == 1
+
+
+def test_pairing_with_a_code_then_revocation_returns_to_pairing(stack, open_kiosk):
+    api, staff = stack.demo["api_url"], stack.demo["staff_token"]
+    headers = {"Authorization": f"Bearer {staff}"}
+    created = requests.post(
+        f"{api}/v1/stores/{stack.demo['store_id']}/kiosks", headers=headers, timeout=10
+    ).json()
+    page = open_kiosk(token=None)
+    page.wait_for_selector("#screen-pair:not([hidden])")
+
+    for digit in "000000" if created["pairing_code"] != "000000" else "111111":
+        page.click(f'#pair-keypad [data-key="{digit}"]')
+    page.click("#pair-button")
+    wait_until(lambda: page.text_content("#pair-error"), message="wrong code refused")
+    page.click('#pair-keypad [data-key="clear"]')
+    for digit in created["pairing_code"]:
+        page.click(f'#pair-keypad [data-key="{digit}"]')
+    screenshot(page, "kiosk-0-pairing")
+    page.click("#pair-button")
+    page.wait_for_selector("#screen-rate:not([hidden]) .face")
+
+    revoked = requests.post(
+        f"{api}/v1/stores/{stack.demo['store_id']}/kiosks/{created['kiosk_id']}/revoke",
+        headers=headers,
+        timeout=10,
+    )
+    assert revoked.status_code == 200
+    page.wait_for_selector("#screen-pair:not([hidden])", timeout=15000)
+    assert page.evaluate("localStorage.getItem('token')") is None
+
+
+def test_the_language_toggle_switches_every_string(stack, new_kiosk, open_kiosk):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])
+    page.wait_for_selector(".face")
+
+    page.click('#languages button[lang="zh-CN"]')
+    assert page.text_content("#question") == "您今天的购物体验如何？"
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    screenshot(page, "kiosk-6-zh-CN")
+    tap_face(page, 1)
+    page.wait_for_selector("#screen-followup:not([hidden])")
+    assert page.text_content("#followup-title") == "很抱歉。哪里让您不满意？"
+    assert page.text_content('[data-reason="wait_time"]') == "等待时间"
+    page.click("#followup-skip")
+    page.click("#callback-no")
+
+    stored = wait_until(lambda: stack.ratings_of_kiosk(kiosk["kiosk_id"]), message="rating")
+    assert stored[0]["locale"] == "zh-CN"
+    wait_until(lambda: screen(page) == "rate")
+    assert page.text_content("#question") == "How was your visit today?"  # next customer
+
+
+def test_the_page_is_accessible_by_its_labels(stack, new_kiosk, open_kiosk):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])
+    page.wait_for_selector(".face")
+
+    labels = [page.get_attribute(f'.face[data-score="{s}"]', "aria-label") for s in range(1, 6)]
+    boxes = [page.locator(f'.face[data-score="{s}"]').bounding_box() for s in range(1, 6)]
+
+    assert labels[0] == "Very unhappy, 1 of 5"
+    assert labels[4] == "Very happy, 5 of 5"
+    assert all(box["width"] >= 88 and box["height"] >= 88 for box in boxes)
+    assert page.evaluate("getComputedStyle(document.body).userSelect") == "none"
+    assert "user-scalable=no" in page.get_attribute('meta[name="viewport"]', "content")

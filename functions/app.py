@@ -20,7 +20,10 @@ app.api.cors = CORSConfig(
 # API Gateway request id) that every later log line of the request carries.
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
-app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+if config.tracing:
+    app.register_middleware(
+        ConvertToMiddleware(tracer().capture_lambda_handler(capture_response=False))
+    )
 app.register_middleware(http_boundary, "http")
 
 app.register_blueprint(kiosk.bp)

@@ -1,4 +1,4 @@
-"""Credentials: kiosk and staff bearer tokens (HS256 JWTs signed with a secret key).
+"""Credentials: kiosk and staff bearer tokens (HS256 JWTs, `tokens.py`, signed with a secret key).
 
 Kiosk tokens are checked with no table read: the signature proves who the kiosk is, and
 revocation is a cached list (a revoked kiosk is locked out within `revocation_cache_s`).
@@ -6,20 +6,19 @@ revocation is a cached list (a revoked kiosk is locked out within `revocation_ca
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import uuid4
 
-import jwt
-
+from . import tokens
 from .config import secret, settings
 from .errors import DependencyUnavailable, Forbidden, Unauthorized
 from .store import stores
 
 _ISSUER = "storepulse"
-_ALGORITHM = "HS256"
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ def _signing_key() -> str:
 
 
 def _sign(claims: dict[str, Any]) -> str:
-    return jwt.encode(claims, _signing_key(), algorithm=_ALGORITHM)
+    return tokens.encode(claims, _signing_key())
 
 
 def issue_kiosk_token(kiosk_id: str, store_id: str, now: datetime) -> str:
@@ -103,21 +102,11 @@ def _bearer(headers: Mapping[str, str]) -> str:
 def _claims(headers: Mapping[str, str], audience: str) -> dict[str, Any]:
     token = _bearer(headers)
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            _signing_key(),
-            algorithms=[_ALGORITHM],
-            audience=audience,
-            issuer=_ISSUER,
-            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+        return tokens.decode(
+            token, _signing_key(), audience=audience, issuer=_ISSUER, now=time.time()
         )
-    except jwt.ExpiredSignatureError:
-        raise Unauthorized("the token has expired") from None
-    except jwt.InvalidAudienceError:
-        raise Unauthorized(f"this is not a {audience} token") from None
-    except jwt.PyJWTError:
-        raise Unauthorized("the token is not valid") from None
-    return claims
+    except tokens.TokenError as error:
+        raise Unauthorized(str(error)) from None
 
 
 def kiosk_principal(headers: Mapping[str, str]) -> KioskPrincipal:

@@ -24,11 +24,10 @@ def stored_ratings() -> list[dict[str, Any]]:
     """Every rating item in the table (a scan: fine in a test, never in the app)."""
     response = dynamodb.client().scan(
         TableName=dynamodb.table_name(),
-        FilterExpression="#t = :rating",
-        ExpressionAttributeNames={"#t": "type"},
-        ExpressionAttributeValues={":rating": {"S": "rating"}},
+        FilterExpression="begins_with(pk, :rating)",
+        ExpressionAttributeValues={":rating": {"S": "RATING#"}},
     )
-    return [dynamodb.from_item(item) for item in response["Items"]]
+    return [ratings.rating_from_item(item).model_dump() for item in response["Items"]]
 
 
 def test_stores_a_rating_with_the_clock_skew_corrected(api, kiosk_headers, store):

@@ -115,16 +115,19 @@ def ingest_batch(
         results.append(
             {"rating_id": rating.rating_id, "status": "stored" if stored else "duplicate"}
         )
-    _count(results)
-    logger.info(
-        "ratings ingested",
-        extra={"kiosk_id": kiosk.kiosk_id, "store_id": kiosk.store_id, "count": len(results)},
+    counts = _count(results)
+    # Routine batches are in the metrics; a log line is written when something is off.
+    log = logger.info if counts.get("rejected") or counts.get("duplicate") else logger.debug
+    log(
+        "ratings ingested", extra={"kiosk_id": kiosk.kiosk_id, "store_id": kiosk.store_id, **counts}
     )
     return results
 
 
-def _count(results: list[dict[str, Any]]) -> None:
-    for status in ("stored", "duplicate", "rejected"):
-        count = sum(1 for r in results if r["status"] == status)
-        if count:
-            metrics.add_metric(name=f"ratings_{status}", unit=MetricUnit.Count, value=count)
+def _count(results: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    for status, count in counts.items():
+        metrics.add_metric(name=f"ratings_{status}", unit=MetricUnit.Count, value=count)
+    return counts

@@ -113,14 +113,24 @@ class Rating(BaseModel):
     expectation: Expectation | None = None
     tapped_at: datetime  # UTC, corrected for the device's clock skew
     received_at: datetime  # UTC, server clock
-    device_tapped_at: datetime | None = None
-    device_sent_at: datetime | None = None
+    # received_at - sent_at: what was added to the device's tapped_at (0 for SMS).
+    clock_skew_ms: int = 0
     contact: Contact | None = None
+
+    @property
+    def device_tapped_at(self) -> datetime:
+        """`tapped_at` as the device's clock said it."""
+        return self.tapped_at - timedelta(milliseconds=self.clock_skew_ms)
+
+
+def clock_skew(*, sent_at: datetime, received_at: datetime) -> timedelta:
+    """How far the device clock is behind the server's (to the millisecond)."""
+    return timedelta(milliseconds=round((received_at - sent_at) / timedelta(milliseconds=1)))
 
 
 def correct_skew(tapped_at: datetime, *, sent_at: datetime, received_at: datetime) -> datetime:
     """Move a device time onto the server clock: shift it by `received_at - sent_at`."""
-    return (tapped_at + (received_at - sent_at)).astimezone(UTC)
+    return (tapped_at + clock_skew(sent_at=sent_at, received_at=received_at)).astimezone(UTC)
 
 
 def accept_kiosk_rating(
@@ -155,8 +165,8 @@ def accept_kiosk_rating(
         expectation=rating.expectation,
         tapped_at=tapped_at,
         received_at=received_at,
-        device_tapped_at=rating.tapped_at,
-        device_sent_at=sent_at,
+        clock_skew_ms=clock_skew(sent_at=sent_at, received_at=received_at)
+        // timedelta(milliseconds=1),
         contact=contact,
     )
 

@@ -43,7 +43,8 @@ def client() -> DynamoDBClient:
     from botocore.config import Config
 
     config = settings()
-    return boto3.session.Session().client(
+    # The default session: a new Session would load botocore's data files again (~90 ms).
+    return boto3.client(
         "dynamodb",
         region_name=config.region,
         endpoint_url=config.dynamodb_endpoint,
@@ -51,6 +52,9 @@ def client() -> DynamoDBClient:
             connect_timeout=2,
             read_timeout=5,
             retries={"mode": "standard", "max_attempts": 3},
+            # Requests are built by this layer from validated models; botocore's per-attribute
+            # re-validation costs ~0.1 ms per PutItem on the ingest path.
+            parameter_validation=False,
         ),
     )
 

@@ -7,6 +7,9 @@ Key formats
 The arrivals index is how aggregation reads "what arrived since the last run" with a few
 Queries instead of a scan. Its projection (infra/resources.yaml) carries only what
 aggregation and flagging need, so an index entry stays under one write unit.
+
+This is the ingest hot path: the item is built in DynamoDB's wire format directly and
+carries no attribute it can derive (the rating id is in the key).
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from .dynamodb import client, error_code, from_item, table_name, to_item, unavai
 # Spreads one hour's arrivals over this many index partitions. Readers query every shard,
 # so changing it needs a migration of the unread hours: keep it fixed.
 ARRIVAL_SHARDS = 4
+_PREFIX = "RATING#"
 
 
 def rating_key(rating_id: str) -> dict[str, str]:
-    return {"pk": f"RATING#{rating_id}", "sk": "RATING"}
+    return {"pk": f"{_PREFIX}{rating_id}", "sk": "RATING"}
 
 
 def arrival_partition(received_at: datetime, rating_id: str) -> str:
@@ -34,36 +38,45 @@ def arrival_partition(received_at: datetime, rating_id: str) -> str:
     return f"ARRIVAL#{received_at.astimezone(UTC):%Y-%m-%dT%H}#{shard}"
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds") if moment else None
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def rating_item(rating: Rating) -> dict[str, Any]:
     received_at = _iso(rating.received_at)
-    values: dict[str, Any] = {
-        **rating_key(rating.rating_id),
-        "type": "rating",
-        "gsi1pk": arrival_partition(rating.received_at, rating.rating_id),
-        "gsi1sk": f"{received_at}#{rating.rating_id}",
-        "rating_id": rating.rating_id,
-        "store_id": rating.store_id,
-        "channel": rating.channel,
-        "source_id": rating.source_id,
-        "survey_id": rating.survey_id,
-        "score": rating.score,
-        "reasons": rating.reasons or None,
-        "comment": rating.comment,
-        "locale": rating.locale,
-        "expectation": rating.expectation,
-        "tapped_at": _iso(rating.tapped_at),
-        "received_at": received_at,
-        "device_tapped_at": _iso(rating.device_tapped_at),
-        "device_sent_at": _iso(rating.device_sent_at),
-        "callback_requested": rating.contact is not None or None,
-        # Held only until the callback job copies it into a task (which expires by TTL).
-        "contact": rating.contact.model_dump(exclude_none=True) if rating.contact else None,
+    item: dict[str, Any] = {
+        "pk": {"S": f"{_PREFIX}{rating.rating_id}"},
+        "sk": {"S": "RATING"},
+        "gsi1pk": {"S": arrival_partition(rating.received_at, rating.rating_id)},
+        "gsi1sk": {"S": f"{received_at}#{rating.rating_id}"},
+        "store_id": {"S": rating.store_id},
+        "channel": {"S": rating.channel},
+        "source_id": {"S": rating.source_id},
+        "survey_id": {"S": rating.survey_id},
+        "score": {"N": str(rating.score)},
+        "locale": {"S": rating.locale},
+        "tapped_at": {"S": _iso(rating.tapped_at)},
+        "received_at": {"S": received_at},
+        "clock_skew_ms": {"N": str(rating.clock_skew_ms)},
     }
-    return to_item(values)
+    if rating.reasons:
+        item["reasons"] = {"L": [{"S": reason} for reason in rating.reasons]}
+    if rating.comment:
+        item["comment"] = {"S": rating.comment}
+    if rating.expectation:
+        item["expectation"] = {"S": rating.expectation}
+    if rating.contact:
+        # Held only until the callback job copies it into a task (which expires by TTL).
+        item["callback_requested"] = {"BOOL": True}
+        item["contact"] = to_item({"contact": rating.contact.model_dump(exclude_none=True)})[
+            "contact"
+        ]
+    return item
+
+
+def rating_from_item(item: dict[str, Any]) -> Rating:
+    values = from_item(item)
+    return Rating.model_validate(values | {"rating_id": str(values["pk"]).removeprefix(_PREFIX)})
 
 
 def put_rating(rating: Rating) -> bool:
@@ -92,6 +105,4 @@ def get_rating(rating_id: str) -> Rating | None:
         response = client().get_item(
             TableName=table_name(), Key=to_item(rating_key(rating_id)), ConsistentRead=True
         )
-    if "Item" not in response:
-        return None
-    return Rating.model_validate(from_item(response["Item"]))
+    return rating_from_item(response["Item"]) if "Item" in response else None

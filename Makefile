@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast lint format bench package deps java clean
+.PHONY: run test test-fast lint format bench package deps java chromium clean
 
 run: deps
 	$(PY) -m devtools.local_stack
@@ -27,6 +27,7 @@ format: deps
 
 bench: deps
 	$(PY) -m benchmarks.ingest
+	$(PY) -m benchmarks.kiosk
 
 # The CloudFormation template: Chalice's resources merged with infra/resources.yaml.
 package: deps
@@ -34,7 +35,7 @@ package: deps
 	  ../$(VENV)/bin/chalice package --stage $${STAGE:-dev} --pkg-format cloudformation \
 	  --template-format yaml --merge-template ../infra/resources.yaml ../build/package
 
-deps: $(VENV)/.installed node_modules/.installed java
+deps: $(VENV)/.installed node_modules/.installed java chromium
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,13 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download is not used);
+# a CJK font so the zh-CN kiosk renders.
+chromium:
+	@{ command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi wenquanyi; } || { \
+	  echo "installing Chromium and a CJK font for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei; }
 
 # DynamoDB Local needs Java 17 or newer.
 java:

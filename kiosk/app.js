@@ -287,6 +287,8 @@ async function sync() {
     if (config.token) {
       await refreshSurvey();
       await sendQueued();
+      lastSync = Date.now();
+      localStorage.setItem("last_sync", String(lastSync));
     }
     failures = 0;
   } catch (error) {
@@ -345,8 +347,6 @@ async function sendQueued() {
       }
     }
     await queue.remove(done);
-    lastSync = Date.now();
-    localStorage.setItem("last_sync", String(lastSync));
     renderStatus();
   }
 }

@@ -12,7 +12,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.stack import ROOT, LocalStack
+from devtools.stack_process import ROOT, LocalStack
 
 SCREENSHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -263,3 +263,18 @@ def test_an_unreachable_database_answers_503(api, kiosk_headers, store, monkeypa
 
     assert response.status_code == 503
     assert "Retry-After" in response.headers
+
+
+def test_a_burst_of_repeat_presses_is_stored_but_marked(api, kiosk_headers, store):
+    hammered = [
+        kiosk_rating(score=1, tapped_at=iso(now() - timedelta(seconds=60 - 4 * i)))
+        for i in range(5)
+    ]
+    customer = kiosk_rating(score=4, tapped_at=iso(now() - timedelta(minutes=10)))
+
+    response = post(api, kiosk_headers, rating_batch(customer, *hammered))
+
+    assert {r["status"] for r in response.json_body["results"]} == {"stored"}
+    marked = {r["rating_id"]: r["burst"] for r in stored_ratings()}
+    assert marked[customer["rating_id"]] is False
+    assert [marked[r["rating_id"]] for r in hammered] == [False, True, True, True, True]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.stack import LocalStack
+from devtools.stack_process import LocalStack
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from chalicelib.domain.phones import mask_phone, parse_e164
-from chalicelib.domain.ratings import accept_kiosk_rating, correct_skew, describe_errors
+from chalicelib.domain.ratings import (
+    accept_kiosk_rating,
+    correct_skew,
+    describe_errors,
+    find_bursts,
+)
 from chalicelib.domain.survey import DEFAULT_SURVEY
 
 pytestmark = pytest.mark.unit
@@ -102,3 +107,39 @@ def test_valid_e164_numbers_are_accepted(phone):
 def test_anything_but_strict_e164_is_refused(phone):
     with pytest.raises(ValueError, match="phone"):
         parse_e164(phone)
+
+
+def _taps(*seconds: float) -> list[tuple[str, datetime]]:
+    return [(f"r{i}", RECEIVED + timedelta(seconds=s)) for i, s in enumerate(seconds)]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "bursts"),
+    [
+        ((0, 5, 10), {"r1", "r2"}),  # a run of three: one customer, two repeat presses
+        ((0, 5), set()),  # two quick taps (a couple) both count
+        ((0, 60, 120), set()),  # customers a minute apart
+        ((0, 5, 10, 100, 104, 108, 112), {"r1", "r2", "r4", "r5", "r6"}),
+        ((10, 0, 5), {"r0", "r2"}),  # order of arrival does not matter
+    ],
+)
+def test_repeat_presses_are_marked_as_bursts(seconds, bursts):
+    assert find_bursts(_taps(*seconds)) == bursts
+
+
+@given(st.lists(st.floats(min_value=0, max_value=600), max_size=40))
+def test_every_run_keeps_exactly_one_counted_tap(seconds):
+    taps = _taps(*seconds)
+    bursts = find_bursts(taps)
+    ordered = sorted(taps, key=lambda tap: tap[1])
+    runs, run = [], []
+    for tap in ordered:
+        if run and tap[1] - run[-1][1] > timedelta(seconds=15):
+            runs.append(run)
+            run = []
+        run.append(tap)
+    if run:
+        runs.append(run)
+    for run in runs:
+        counted = [rating_id for rating_id, _ in run if rating_id not in bursts]
+        assert len(counted) == (1 if len(run) >= 3 else len(run))

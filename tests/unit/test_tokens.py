@@ -13,7 +13,7 @@ from chalicelib import tokens
 
 pytestmark = pytest.mark.unit
 
-KEY = "k" * 48
+KEY = "k" * 64
 NOW = time.time()
 CLAIMS = {"iss": "storepulse", "aud": "kiosk", "sub": "k-1", "iat": int(NOW), "exp": int(NOW) + 60}
 

@@ -11,9 +11,15 @@ from pydantic import ValidationError
 
 from ..auth import KioskPrincipal, issue_kiosk_token, kiosk_principal
 from ..domain.kiosks import PairingRequest
-from ..domain.ratings import RatingBatchIn, accept_kiosk_rating, describe_errors
+from ..domain.ratings import (
+    Rating,
+    RatingBatchIn,
+    accept_kiosk_rating,
+    describe_errors,
+    find_bursts,
+)
 from ..domain.survey import Store
-from ..errors import ApiError, DependencyUnavailable, NotFound, Unauthorized
+from ..errors import DependencyUnavailable, NotFound, Unauthorized
 from ..observability import logger, metrics
 from ..store import ratings, stores
 from .http import json_response, now, parse_body
@@ -75,46 +81,48 @@ def ingest_batch(
 ) -> list[dict[str, Any]]:
     """Validate and store each rating on its own: one bad rating never blocks the others."""
     results: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    accepted: list[Rating] = []
     for raw in batch.ratings:
-        rating_id = raw.get("rating_id") if isinstance(raw.get("rating_id"), str) else None
         try:
-            rating = accept_kiosk_rating(
-                raw,
-                survey=store.survey,
-                store_id=kiosk.store_id,
-                kiosk_id=kiosk.kiosk_id,
-                sent_at=batch.sent_at,
-                received_at=received_at,
+            accepted.append(
+                accept_kiosk_rating(
+                    raw,
+                    survey=store.survey,
+                    store_id=kiosk.store_id,
+                    kiosk_id=kiosk.kiosk_id,
+                    sent_at=batch.sent_at,
+                    received_at=received_at,
+                )
             )
+            results.append({})  # filled in when written
         except ValidationError as error:
-            details = describe_errors(error)
-            message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-            results.append(
-                {
-                    "rating_id": rating_id,
-                    "status": "rejected",
-                    "error": {"code": "invalid_rating", "message": message, "details": details},
-                }
-            )
+            results.append(_rejected(raw, error))
+    bursts = find_bursts([(r.rating_id, r.tapped_at) for r in accepted])
+    pending = iter(accepted)
+    seen: set[str] = set()
+    for index, result in enumerate(results):
+        if result:
             continue
+        rating = next(pending)
+        if rating.rating_id in bursts:
+            rating = rating.model_copy(update={"burst": True})
         if rating.rating_id in seen:
-            results.append({"rating_id": rating.rating_id, "status": "duplicate"})
+            results[index] = {"rating_id": rating.rating_id, "status": "duplicate"}
             continue
         seen.add(rating.rating_id)
         try:
             stored = ratings.put_rating(rating)
-        except ApiError as error:
-            _count(results)
-            if isinstance(error, DependencyUnavailable):
-                # Whatever is already stored answers `duplicate` on the retry.
-                error.details = [
-                    {"rating_id": r["rating_id"], "status": r["status"]} for r in results
-                ]
+        except DependencyUnavailable as error:
+            # Whatever is already stored answers `duplicate` on the retry.
+            error.details = [
+                {"rating_id": r["rating_id"], "status": r["status"]} for r in results if r
+            ]
+            _count([r for r in results if r])
             raise
-        results.append(
-            {"rating_id": rating.rating_id, "status": "stored" if stored else "duplicate"}
-        )
+        results[index] = {
+            "rating_id": rating.rating_id,
+            "status": "stored" if stored else "duplicate",
+        }
     counts = _count(results)
     # Routine batches are in the metrics; a log line is written when something is off.
     log = logger.info if counts.get("rejected") or counts.get("duplicate") else logger.debug
@@ -122,6 +130,17 @@ def ingest_batch(
         "ratings ingested", extra={"kiosk_id": kiosk.kiosk_id, "store_id": kiosk.store_id, **counts}
     )
     return results
+
+
+def _rejected(raw: dict[str, Any], error: ValidationError) -> dict[str, Any]:
+    details = describe_errors(error)
+    message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+    rating_id = raw.get("rating_id") if isinstance(raw.get("rating_id"), str) else None
+    return {
+        "rating_id": rating_id,
+        "status": "rejected",
+        "error": {"code": "invalid_rating", "message": message, "details": details},
+    }
 
 
 def _count(results: list[dict[str, Any]]) -> dict[str, int]:

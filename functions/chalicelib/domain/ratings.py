@@ -28,6 +28,11 @@ MAX_COMMENT_CHARS = 500
 SEND_BEFORE_TAP_TOLERANCE = timedelta(seconds=5)
 # Offline kiosks sync late, but a tap older than this after skew correction is a broken clock.
 MAX_TAP_AGE = timedelta(days=60)
+# Repeat presses: a run of at least BURST_MIN_RUN taps of one kiosk, each within BURST_GAP of
+# the one before, is one customer (the first tap) and a burst (the rest). The kiosk locks its
+# buttons for a whole answer flow, so even a fast real customer takes longer than this gap.
+BURST_GAP = timedelta(seconds=15)
+BURST_MIN_RUN = 3
 
 
 class CallbackRequest(BaseModel):
@@ -116,6 +121,8 @@ class Rating(BaseModel):
     # received_at - sent_at: what was added to the device's tapped_at (0 for SMS).
     clock_skew_ms: int = 0
     contact: Contact | None = None
+    # A repeat press (see find_bursts): kept as raw data, left out of aggregates.
+    burst: bool = False
 
     @property
     def device_tapped_at(self) -> datetime:
@@ -169,6 +176,22 @@ def accept_kiosk_rating(
         // timedelta(milliseconds=1),
         contact=contact,
     )
+
+
+def find_bursts(taps: list[tuple[str, datetime]]) -> set[str]:
+    """Ids of the repeat presses among one kiosk's taps `(rating_id, tapped_at)`: in every run
+    of at least BURST_MIN_RUN taps each within BURST_GAP of the previous, all but the first."""
+    bursts: set[str] = set()
+    run: list[tuple[str, datetime]] = []
+    for tap in sorted(taps, key=lambda tap: tap[1]):
+        if run and tap[1] - run[-1][1] > BURST_GAP:
+            if len(run) >= BURST_MIN_RUN:
+                bursts.update(rating_id for rating_id, _ in run[1:])
+            run = []
+        run.append(tap)
+    if len(run) >= BURST_MIN_RUN:
+        bursts.update(rating_id for rating_id, _ in run[1:])
+    return bursts
 
 
 def _invalid(field: str, message: str, raw: Any) -> ValidationError:

@@ -65,6 +65,8 @@ def rating_item(rating: Rating) -> dict[str, Any]:
         item["comment"] = {"S": rating.comment}
     if rating.expectation:
         item["expectation"] = {"S": rating.expectation}
+    if rating.burst:
+        item["burst"] = {"BOOL": True}
     if rating.contact:
         # Held only until the callback job copies it into a task (which expires by TTL).
         item["callback_requested"] = {"BOOL": True}

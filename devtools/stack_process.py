@@ -1,4 +1,5 @@
-"""Start and stop `make run`'s stack from tests, on free ports and a private .local folder."""
+"""Start and stop `make run`'s stack from tests and benchmarks, on free ports and a private
+.local folder."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from devtools import dynamodb_local
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the repository
 
 
 class LocalStack:

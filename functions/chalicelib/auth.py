@@ -114,6 +114,7 @@ def kiosk_principal(headers: Mapping[str, str]) -> KioskPrincipal:
     kiosk = KioskPrincipal(kiosk_id=str(claims["sub"]), store_id=str(claims.get("store", "")))
     if not kiosk.store_id:
         raise Unauthorized("the token is not valid")
+    stores.prefetch_for_kiosk(kiosk.store_id)
     if kiosk.kiosk_id in stores.revoked_kiosk_ids():
         raise Unauthorized("this kiosk has been revoked; pair it again")
     return kiosk

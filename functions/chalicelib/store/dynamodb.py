@@ -110,5 +110,12 @@ class TtlCache:
         self._entries[key] = (now, value)
         return value
 
+    def fresh(self, key: str, max_age: float) -> bool:
+        hit = self._entries.get(key)
+        return hit is not None and time.monotonic() - hit[0] < max_age
+
+    def put(self, key: str, value: Any) -> None:
+        self._entries[key] = (time.monotonic(), value)
+
     def clear(self) -> None:
         self._entries.clear()

@@ -4,7 +4,10 @@ Key formats
   store:       pk = STORE#<store_id>, sk = PROFILE
   kiosk:       pk = STORE#<store_id>, sk = KIOSK#<kiosk_id>
   pairing:     pk = PAIRING#<code>,   sk = PAIRING       (expires_at: TTL, epoch seconds)
-  revocation:  pk = REVOKED_KIOSKS,   sk = KIOSK#<kiosk_id>
+  revocations: pk = REVOKED_KIOSKS,   sk = LIST          (kiosk_ids: a string set)
+
+The revocation list is one item so that a cold Lambda reads it and its store's profile in
+a single BatchGetItem (`prefetch_for_kiosk`); it holds ids only, far below the item limit.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from .dynamodb import (
 )
 
 _cache = TtlCache()
-_REVOKED_PK = "REVOKED_KIOSKS"
+_REVOKED_KEY = {"pk": "REVOKED_KIOSKS", "sk": "LIST"}
 
 
 def _store_key(store_id: str) -> dict[str, str]:
@@ -195,17 +198,13 @@ def revoke_kiosk(store_id: str, kiosk_id: str, now: datetime) -> Kiosk | None:
                         }
                     },
                     {
-                        "Put": {
+                        "Update": {
                             "TableName": table_name(),
-                            "Item": to_item(
-                                {
-                                    "pk": _REVOKED_PK,
-                                    "sk": f"KIOSK#{kiosk_id}",
-                                    "type": "revocation",
-                                    "store_id": store_id,
-                                    "kiosk_id": kiosk_id,
-                                    "revoked_at": _iso(now),
-                                }
+                            "Key": to_item(_REVOKED_KEY),
+                            "UpdateExpression": "ADD kiosk_ids :kiosk SET #type = :type",
+                            "ExpressionAttributeNames": {"#type": "type"},
+                            "ExpressionAttributeValues": to_item(
+                                {":kiosk": {kiosk_id}, ":type": "revocations"}
                             ),
                         }
                     },
@@ -223,14 +222,43 @@ def revoked_kiosk_ids() -> frozenset[str]:
     """Revoked kiosk ids, cached per container for `revocation_cache_s`."""
 
     def load() -> frozenset[str]:
-        items = _query(
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=to_item({":pk": _REVOKED_PK}),
-            ProjectionExpression="kiosk_id",
-        )
-        return frozenset(str(item["kiosk_id"]) for item in items)
+        with unavailable_on_failure():
+            response = client().get_item(TableName=table_name(), Key=to_item(_REVOKED_KEY))
+        return _revoked_from(response.get("Item"))
 
     return _cache.get("revoked", settings().revocation_cache_s, load)
+
+
+def prefetch_for_kiosk(store_id: str) -> None:
+    """Load what kiosk requests check (the store, the revocation list) in one round trip
+    when either is not cached: a cold Lambda pays one read instead of two."""
+    config = settings()
+    store_key = f"store:{store_id}"
+    if _cache.fresh(store_key, config.store_cache_s) and _cache.fresh(
+        "revoked", config.revocation_cache_s
+    ):
+        return
+    with unavailable_on_failure():
+        response = client().batch_get_item(
+            RequestItems={
+                table_name(): {"Keys": [to_item(_store_key(store_id)), to_item(_REVOKED_KEY)]}
+            }
+        )
+    if response.get("UnprocessedKeys"):
+        return  # throttled: the cached getters read what is missing themselves
+    items = [from_item(item) for item in response["Responses"].get(table_name(), [])]
+    store = next((item for item in items if item["sk"] == "PROFILE"), None)
+    revoked = next((item for item in items if item["sk"] == "LIST"), None)
+    _cache.put(store_key, Store.model_validate(store) if store else None)
+    _cache.put(
+        "revoked", frozenset(str(k) for k in revoked["kiosk_ids"]) if revoked else frozenset()
+    )
+
+
+def _revoked_from(item: dict[str, Any] | None) -> frozenset[str]:
+    if item is None:
+        return frozenset()
+    return frozenset(str(kiosk_id) for kiosk_id in from_item(item).get("kiosk_ids", ()))
 
 
 def clear_caches() -> None:

@@ -17,17 +17,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from devtools.chromium import launch
 from devtools.stack_process import ROOT, LocalStack
 
 TAPS = 40
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def verdict(value: float, budget: float) -> str:
@@ -47,9 +40,7 @@ def main() -> None:
 def measure(demo: dict[str, str]) -> None:
     on_disk = sum(p.stat().st_size for p in (ROOT / "kiosk").iterdir() if p.is_file())
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = launch(playwright)
         page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
         sizes: dict[str, int] = {}
 

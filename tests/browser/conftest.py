@@ -3,7 +3,6 @@ local stack that `make run` starts."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,10 +11,10 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from devtools.chromium import launch
 from devtools.stack_process import ROOT, LocalStack
 
 SCREENSHOTS = ROOT / "build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Fast timings so the tests do not wait out real idle timeouts.
 KIOSK_OPTIONS = "?idle=1500&thanks=600&sync=500&survey=1000"
 
@@ -31,17 +30,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 

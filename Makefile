@@ -5,10 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast lint format bench package deps java chromium clean
+.PHONY: run ratings test test-fast lint format bench package deps java chromium clean
 
 run: deps
 	$(PY) -m devtools.local_stack
+
+# The ratings the running `make run` stack has stored (reads DynamoDB Local).
+ratings: $(VENV)/.installed
+	$(PY) -m devtools.show_ratings
 
 test: deps
 	$(PY) -m pytest
@@ -39,7 +43,7 @@ deps: $(VENV)/.installed node_modules/.installed java chromium
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet 'pip>=23,<26.3'  # chalice needs pip below 26.3
 	$(PY) -m pip install --quiet '.[dev]'
 	touch $@
 

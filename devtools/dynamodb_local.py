@@ -3,6 +3,7 @@ local stack, the tests and the benchmarks, with tables created from infra/resour
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -74,6 +75,8 @@ def start(port: int | None = None, db_path: Path | None = None) -> DynamoDBLocal
         command, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     endpoint = f"http://127.0.0.1:{port}"
+    server = DynamoDBLocal(process, endpoint)
+    atexit.register(server.stop)  # a crashed test or script leaves no Java process behind
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -81,7 +84,7 @@ def start(port: int | None = None, db_path: Path | None = None) -> DynamoDBLocal
             raise RuntimeError(f"DynamoDB Local exited: {error[-2000:]}")
         try:
             client(endpoint).list_tables(Limit=1)
-            return DynamoDBLocal(process, endpoint)
+            return server
         except Exception:
             time.sleep(0.2)
     process.kill()

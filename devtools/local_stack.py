@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -131,6 +132,11 @@ class StaticPages(SimpleHTTPRequestHandler):
         pass
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def wait_for_api(api_url: str, token: str, process: subprocess.Popen[bytes]) -> None:
     request = urllib.request.Request(
         f"{api_url}/v1/kiosk/survey", headers={"Authorization": f"Bearer {token}"}
@@ -156,6 +162,22 @@ def main() -> int:
     )
     args = parser.parse_args()
     LOCAL.mkdir(exist_ok=True)
+    busy = [
+        f"{name} port {port}"
+        for name, port in (
+            ("API", args.port),
+            ("pages", args.pages_port),
+            ("DynamoDB Local", args.dynamodb_port),
+        )
+        if port_in_use(port)
+    ]
+    if busy:
+        print(
+            f"cannot start: {', '.join(busy)} in use (is another `make run` still running?). "
+            "Stop it, or choose other ports with PORT=, PAGES_PORT= and DDB_PORT=.",
+            file=sys.stderr,
+        )
+        return 2
 
     database = dynamodb_local.start(args.dynamodb_port, db_path=LOCAL / "dynamodb")
     children: list[subprocess.Popen[bytes]] = [database.process]
@@ -165,6 +187,8 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    # A shell starting us in the background sets SIGINT to "ignore"; Ctrl-C must always stop.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         env = local_env(database.endpoint, signing_key())
         os.environ.update(env)

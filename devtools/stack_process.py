@@ -29,14 +29,7 @@ class LocalStack:
     def start(self, timeout: float = 90) -> dict[str, Any]:
         demo_file = self.local_dir / "demo.json"
         demo_file.unlink(missing_ok=True)
-        env = os.environ | {
-            "STOREPULSE_LOCAL_DIR": str(self.local_dir),
-            "PORT": str(self.ports["api"]),
-            "PAGES_PORT": str(self.ports["pages"]),
-            "DDB_PORT": str(self.ports["dynamodb"]),
-        }
-        for key in ("STOREPULSE_DYNAMODB_ENDPOINT", "STOREPULSE_TABLE_NAME"):
-            env.pop(key, None)
+        env = self._env()
         log = (self.local_dir / "stack.log").open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "devtools.local_stack"],
@@ -54,6 +47,30 @@ class LocalStack:
             time.sleep(0.3)
         self.demo = json.loads(demo_file.read_text())
         return self.demo
+
+    def run_to_exit(self) -> subprocess.CompletedProcess[str]:
+        """Run the stack in the foreground until it exits by itself (e.g. a port is taken)."""
+        self.local_dir.mkdir(parents=True, exist_ok=True)
+        return subprocess.run(
+            [sys.executable, "-m", "devtools.local_stack"],
+            cwd=ROOT,
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def _env(self) -> dict[str, str]:
+        env = os.environ | {
+            "STOREPULSE_LOCAL_DIR": str(self.local_dir),
+            "PORT": str(self.ports["api"]),
+            "PAGES_PORT": str(self.ports["pages"]),
+            "DDB_PORT": str(self.ports["dynamodb"]),
+        }
+        for key in ("STOREPULSE_DYNAMODB_ENDPOINT", "STOREPULSE_TABLE_NAME"):
+            env.pop(key, None)
+        return env
 
     def stop(self) -> int:
         if self.process is None:

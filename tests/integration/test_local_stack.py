@@ -45,6 +45,9 @@ def test_the_stack_runs_stops_and_runs_again(tmp_path):
         assert hidden.status_code == 404
         keys = {"api_url", "kiosk_url", "dynamodb_endpoint", "store_id", "kiosk_id"}
         assert keys | {"kiosk_token", "staff_token"} <= demo.keys()
+        second = LocalStack(tmp_path / "second", stack.ports).run_to_exit()
+        assert second.returncode == 2
+        assert "in use (is another `make run` still running?)" in second.stderr
     finally:
         exit_code = stack.stop()
     assert exit_code == 0

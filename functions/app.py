@@ -5,7 +5,7 @@ from chalice import Chalice, ConvertToMiddleware, CORSConfig
 from chalicelib.api import kiosk, stores
 from chalicelib.api.http import http_boundary
 from chalicelib.config import settings
-from chalicelib.observability import logger, metrics, tracer
+from chalicelib.observability import powertools_middleware, tracer
 
 config = settings()  # a missing variable fails here, at start, with its name
 
@@ -18,8 +18,7 @@ app.api.cors = CORSConfig(
 
 # Outermost first. http_boundary sets the correlation id (X-Correlation-Id or the
 # API Gateway request id) that every later log line of the request carries.
-app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
-app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+app.register_middleware(powertools_middleware)
 if config.tracing:
     app.register_middleware(
         ConvertToMiddleware(tracer().capture_lambda_handler(capture_response=False))

@@ -99,14 +99,25 @@ def _bearer(headers: Mapping[str, str]) -> str:
     return token.strip()
 
 
+# Claims of tokens already verified in this container, by (key, token): a kiosk sends the
+# same token all day. Expiry is still checked on every request.
+_verified: dict[tuple[str, str], dict[str, Any]] = {}
+_VERIFIED_MAX = 2048
+
+
 def _claims(headers: Mapping[str, str], audience: str) -> dict[str, Any]:
-    token = _bearer(headers)
+    token, key, now = _bearer(headers), _signing_key(), time.time()
+    claims = _verified.get((key, token))
+    if claims is not None and claims["aud"] == audience and claims["exp"] > now:
+        return claims
     try:
-        return tokens.decode(
-            token, _signing_key(), audience=audience, issuer=_ISSUER, now=time.time()
-        )
+        claims = tokens.decode(token, key, audience=audience, issuer=_ISSUER, now=now)
     except tokens.TokenError as error:
         raise Unauthorized(str(error)) from None
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[key, token] = claims
+    return claims
 
 
 def kiosk_principal(headers: Mapping[str, str]) -> KioskPrincipal:

@@ -74,7 +74,7 @@ def secret(name: str) -> str:
     """A secret by name: Secrets Manager through Powertools Parameters (cached), or the env."""
     config = settings()
     if config.secrets_backend == "env":
-        variable = "STOREPULSE_SECRET_" + "".join(c if c.isalnum() else "_" for c in name).upper()
+        variable = _secret_variable(name)
         try:
             return os.environ[variable]
         except KeyError:
@@ -83,3 +83,8 @@ def secret(name: str) -> str:
 
     value = parameters.get_secret(name, max_age=config.secrets_cache_s)
     return value if isinstance(value, str) else value.decode()
+
+
+@lru_cache(maxsize=16)
+def _secret_variable(name: str) -> str:
+    return "STOREPULSE_SECRET_" + "".join(c if c.isalnum() else "_" for c in name).upper()

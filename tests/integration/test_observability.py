@@ -36,6 +36,7 @@ def test_logs_carry_a_correlation_id_and_no_phone_and_metrics_are_emitted(
     assert "Ana" not in output
     assert any(log["message"] == "ratings ingested" for log in logs)
     assert all(log.get("correlation_id") == "sync-42" for log in logs)
+    assert all(log.get("function_request_id") and "cold_start" in log for log in logs)
     assert response.headers["X-Correlation-Id"] == "sync-42"
     assert emf
     assert emf[-1]["ratings_stored"] == [1.0]

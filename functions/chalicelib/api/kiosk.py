@@ -80,49 +80,31 @@ def ingest_batch(
     batch: RatingBatchIn, kiosk: KioskPrincipal, store: Store, received_at: datetime
 ) -> list[dict[str, Any]]:
     """Validate and store each rating on its own: one bad rating never blocks the others."""
+    checked = [_check(raw, batch, kiosk, store, received_at) for raw in batch.ratings]
+    accepted = [item for item in checked if isinstance(item, Rating)]
+    bursts = find_bursts([(rating.rating_id, rating.tapped_at) for rating in accepted])
     results: list[dict[str, Any]] = []
-    accepted: list[Rating] = []
-    for raw in batch.ratings:
-        try:
-            accepted.append(
-                accept_kiosk_rating(
-                    raw,
-                    survey=store.survey,
-                    store_id=kiosk.store_id,
-                    kiosk_id=kiosk.kiosk_id,
-                    sent_at=batch.sent_at,
-                    received_at=received_at,
-                )
-            )
-            results.append({})  # filled in when written
-        except ValidationError as error:
-            results.append(_rejected(raw, error))
-    bursts = find_bursts([(r.rating_id, r.tapped_at) for r in accepted])
-    pending = iter(accepted)
     seen: set[str] = set()
-    for index, result in enumerate(results):
-        if result:
-            continue
-        rating = next(pending)
-        if rating.rating_id in bursts:
-            rating = rating.model_copy(update={"burst": True})
-        if rating.rating_id in seen:
-            results[index] = {"rating_id": rating.rating_id, "status": "duplicate"}
-            continue
-        seen.add(rating.rating_id)
-        try:
-            stored = ratings.put_rating(rating)
-        except DependencyUnavailable as error:
-            # Whatever is already stored answers `duplicate` on the retry.
-            error.details = [
-                {"rating_id": r["rating_id"], "status": r["status"]} for r in results if r
-            ]
-            _count([r for r in results if r])
-            raise
-        results[index] = {
-            "rating_id": rating.rating_id,
-            "status": "stored" if stored else "duplicate",
-        }
+    for item in checked:
+        if not isinstance(item, Rating):
+            results.append(item)  # rejected, with its reason
+        elif item.rating_id in seen:
+            results.append({"rating_id": item.rating_id, "status": "duplicate"})
+        else:
+            seen.add(item.rating_id)
+            rating = item.model_copy(update={"burst": True}) if item.rating_id in bursts else item
+            try:
+                stored = ratings.put_rating(rating)
+            except DependencyUnavailable as error:
+                # What is stored already answers `duplicate` on the retry.
+                error.details = [
+                    {"rating_id": r["rating_id"], "status": r["status"]} for r in results
+                ]
+                _count(results)
+                raise
+            results.append(
+                {"rating_id": rating.rating_id, "status": "stored" if stored else "duplicate"}
+            )
     counts = _count(results)
     # Routine batches are in the metrics; a log line is written when something is off.
     log = logger.info if counts.get("rejected") or counts.get("duplicate") else logger.debug
@@ -130,6 +112,27 @@ def ingest_batch(
         "ratings ingested", extra={"kiosk_id": kiosk.kiosk_id, "store_id": kiosk.store_id, **counts}
     )
     return results
+
+
+def _check(
+    raw: dict[str, Any],
+    batch: RatingBatchIn,
+    kiosk: KioskPrincipal,
+    store: Store,
+    received_at: datetime,
+) -> Rating | dict[str, Any]:
+    """The rating to store, or the `rejected` result that says why not."""
+    try:
+        return accept_kiosk_rating(
+            raw,
+            survey=store.survey,
+            store_id=kiosk.store_id,
+            kiosk_id=kiosk.kiosk_id,
+            sent_at=batch.sent_at,
+            received_at=received_at,
+        )
+    except ValidationError as error:
+        return _rejected(raw, error)
 
 
 def _rejected(raw: dict[str, Any], error: ValidationError) -> dict[str, Any]:

@@ -42,6 +42,26 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=262_144, ge=1024)
     retry_after_s: int = Field(default=5, ge=1)
     cors_origin: str = "*"
+
+    # SMS. The provider is configuration: "twilio", "aws" (End User Messaging SMS) or
+    # "outbox" (local: every message is appended to `notifications_log`, nothing is sent).
+    sms_provider: Literal["twilio", "aws", "outbox"] = "outbox"
+    notifications_log: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_from_number: str | None = None
+    twilio_auth_token_secret_name: str = "storepulse/twilio-auth-token"  # noqa: S105 - a name
+    # The public URL Twilio calls; signatures are checked against it, never a URL rebuilt
+    # from the request (API Gateway changes host, stage and scheme).
+    twilio_webhook_url: str | None = None
+    aws_sms_origination_identity: str | None = None
+    aws_sms_configuration_set: str | None = None
+    phone_hmac_secret_name: str = "storepulse/phone-hmac-key"  # noqa: S105 - a name
+    survey_cooldown_days: int = Field(default=30, ge=0)
+    invitation_ttl_hours: int = Field(default=72, ge=1)
+    sms_window_start_hour: int = Field(default=8, ge=0, le=23)
+    sms_window_end_hour: int = Field(default=20, ge=1, le=24)
+    # How long a phone number may be kept (conversations, callback contacts): DynamoDB TTL.
+    phone_retention_days: int = Field(default=30, ge=1)
     # Powertools Tracer (X-Ray SDK) costs ~100 ms of cold start; on where traces are read.
     tracing: bool = True
 

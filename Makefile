@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run ratings test test-fast lint format bench package deps java chromium clean
+.PHONY: run ratings phone test test-fast lint format bench package deps java chromium clean
 
 run: deps
 	$(PY) -m devtools.local_stack
@@ -13,6 +13,10 @@ run: deps
 # The ratings the running `make run` stack has stored (reads DynamoDB Local).
 ratings: $(VENV)/.installed
 	$(PY) -m devtools.show_ratings
+
+# A fake phone texting the local stack: make phone NUMBER=+14155550123 [TEXT=2] [INVITE=1]
+phone: $(VENV)/.installed
+	$(PY) -m devtools.fake_phone $${NUMBER:?set NUMBER=+1...} $${TEXT:+"$$TEXT"} $${INVITE:+--invite}
 
 test: deps
 	$(PY) -m pytest

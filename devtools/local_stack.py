@@ -34,7 +34,7 @@ TABLE_NAME = "storepulse-local"
 STATIC_FOLDERS = ("kiosk",)
 
 
-def local_env(endpoint: str, signing_key: str) -> dict[str, str]:
+def local_env(endpoint: str, keys: dict[str, str], api_url: str) -> dict[str, str]:
     """The configuration that makes the app local: only endpoints, names and secrets differ."""
     return {
         **dynamodb_local.LOCAL_CREDENTIALS,
@@ -42,28 +42,65 @@ def local_env(endpoint: str, signing_key: str) -> dict[str, str]:
         "STOREPULSE_TABLE_NAME": TABLE_NAME,
         "STOREPULSE_DYNAMODB_ENDPOINT": endpoint,
         "STOREPULSE_SECRETS_BACKEND": "env",
-        "STOREPULSE_SECRET_STOREPULSE_TOKEN_SIGNING_KEY": signing_key,
+        "STOREPULSE_SECRET_STOREPULSE_TOKEN_SIGNING_KEY": keys["token_signing_key"],
+        "STOREPULSE_SECRET_STOREPULSE_PHONE_HMAC_KEY": keys["phone_hmac_key"],
+        "STOREPULSE_SECRET_STOREPULSE_TWILIO_AUTH_TOKEN": keys["twilio_auth_token"],
+        "STOREPULSE_TWILIO_WEBHOOK_URL": f"{api_url}/v1/sms/twilio",
+        "STOREPULSE_SMS_PROVIDER": "outbox",
+        "STOREPULSE_NOTIFICATIONS_LOG": str(LOCAL / "notifications.jsonl"),
         "STOREPULSE_REVOCATION_CACHE_S": "5",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
 
 
-def signing_key() -> str:
-    """A local signing key, kept in .local so demo tokens survive a restart."""
+def local_keys() -> dict[str, str]:
+    """Local secrets, made once and kept in .local so demo tokens survive a restart."""
     path = LOCAL / "secrets.json"
-    if path.exists():
-        return str(json.loads(path.read_text())["token_signing_key"])
-    key = secrets.token_urlsafe(48)
-    path.write_text(json.dumps({"token_signing_key": key}))
+    keys = json.loads(path.read_text()) if path.exists() else {}
+    for name in ("token_signing_key", "phone_hmac_key", "twilio_auth_token"):
+        keys.setdefault(name, secrets.token_urlsafe(32))
+    path.write_text(json.dumps(keys))
     path.chmod(0o600)
-    return key
+    return keys
+
+
+class Scheduler(threading.Thread):
+    """What EventBridge does in AWS: invokes the app's scheduled functions every `interval`
+    seconds, through Chalice's own Lambda test harness."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        from chalice.app import CloudWatchEvent
+        from chalice.test import Client
+
+        from app import app
+
+        scheduled = [
+            name
+            for name, handler in app.handler_map.items()
+            if getattr(handler, "event_class", None) is CloudWatchEvent
+        ]
+        with Client(app) as client:
+            while not self.stopped.wait(self.interval):
+                event = client.events.generate_cw_event(
+                    source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+                )
+                for name in scheduled:
+                    try:
+                        client.lambda_.invoke(name, event)
+                    except Exception as error:
+                        print(f"scheduled {name} failed: {error}", file=sys.stderr)
 
 
 def seed() -> dict[str, Any]:
     """Demo stores, a paired demo kiosk and demo credentials (idempotent)."""
     sys.path.insert(0, str(FUNCTIONS))
-    from chalicelib.auth import issue_kiosk_token, issue_staff_token
+    from chalicelib.auth import issue_integration_token, issue_kiosk_token, issue_staff_token
     from chalicelib.domain.kiosks import Kiosk
     from chalicelib.domain.survey import DEFAULT_SURVEY, Store
     from chalicelib.store import stores
@@ -75,6 +112,7 @@ def seed() -> dict[str, Any]:
         timezone="America/Los_Angeles",
         country="US",
         survey=DEFAULT_SURVEY,
+        sms_window=(0, 24),  # the demo sends at any hour; real stores keep quiet hours
     )
     other = Store(
         store_id="demo-store-2",
@@ -108,6 +146,7 @@ def seed() -> dict[str, Any]:
         "other_staff_token": issue_staff_token(
             "demo-staff-2", "staff", [other.store_id], now, month
         ),
+        "integration_token": issue_integration_token("demo-pos", [demo.store_id], now, month),
     }
 
 
@@ -160,6 +199,11 @@ def main() -> int:
     parser.add_argument(
         "--dynamodb-port", type=int, default=int(os.environ.get("DDB_PORT", "8100"))
     )
+    parser.add_argument(
+        "--scheduler-interval",
+        type=float,
+        default=float(os.environ.get("SCHEDULER_INTERVAL_S", "10")),
+    )
     args = parser.parse_args()
     LOCAL.mkdir(exist_ok=True)
     busy = [
@@ -189,13 +233,15 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     # A shell starting us in the background sets SIGINT to "ignore"; Ctrl-C must always stop.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    api_url = f"http://127.0.0.1:{args.port}"
+    scheduler = Scheduler(args.scheduler_interval)
     try:
-        env = local_env(database.endpoint, signing_key())
+        keys = local_keys()
+        env = local_env(database.endpoint, keys, api_url)
         os.environ.update(env)
         dynamodb_local.create_table(dynamodb_local.client(database.endpoint), TABLE_NAME)
         demo = seed()
 
-        api_url = f"http://127.0.0.1:{args.port}"
         chalice = Path(sys.executable).with_name("chalice")
         api = subprocess.Popen(
             [
@@ -217,6 +263,7 @@ def main() -> int:
         threading.Thread(target=pages.serve_forever, daemon=True).start()
         pages_url = f"http://127.0.0.1:{args.pages_port}"
         wait_for_api(api_url, demo["kiosk_token"], api)
+        scheduler.start()
 
         kiosk_url = f"{pages_url}/kiosk/#api={api_url}&token={demo['kiosk_token']}"
         info = {
@@ -225,6 +272,10 @@ def main() -> int:
             "dynamodb_endpoint": database.endpoint,
             "table_name": TABLE_NAME,
             **demo,
+            "twilio_auth_token": keys["twilio_auth_token"],
+            "twilio_webhook_url": env["STOREPULSE_TWILIO_WEBHOOK_URL"],
+            "notifications_log": env["STOREPULSE_NOTIFICATIONS_LOG"],
+            "scheduler_interval_s": args.scheduler_interval,
         }
         demo_file = LOCAL / "demo.json"
         demo_file.write_text(json.dumps(info, indent=2) + "\n")
@@ -237,6 +288,7 @@ def main() -> int:
         print("\nstopping storepulse")
         return 0
     finally:
+        scheduler.stopped.set()
         if pages is not None:
             pages.shutdown()
         for child in reversed(children):

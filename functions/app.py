@@ -1,9 +1,10 @@
 """The storepulse Chalice app: middleware, blueprints and scheduled jobs wired; nothing else."""
 
-from chalice import Chalice, ConvertToMiddleware, CORSConfig
+from chalice import Chalice, ConvertToMiddleware, CORSConfig, Rate
+from chalice.app import CloudWatchEvent
 
-from chalicelib.api import kiosk, stores
-from chalicelib.api.http import http_boundary
+from chalicelib.api import kiosk, sms, stores
+from chalicelib.api.http import http_boundary, now
 from chalicelib.config import settings
 from chalicelib.observability import powertools_middleware, tracer
 
@@ -27,3 +28,11 @@ app.register_middleware(http_boundary, "http")
 
 app.register_blueprint(kiosk.bp)
 app.register_blueprint(stores.bp)
+app.register_blueprint(sms.bp)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def send_scheduled_invitations(event: CloudWatchEvent) -> dict[str, int]:
+    from chalicelib.jobs.sms import send_due_invitations
+
+    return {"sent": send_due_invitations(now())}

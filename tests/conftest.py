@@ -18,6 +18,10 @@ TEST_ENV = {
     "STOREPULSE_TABLE_NAME": "storepulse-test",
     "STOREPULSE_SECRETS_BACKEND": "env",
     "STOREPULSE_SECRET_STOREPULSE_TOKEN_SIGNING_KEY": "test-signing-key-0123456789abcdef0123456789",
+    "STOREPULSE_SECRET_STOREPULSE_PHONE_HMAC_KEY": "test-phone-hmac-key-0123456789abcdef",
+    "STOREPULSE_SECRET_STOREPULSE_TWILIO_AUTH_TOKEN": "test-twilio-auth-token-0123456789",
+    "STOREPULSE_TWILIO_WEBHOOK_URL": "https://api.example.com/api/v1/sms/twilio",
+    "STOREPULSE_SMS_PROVIDER": "outbox",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "storepulse",
     "POWERTOOLS_SERVICE_NAME": "storepulse",
@@ -91,6 +95,7 @@ def make_store(store_id: str = "store-a", **overrides: Any) -> Store:
         "timezone": "America/New_York",
         "country": "US",
         "survey": DEFAULT_SURVEY,
+        "sms_window": (0, 24),  # tests send at any hour; quiet hours are tested explicitly
     }
     return Store(**(values | overrides))
 

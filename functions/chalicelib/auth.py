@@ -131,6 +131,31 @@ def kiosk_principal(headers: Mapping[str, str]) -> KioskPrincipal:
     return kiosk
 
 
+def integration_principal(headers: Mapping[str, str]) -> StaffPrincipal:
+    """A store system's credential (audience "integration"): its stores, or all for admin."""
+    claims = _claims(headers, "integration")
+    role: Literal["staff", "admin"] = "admin" if claims.get("role") == "admin" else "staff"
+    return StaffPrincipal(
+        subject=str(claims["sub"]), role=role, store_ids=frozenset(claims.get("stores", []))
+    )
+
+
+def issue_integration_token(
+    subject: str, store_ids: list[str], now: datetime, ttl: timedelta = timedelta(days=365)
+) -> str:
+    return _sign(
+        {
+            "iss": _ISSUER,
+            "aud": "integration",
+            "sub": subject,
+            "stores": sorted(store_ids),
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+            "jti": uuid4().hex,
+        }
+    )
+
+
 def staff_principal(headers: Mapping[str, str]) -> StaffPrincipal:
     claims = _claims(headers, "staff")
     role = claims.get("role")

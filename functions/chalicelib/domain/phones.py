@@ -35,3 +35,21 @@ def _country_code_length(digits: str) -> int:
         if phonenumbers.region_code_for_country_code(int(digits[:length])) != "ZZ":
             return length
     return 1
+
+
+def phone_key(phone: str, secret_key: str) -> str:
+    """A keyed HMAC of the number: look-ups by phone without storing or hashing it plainly
+    (an unkeyed hash of every possible number is brute-forced in minutes)."""
+    import hashlib
+    import hmac
+
+    return hmac.new(secret_key.encode(), phone.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def local_time_zone(phone: str) -> str | None:
+    """The number's time zone when its prefix has exactly one, else None."""
+    import phonenumbers
+    from phonenumbers import timezone
+
+    zones = timezone.time_zones_for_number(phonenumbers.parse(phone, None))
+    return zones[0] if len(zones) == 1 and zones[0] != "Etc/Unknown" else None

@@ -51,6 +51,8 @@ class Store(BaseModel):
     # ISO 3166 alpha-2 region, the default for phone numbers typed without a country code.
     country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     survey: Survey
+    # Local hours when survey SMS may be sent; None: the deployment's default (08-20).
+    sms_window: tuple[int, int] | None = None
 
 
 DEFAULT_REASONS = ["wait_time", "staff", "cleanliness", "product", "price", "other"]

@@ -1,0 +1,182 @@
+"""The SMS survey conversation, provider-neutral: what to answer and what to store for each
+inbound message. Pure: the caller loads the conversation, stores what `advance` returns.
+
+    awaiting_score --score--> done                        (happy or neutral: thanks)
+                   --score at or below the callback threshold--> awaiting_reason
+                   --unparseable, once--> awaiting_score  (one short re-prompt with the range)
+                   --unparseable again--> done            (the text is kept as a comment)
+    awaiting_reason --any text (the comment)--> awaiting_callback
+    awaiting_callback --YES--> done (callback requested) | --NO--> done
+                      --unclear, once--> awaiting_callback (re-prompt)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .ratings import Rating
+from .sms_replies import parse_score, parse_yes_no
+from .survey import Survey
+
+State = Literal["awaiting_score", "awaiting_reason", "awaiting_callback", "done"]
+MAX_SMS_COMMENT = 500
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "invitation": "{store}: how was your visit today? Reply {min}-{max} ({max} = great). "
+        "Reply STOP to opt out.",
+        "reprompt_score": "Please reply with a number from {min} to {max}.",
+        "ask_reason": "Sorry to hear that. What went wrong?",
+        "ask_callback": "Would you like the store manager to call you? Reply YES or NO.",
+        "reprompt_yes_no": "Please reply YES or NO.",
+        "thanks": "Thank you for your feedback!",
+        "thanks_callback": "Thank you. The store manager will call you soon.",
+        "kept_comment": "Thank you, we have passed your message on.",
+        "opted_out": "You are unsubscribed from {store} surveys and will get no more messages. "
+        "Reply START to resubscribe.",
+        "opted_in": "You are resubscribed to {store} surveys. Reply STOP to opt out.",
+        "help": "{store} customer survey by storepulse. Msg & data rates may apply. "
+        "Reply STOP to opt out.",
+    },
+    "zh-CN": {
+        "invitation": "{store}：您今天的购物体验如何？请回复 {min}-{max}（{max} = 非常满意）。"
+        "回复 退订 或 STOP 取消。",
+        "reprompt_score": "请回复 {min} 到 {max} 之间的数字。",
+        "ask_reason": "很抱歉。请告诉我们哪里做得不好？",
+        "ask_callback": "需要门店经理给您回电吗？请回复 是 或 否。",
+        "reprompt_yes_no": "请回复 是 或 否。",
+        "thanks": "感谢您的反馈！",
+        "thanks_callback": "谢谢。门店经理会尽快给您回电。",
+        "kept_comment": "谢谢，我们已转达您的留言。",
+        "opted_out": "您已退订 {store} 的调查短信，将不再收到消息。回复 START 重新订阅。",
+        "opted_in": "您已重新订阅 {store} 的调查短信。回复 退订 或 STOP 取消。",
+        "help": "{store} 顾客调查（storepulse）。可能产生短信费用。回复 退订 或 STOP 取消。",
+    },
+}
+
+
+def message(key: str, locale: str, survey: Survey | None = None, store: str = "") -> str:
+    """One of our SMS texts in the customer's language (English when we have no other)."""
+    texts = MESSAGES.get(locale, MESSAGES["en"])
+    scale = survey.scale if survey else None
+    return texts[key].format(
+        store=store, min=scale.min if scale else "", max=scale.max if scale else ""
+    )
+
+
+class Conversation(BaseModel):
+    """One customer's survey by SMS, from the invitation to the last answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    conversation_id: str  # the invitation's id
+    store_id: str
+    store_name: str
+    phone: str
+    locale: str = "en"
+    state: State = "awaiting_score"
+    reprompted: bool = False
+    score: int | None = None
+    rating_id: str | None = None
+    comment: str | None = None
+    callback_requested: bool = False
+    started_at: datetime
+    last_message_id: str | None = None
+    last_reply: str | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Step:
+    conversation: Conversation
+    reply: str | None
+    rating: Rating | None = None  # to store (once, keyed by the provider's message id)
+
+
+def advance(
+    conversation: Conversation,
+    text: str,
+    *,
+    message_id: str,
+    received_at: datetime,
+    survey: Survey,
+) -> Step:
+    """The next state, the reply to send and the rating to store for one inbound message."""
+    if conversation.last_message_id == message_id:  # a provider retry: same answer again
+        return Step(conversation, conversation.last_reply)
+    say = _say(conversation, survey)
+    changes: dict[str, object]
+    rating = None
+    if conversation.state == "awaiting_score":
+        score = parse_score(text, survey.scale.min, survey.scale.max)
+        if score is None and not conversation.reprompted:
+            changes, reply = {"reprompted": True}, say("reprompt_score")
+        elif score is None:
+            changes = {"state": "done", "comment": _comment(text)}
+            reply = say("kept_comment")
+        else:
+            rating = _sms_rating(conversation, score, message_id, received_at, survey)
+            unhappy = score <= survey.callback_at_or_below
+            changes = {
+                "state": "awaiting_reason" if unhappy else "done",
+                "score": score,
+                "rating_id": rating.rating_id,
+                "reprompted": False,
+            }
+            reply = say("ask_reason" if unhappy else "thanks")
+    elif conversation.state == "awaiting_reason":
+        changes = {"state": "awaiting_callback", "comment": _comment(text)}
+        reply = say("ask_callback")
+    elif conversation.state == "awaiting_callback":
+        wants_call = parse_yes_no(text)
+        if wants_call is None and not conversation.reprompted:
+            changes, reply = {"reprompted": True}, say("reprompt_yes_no")
+        else:
+            changes = {"state": "done", "callback_requested": bool(wants_call)}
+            reply = say("thanks_callback" if wants_call else "thanks")
+    else:  # done: nothing more to ask, and no reply that would invite another message
+        return Step(conversation, None)
+    updated = conversation.model_copy(
+        update=changes
+        | {
+            "last_message_id": message_id,
+            "last_reply": reply,
+            "version": conversation.version + 1,
+        }
+    )
+    return Step(updated, reply, rating)
+
+
+def _say(conversation: Conversation, survey: Survey):  # type: ignore[no-untyped-def]
+    def say(key: str) -> str:
+        return message(key, conversation.locale, survey, conversation.store_name)
+
+    return say
+
+
+def _comment(text: str) -> str:
+    return text.strip()[:MAX_SMS_COMMENT]
+
+
+def _sms_rating(
+    conversation: Conversation,
+    score: int,
+    message_id: str,
+    received_at: datetime,
+    survey: Survey,
+) -> Rating:
+    return Rating(
+        rating_id=f"sms-{message_id}",
+        store_id=conversation.store_id,
+        channel="sms",
+        source_id=conversation.conversation_id,
+        survey_id=survey.survey_id,
+        score=score,
+        locale=conversation.locale,
+        tapped_at=received_at,
+        received_at=received_at,
+    )

@@ -1,0 +1,321 @@
+"""SMS surveys: opt-outs, conversations, invitations and SMS callback requests.
+
+Key formats (`<key>` is the keyed HMAC of the phone number, never the number itself)
+  opt-out:            pk = PHONE#<key>,  sk = OPT_OUT        (kept: an opt-out never expires)
+  last survey:        pk = PHONE#<key>,  sk = SURVEYED       (expires_at: after the cool-down)
+  conversation:       pk = PHONE#<key>,  sk = CONVERSATION   (expires_at: phone retention)
+  invitation:         pk = INVITATION#<id>, sk = INVITATION  (expires_at: invitation lifetime)
+    scheduled ones:   gsi1pk = SCHEDULED_SMS#<send hour, UTC>, gsi1sk = <send_at>#<id>
+  callback request:   pk = CALLBACK_REQUESTS, sk = SMS#<conversation id>
+Items holding a phone number (conversation, scheduled invitation, callback request) expire
+by TTL; TTL deletes lazily, so readers check `expires_at` themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..config import secret, settings
+from ..domain.invitations import Invitation
+from ..domain.phones import phone_key
+from ..domain.sms_conversation import Conversation
+from .dynamodb import client, error_code, from_item, table_name, to_item, unavailable_on_failure
+
+
+def key_of(phone: str) -> str:
+    return phone_key(phone, secret(settings().phone_hmac_secret_name))
+
+
+def _phone(key: str, sk: str) -> dict[str, str]:
+    return {"pk": f"PHONE#{key}", "sk": sk}
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _live(item: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    if item is None or ("expires_at" in item and int(item["expires_at"]) <= _epoch(now)):
+        return None
+    return item
+
+
+def suppression_facts(key: str, now: datetime) -> tuple[bool, datetime | None]:
+    """(opted out?, last surveyed at) for a number, in one round trip."""
+    keys = [to_item(_phone(key, "OPT_OUT")), to_item(_phone(key, "SURVEYED"))]
+    with unavailable_on_failure():
+        response = client().batch_get_item(
+            RequestItems={table_name(): {"Keys": keys, "ConsistentRead": True}}
+        )
+    items = {item["sk"]: item for item in map(from_item, response["Responses"][table_name()])}
+    surveyed = _live(items.get("SURVEYED"), now)
+    last = datetime.fromisoformat(str(surveyed["surveyed_at"])) if surveyed else None
+    return "OPT_OUT" in items, last
+
+
+def is_opted_out(key: str) -> bool:
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(), Key=to_item(_phone(key, "OPT_OUT")), ConsistentRead=True
+        )
+    return "Item" in response
+
+
+def opt_out(key: str, now: datetime, source: str) -> bool:
+    """Record an opt-out; True the first time (only then is it confirmed to the customer)."""
+    item = _phone(key, "OPT_OUT") | {"type": "opt_out", "at": _iso(now), "source": source}
+    try:
+        with unavailable_on_failure():
+            client().transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table_name(),
+                            "Item": to_item(item),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    # No survey goes on after STOP.
+                    {
+                        "Delete": {
+                            "TableName": table_name(),
+                            "Key": to_item(_phone(key, "CONVERSATION")),
+                        }
+                    },
+                ]
+            )
+    except ClientError as error:
+        if error_code(error) == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
+def opt_in(key: str) -> bool:
+    """Remove an opt-out; True if there was one."""
+    with unavailable_on_failure():
+        response = client().delete_item(
+            TableName=table_name(), Key=to_item(_phone(key, "OPT_OUT")), ReturnValues="ALL_OLD"
+        )
+    return "Attributes" in response
+
+
+def get_conversation(key: str, now: datetime) -> Conversation | None:
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(), Key=to_item(_phone(key, "CONVERSATION")), ConsistentRead=True
+        )
+    item = _live(from_item(response["Item"]) if "Item" in response else None, now)
+    return Conversation.model_validate(item) if item else None
+
+
+def _conversation_item(key: str, conversation: Conversation) -> dict[str, Any]:
+    retention = timedelta(days=settings().phone_retention_days)
+    return to_item(
+        _phone(key, "CONVERSATION")
+        | {"type": "conversation", "expires_at": _epoch(conversation.started_at + retention)}
+        | conversation.model_dump(mode="json", exclude_none=True)
+    )
+
+
+def start_conversation(key: str, conversation: Conversation) -> None:
+    """A new conversation replaces any earlier one of this number."""
+    with unavailable_on_failure():
+        client().put_item(TableName=table_name(), Item=_conversation_item(key, conversation))
+
+
+def save_conversation(key: str, conversation: Conversation, now: datetime) -> bool:
+    """Store the next state; False if another message moved it first (optimistic lock).
+    A conversation that ends with "call me back" writes the callback request in the same
+    transaction, so a retried message can neither lose nor repeat it."""
+    items: list[Any] = [
+        {
+            "Put": {
+                "TableName": table_name(),
+                "Item": _conversation_item(key, conversation),
+                "ConditionExpression": "version = :previous",
+                "ExpressionAttributeValues": to_item({":previous": conversation.version - 1}),
+            }
+        }
+    ]
+    if conversation.callback_requested:
+        items.append(
+            {"Put": {"TableName": table_name(), "Item": _callback_request(conversation, now)}}
+        )
+    try:
+        with unavailable_on_failure():
+            client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if error_code(error) == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
+def _invitation_item(invitation: Invitation, phone: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "pk": f"INVITATION#{invitation.invitation_id}",
+        "sk": "INVITATION",
+        "type": "invitation",
+        **invitation.model_dump(mode="json", exclude_none=True),
+        "expires_at": _epoch(invitation.expires_at),
+    }
+    if invitation.status == "scheduled" and invitation.send_at and phone:
+        values["phone"] = phone
+        values["gsi1pk"] = f"SCHEDULED_SMS#{invitation.send_at.astimezone(UTC):%Y-%m-%dT%H}"
+        values["gsi1sk"] = f"{_iso(invitation.send_at)}#{invitation.invitation_id}"
+    return to_item(values)
+
+
+def get_invitation(invitation_id: str) -> Invitation | None:
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(),
+            Key=to_item({"pk": f"INVITATION#{invitation_id}", "sk": "INVITATION"}),
+            ConsistentRead=True,
+        )
+    return Invitation.model_validate(from_item(response["Item"])) if "Item" in response else None
+
+
+def record_invitation(
+    invitation: Invitation,
+    *,
+    key: str | None,
+    phone: str | None,
+    conversation: Conversation | None,
+) -> bool:
+    """Write an invitation with its conversation and the number's last-survey mark, all or
+    nothing. False if an invitation with this id exists (a store system's retry)."""
+    items: list[Any] = [
+        {
+            "Put": {
+                "TableName": table_name(),
+                "Item": _invitation_item(invitation, phone),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+    ]
+    if key and invitation.status != "suppressed":
+        cooldown = timedelta(days=settings().survey_cooldown_days)
+        surveyed = _phone(key, "SURVEYED") | {
+            "type": "surveyed",
+            "surveyed_at": _iso(invitation.created_at),
+            "expires_at": _epoch(invitation.created_at + cooldown),
+        }
+        items.append({"Put": {"TableName": table_name(), "Item": to_item(surveyed)}})
+    if key and conversation is not None:
+        items.append(
+            {"Put": {"TableName": table_name(), "Item": _conversation_item(key, conversation)}}
+        )
+    try:
+        with unavailable_on_failure():
+            client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if error_code(error) == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
+def forget_invitation(invitation: Invitation, key: str) -> None:
+    """Undo `record_invitation` when the SMS could not be sent (the caller is told to retry)."""
+    with unavailable_on_failure():
+        client().transact_write_items(
+            TransactItems=[
+                {
+                    "Delete": {
+                        "TableName": table_name(),
+                        "Key": to_item(
+                            {"pk": f"INVITATION#{invitation.invitation_id}", "sk": "INVITATION"}
+                        ),
+                    }
+                },
+                {"Delete": {"TableName": table_name(), "Key": to_item(_phone(key, "SURVEYED"))}},
+                {
+                    "Delete": {
+                        "TableName": table_name(),
+                        "Key": to_item(_phone(key, "CONVERSATION")),
+                    }
+                },
+            ]
+        )
+
+
+def due_invitations(now: datetime, lookback: timedelta) -> list[str]:
+    """Ids of scheduled invitations whose send time has come (a Query per hour, no scan)."""
+    due: list[str] = []
+    hour = (now - lookback).replace(minute=0, second=0, microsecond=0)
+    while hour <= now:
+        request: dict[str, Any] = {
+            "TableName": table_name(),
+            "IndexName": "arrivals",
+            "KeyConditionExpression": "gsi1pk = :hour AND gsi1sk <= :now",
+            "ExpressionAttributeValues": to_item(
+                {":hour": f"SCHEDULED_SMS#{hour:%Y-%m-%dT%H}", ":now": f"{_iso(now)}#~"}
+            ),
+        }
+        with unavailable_on_failure():
+            while True:
+                response = client().query(**request)
+                for item in map(from_item, response.get("Items", [])):
+                    due.append(str(item["pk"]).removeprefix("INVITATION#"))
+                if "LastEvaluatedKey" not in response:
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        hour += timedelta(hours=1)
+    return due
+
+
+def claim_scheduled(invitation_id: str, now: datetime) -> dict[str, Any] | None:
+    """Take a due invitation for sending, once: it leaves the schedule atomically. Returns its
+    item (with the phone) or None if another run took it or it expired."""
+    try:
+        with unavailable_on_failure():
+            response = client().update_item(
+                TableName=table_name(),
+                Key=to_item({"pk": f"INVITATION#{invitation_id}", "sk": "INVITATION"}),
+                UpdateExpression="SET #status = :sent REMOVE gsi1pk, gsi1sk, phone",
+                ConditionExpression="#status = :scheduled AND expires_at > :now",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(
+                    {":sent": "sent", ":scheduled": "scheduled", ":now": _epoch(now)}
+                ),
+                ReturnValues="ALL_OLD",
+            )
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return None
+        raise
+    return from_item(response["Attributes"])
+
+
+def reschedule(item: dict[str, Any]) -> None:
+    """Put a claimed invitation back on the schedule (its SMS could not be sent)."""
+    with unavailable_on_failure():
+        client().put_item(TableName=table_name(), Item=to_item(item))
+
+
+def _callback_request(conversation: Conversation, now: datetime) -> dict[str, Any]:
+    """An SMS customer asked to be called: the callback job turns it into a task."""
+    retention = timedelta(days=settings().phone_retention_days)
+    item = {
+        "pk": "CALLBACK_REQUESTS",
+        "sk": f"SMS#{conversation.conversation_id}",
+        "type": "callback_request",
+        "channel": "sms",
+        "store_id": conversation.store_id,
+        "rating_id": conversation.rating_id,
+        "score": conversation.score,
+        "comment": conversation.comment,
+        "phone": conversation.phone,
+        "requested_at": _iso(now),
+        "expires_at": _epoch(now + retention),
+    }
+    return to_item(item)

@@ -1,0 +1,282 @@
+"""SMS surveys end to end through the Chalice app: invitations, the Twilio webhook (signed by
+Twilio's own validator), AWS End User Messaging via SNS, opt-outs and the schedule."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from chalicelib.api.sms import INBOUND_SMS_TOPIC, invite
+from chalicelib.auth import issue_integration_token, issue_staff_token
+from chalicelib.domain.invitations import InvitationRequest
+from chalicelib.jobs.sms import send_due_invitations
+from chalicelib.notify import sms as outbound
+from chalicelib.store import dynamodb, ratings, stores
+from chalicelib.store import sms as sms_store
+from tests.conftest import bearer, make_store, now
+
+WEBHOOK = os.environ["STOREPULSE_TWILIO_WEBHOOK_URL"]
+TWILIO_TOKEN = os.environ["STOREPULSE_SECRET_STOREPULSE_TWILIO_AUTH_TOKEN"]
+PHONE = "+14155550123"
+
+
+@pytest.fixture(autouse=True)
+def empty_outbox():
+    outbound.OUTBOX.clear()
+
+
+@pytest.fixture
+def integration(store):
+    return bearer(issue_integration_token("pos-system", [store.store_id], now()))
+
+
+def invite_by_api(api, headers, phone=PHONE, **extra):
+    body = {"phone": phone, "store_id": "store-a", **extra}
+    return api.http.post("/v1/surveys/invitations", headers=headers, body=json.dumps(body))
+
+
+def texts_to(phone: str) -> list[str]:
+    return [m["message"] for m in outbound.OUTBOX if m["attributes"]["to"] == phone]
+
+
+class Phone:
+    """A customer's phone texting the Twilio webhook, signed the way Twilio signs."""
+
+    def __init__(self, api: Any, number: str = PHONE) -> None:
+        self.api, self.number, self.count = api, number, 0
+
+    def send(self, body: str, sid: str | None = None, signature: str | None = "sign") -> Any:
+        self.count += 1
+        params = {
+            "MessageSid": sid or f"SM{self.number[-4:]}{self.count:04d}",
+            "From": self.number,
+            "To": "+15005550006",
+            "Body": body,
+            "NumMedia": "0",
+        }
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if signature == "sign":
+            signature = RequestValidator(TWILIO_TOKEN).compute_signature(WEBHOOK, params)
+        if signature is not None:
+            headers["X-Twilio-Signature"] = signature
+        return self.api.http.post("/v1/sms/twilio", headers=headers, body=urlencode(params))
+
+
+def reply_of(response: Any) -> str:
+    body = response.body.decode() if isinstance(response.body, bytes) else response.body
+    return body.split("<Message>")[1].split("</Message>")[0] if "<Message>" in body else ""
+
+
+def test_an_unhappy_sms_customer_leaves_a_rating_and_asks_for_a_call(api, integration, store):
+    invited = invite_by_api(api, integration, visit_ref="receipt-1")
+    phone = Phone(api)
+
+    asked_reason = phone.send(" 2 ")
+    asked_call = phone.send("The queue was very long")
+    thanked = phone.send("yes please")
+
+    assert invited.status_code == 202
+    assert invited.json_body["status"] == "sent"
+    assert set(invited.json_body) == {"invitation_id", "status"}
+    invitation_text = texts_to(PHONE)[0]
+    assert "Reply 1-5" in invitation_text
+    assert "STOP" in invitation_text
+    assert reply_of(asked_reason) == "Sorry to hear that. What went wrong?"
+    assert asked_reason.headers["Content-Type"] == "text/xml"
+    assert "call you" in reply_of(asked_call)
+    assert reply_of(thanked) == "Thank you. The store manager will call you soon."
+    rating = ratings.get_rating(f"sms-twilio-SM{PHONE[-4:]}0001")
+    assert rating is not None
+    assert (rating.channel, rating.score, rating.store_id) == ("sms", 2, "store-a")
+    request = callback_requests()
+    assert len(request) == 1
+    assert request[0]["phone"] == PHONE
+    assert request[0]["comment"] == "The queue was very long"
+    assert request[0]["rating_id"] == rating.rating_id
+
+
+def callback_requests() -> list[dict[str, Any]]:
+    response = dynamodb.client().query(
+        TableName=dynamodb.table_name(),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "CALLBACK_REQUESTS"}},
+    )
+    return [dynamodb.from_item(item) for item in response["Items"]]
+
+
+def test_a_twilio_retry_is_answered_again_and_counted_once(api, integration, store):
+    invite_by_api(api, integration)
+    phone = Phone(api)
+
+    first = phone.send("1", sid="SMretry1")
+    retry = phone.send("1", sid="SMretry1")
+    reason = phone.send("rude staff")
+
+    assert reply_of(first) == reply_of(retry) == "Sorry to hear that. What went wrong?"
+    assert "YES or NO" in reply_of(reason)
+    assert ratings.get_rating("sms-twilio-SMretry1") is not None
+
+
+@pytest.mark.parametrize("signature", [None, "bm90IGEgc2lnbmF0dXJl", "sign-with-another-token"])
+def test_a_missing_or_wrong_signature_gets_403_and_changes_nothing(
+    api, integration, store, signature
+):
+    invite_by_api(api, integration)
+    if signature == "sign-with-another-token":
+        signature = RequestValidator("another-token").compute_signature(WEBHOOK, {"Body": "5"})
+
+    response = Phone(api).send("5", sid="SMforged", signature=signature)
+
+    assert response.status_code == 403
+    assert response.json_body["error"]["code"] == "forbidden"
+    assert ratings.get_rating("sms-twilio-SMforged") is None
+
+
+def test_a_happy_score_is_thanked_and_the_conversation_ends(api, integration, store):
+    invite_by_api(api, integration)
+    phone = Phone(api)
+
+    thanked = phone.send("⭐⭐⭐⭐⭐")
+    after = phone.send("bye")
+
+    assert reply_of(thanked) == "Thank you for your feedback!"
+    assert reply_of(after) == ""
+    assert callback_requests() == []
+
+
+def test_an_unparseable_reply_is_reprompted_once_then_kept_as_a_comment(api, integration, store):
+    invite_by_api(api, integration)
+    phone = Phone(api)
+
+    reprompt = phone.send("it was ok I guess")
+    kept = phone.send("really not sure")
+
+    assert reply_of(reprompt) == "Please reply with a number from 1 to 5."
+    assert reply_of(kept) == "Thank you, we have passed your message on."
+
+
+def test_stop_opts_out_at_once_confirms_once_and_start_opts_back_in(api, integration, store):
+    invite_by_api(api, integration)
+    phone = Phone(api)
+
+    stopped = phone.send("Stop.")
+    again = phone.send("STOP")
+    ignored = phone.send("5")
+    suppressed = invite_by_api(api, integration)
+    started = phone.send("start")
+
+    assert "unsubscribed" in reply_of(stopped)
+    assert reply_of(again) == ""
+    assert reply_of(ignored) == ""
+    assert suppressed.json_body == {
+        "invitation_id": suppressed.json_body["invitation_id"],
+        "status": "suppressed",
+        "reason": "opted_out",
+    }
+    assert "resubscribed" in reply_of(started)
+    assert len(texts_to(PHONE)) == 1  # the first invitation; nothing after STOP
+
+
+def test_a_plain_request_to_stop_is_an_opt_out(api, integration, store):
+    invite_by_api(api, integration)
+
+    response = Phone(api).send("please stop texting me")
+
+    assert "unsubscribed" in reply_of(response)
+    assert invite_by_api(api, integration).json_body["reason"] == "opted_out"
+
+
+def test_help_says_who_we_are_and_how_to_stop(api, integration, store):
+    response = Phone(api).send("help")
+
+    assert "STOP" in reply_of(response)
+    assert "storepulse" in reply_of(response)
+
+
+@pytest.mark.parametrize(
+    ("phone", "reason"),
+    [("4155550123", "invalid_phone"), ("+1415555", "invalid_phone")],
+)
+def test_an_invalid_number_is_suppressed_with_the_reason(api, integration, store, phone, reason):
+    response = invite_by_api(api, integration, phone=phone)
+
+    assert response.status_code == 202
+    assert response.json_body["status"] == "suppressed"
+    assert response.json_body["reason"] == reason
+    assert outbound.OUTBOX == []
+
+
+def test_a_number_surveyed_recently_is_not_surveyed_again(api, integration, store):
+    first = invite_by_api(api, integration, visit_ref="visit-1")
+    second = invite_by_api(api, integration, visit_ref="visit-2")
+
+    assert first.json_body["status"] == "sent"
+    assert second.json_body["status"] == "suppressed"
+    assert second.json_body["reason"] == "recently_surveyed"
+
+
+def test_a_retried_invitation_gets_the_same_answer_and_one_sms(api, integration, store):
+    first = invite_by_api(api, integration, visit_ref="receipt-9")
+    retry = invite_by_api(api, integration, visit_ref="receipt-9")
+
+    assert retry.json_body == first.json_body
+    assert len(texts_to(PHONE)) == 1
+
+
+def test_invitations_need_a_store_system_credential_for_that_store(api, store):
+    staff = bearer(issue_staff_token("alice", "staff", ["store-a"], now()))
+    other = bearer(issue_integration_token("pos-b", ["store-b"], now()))
+
+    assert invite_by_api(api, staff).status_code == 401
+    assert invite_by_api(api, other).status_code == 403
+
+
+def test_outside_quiet_hours_the_invitation_waits_for_the_window(storage):
+    stores.put_store(make_store("store-q", timezone="America/Los_Angeles", sms_window=None))
+    store = stores.get_store("store-q")
+    assert store is not None
+    night = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 23:00 in Los Angeles
+    request = InvitationRequest(phone="+14155550199", store_id="store-q", locale="zh-CN")
+
+    invitation = invite(request, store, night)
+    too_early = send_due_invitations(night + timedelta(hours=8))  # 07:00 local
+    on_time = send_due_invitations(night + timedelta(hours=9, minutes=1))  # 08:01 local
+    again = send_due_invitations(night + timedelta(hours=9, minutes=6))
+
+    assert invitation.status == "scheduled"
+    assert invitation.send_at == datetime(2026, 11, 25, 16, 0, tzinfo=UTC)  # 08:00 local
+    assert (too_early, on_time, again) == (0, 1, 0)
+    assert texts_to("+14155550199")[0].startswith("Store store-q：您今天的购物体验如何")
+    assert sms_store.get_conversation(sms_store.key_of("+14155550199"), night) is not None
+
+
+def test_aws_end_user_messaging_replies_arrive_through_sns(api, integration, store):
+    from chalice.test import Client
+
+    from app import app
+
+    invite_by_api(api, integration)
+    inbound = {
+        "originationNumber": PHONE,
+        "destinationNumber": "+12065550100",
+        "messageKeyword": "KEYWORD_123456789012",
+        "messageBody": "4分",
+        "inboundMessageId": "cae173d2-66b9-564c-8309-21f858e9fb84",
+        "previousPublishedMessageId": "wJ0N1K2Q7rcuE5oDxu1w",
+    }
+
+    with Client(app) as client:
+        event = client.events.generate_sns_event(message=json.dumps(inbound), subject="")
+        event["Records"][0]["Sns"]["TopicArn"] = f"arn:aws:sns:us-east-1:1:{INBOUND_SMS_TOPIC}"
+        client.lambda_.invoke("aws_inbound", event)
+
+    rating = ratings.get_rating("sms-aws-cae173d2-66b9-564c-8309-21f858e9fb84")
+    assert rating is not None
+    assert rating.score == 4
+    assert texts_to(PHONE)[-1] == "Thank you for your feedback!"

@@ -1,7 +1,7 @@
 """The storepulse Chalice app: middleware, blueprints and scheduled jobs wired; nothing else."""
 
 from chalice import Chalice, ConvertToMiddleware, CORSConfig, Rate
-from chalice.app import CloudWatchEvent
+from chalice.app import CloudWatchEvent, SNSEvent
 
 from chalicelib.api import kiosk, sms, stores
 from chalicelib.api.http import http_boundary, now
@@ -29,6 +29,11 @@ app.register_middleware(http_boundary, "http")
 app.register_blueprint(kiosk.bp)
 app.register_blueprint(stores.bp)
 app.register_blueprint(sms.bp)
+
+
+@app.on_sns_message(topic=sms.INBOUND_SMS_TOPIC)
+def inbound_sms(event: SNSEvent) -> None:
+    sms.aws_inbound(event.message)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

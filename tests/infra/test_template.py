@@ -61,23 +61,43 @@ def test_cfn_lint_accepts_the_packaged_template(packaged):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_function_gets_the_table_and_key_from_the_template(template):
-    variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+def test_every_function_gets_the_table_secrets_and_provider_from_the_template(template):
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    functions = [r for r in template["Resources"].values() if r["Type"].endswith("::Function")]
 
     assert variables["STOREPULSE_TABLE_NAME"] == {"Ref": "Table"}
     assert variables["STOREPULSE_TOKEN_SECRET_NAME"] == {"Ref": "TokenSigningKey"}
-    assert variables["STOREPULSE_SECRETS_BACKEND"] == "secretsmanager"
+    assert variables["STOREPULSE_PHONE_HMAC_SECRET_NAME"] == {"Ref": "PhoneHmacKey"}
+    assert variables["STOREPULSE_SMS_PROVIDER"] == {"Ref": "SmsProvider"}
+    assert len(functions) == 3  # API, inbound SMS (SNS), scheduled invitations
+    for function in functions:
+        function_variables = function["Properties"]["Environment"]["Variables"]
+        assert function_variables["STOREPULSE_SECRETS_BACKEND"] == "secretsmanager"
 
 
-def test_the_function_role_is_scoped_to_the_table(template):
-    role = template["Resources"]["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
-    statements = template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"][
-        "Statement"
-    ]
-    dynamodb = next(s for s in statements if "dynamodb:PutItem" in s["Action"])
+def test_every_function_role_gets_the_storage_policy_scoped_to_the_table(template):
+    resources = template["Resources"]
+    roles = {
+        r["Properties"]["Role"]["Fn::GetAtt"][0]
+        for r in resources.values()
+        if r["Type"].endswith("::Function")
+    }
+    access = resources["StorepulseAccess"]["Properties"]
+    dynamodb = next(
+        s for s in access["PolicyDocument"]["Statement"] if "dynamodb:PutItem" in s["Action"]
+    )
 
+    assert {ref["Ref"] for ref in access["Roles"]} == roles
     assert {"Fn::GetAtt": ["Table", "Arn"]} in dynamodb["Resource"]
     assert "dynamodb:Scan" not in dynamodb["Action"]
+
+
+def test_inbound_sms_is_subscribed_to_the_topic_the_template_creates(template):
+    resources = template["Resources"]
+    topic = resources["InboundSmsTopic"]["Properties"]["TopicName"]
+    event = resources["InboundSms"]["Properties"]["Events"]["InboundSmsSnsSubscription"]
+
+    assert topic in event["Properties"]["Topic"]["Fn::Sub"]
 
 
 def test_local_tables_are_created_from_the_deployed_definition(template):

@@ -274,7 +274,7 @@ def test_aws_end_user_messaging_replies_arrive_through_sns(api, integration, sto
     with Client(app) as client:
         event = client.events.generate_sns_event(message=json.dumps(inbound), subject="")
         event["Records"][0]["Sns"]["TopicArn"] = f"arn:aws:sns:us-east-1:1:{INBOUND_SMS_TOPIC}"
-        client.lambda_.invoke("aws_inbound", event)
+        client.lambda_.invoke("inbound_sms", event)
 
     rating = ratings.get_rating("sms-aws-cae173d2-66b9-564c-8309-21f858e9fb84")
     assert rating is not None

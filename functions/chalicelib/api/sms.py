@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from aws_lambda_powertools.metrics import MetricUnit
-from chalice.app import Blueprint, Response, SNSEvent
+from chalice.app import Blueprint, Response
 
 from ..auth import integration_principal
 from ..config import secret, settings
@@ -164,10 +164,11 @@ def _twiml(reply: str | None) -> Response:
     return Response(body=twiml(reply), status_code=200, headers={"Content-Type": "text/xml"})
 
 
-@bp.on_sns_message(topic=INBOUND_SMS_TOPIC)
-def aws_inbound(event: SNSEvent) -> None:
-    """Two-way SMS from AWS End User Messaging; the reply goes out through the API."""
-    inbound = json.loads(event.message)
+def aws_inbound(sns_message: str) -> None:
+    """Two-way SMS from AWS End User Messaging (an SNS notification); the reply goes out
+    through its API. Wired in app.py: Chalice runs a blueprint's event handler without the
+    app's middleware."""
+    inbound = json.loads(sns_message)
     try:
         phone = parse_e164(str(inbound.get("originationNumber", "")))
     except ValueError:

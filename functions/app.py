@@ -33,7 +33,9 @@ app.register_blueprint(sms.bp)
 
 @app.on_sns_message(topic=sms.INBOUND_SMS_TOPIC)
 def inbound_sms(event: SNSEvent) -> None:
-    sms.aws_inbound(event.message)
+    from chalicelib.api.sms_flow import aws_inbound
+
+    aws_inbound(event.message)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

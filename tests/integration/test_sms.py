@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from chalicelib.api.sms import INBOUND_SMS_TOPIC, invite
+from chalicelib.api.sms import INBOUND_SMS_TOPIC
+from chalicelib.api.sms_flow import invite
 from chalicelib.auth import issue_integration_token, issue_staff_token
 from chalicelib.domain.invitations import InvitationRequest
 from chalicelib.jobs.sms import send_due_invitations

@@ -1,30 +1,20 @@
-"""SMS surveys: invitations from store systems, and inbound replies from Twilio (webhook)
-or AWS End User Messaging (SNS). The conversation itself is `domain.sms_conversation`."""
+"""SMS surveys over HTTP: invitations from store systems and Twilio's inbound webhook. The
+flows are in sms_flow.py, loaded on first use so the kiosk ingest path (a cold-start budget)
+never pays for them; AWS End User Messaging's inbound SNS handler is wired in app.py."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
-from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Blueprint, Response
 
 from ..auth import integration_principal
 from ..config import secret, settings
-from ..domain.invitations import Invitation, InvitationRequest, next_send_time, suppression
-from ..domain.phones import local_time_zone, mask_phone, parse_e164
-from ..domain.sms_conversation import Conversation, advance, message
-from ..domain.sms_replies import Keyword, match_keyword
-from ..domain.survey import Store
-from ..errors import ApiError, DependencyUnavailable, Forbidden, NotFound
-from ..notify.sms import SmsRejected, send_sms
-from ..notify.twilio_webhook import is_valid_twilio_signature, twiml
-from ..observability import logger, metrics
-from ..store import ratings, stores
-from ..store import sms as sms_store
+from ..errors import DependencyUnavailable, Forbidden, NotFound
+from ..observability import metrics
+from ..store import stores
 from .http import json_response, now, parse_body
 
 bp = Blueprint(__name__)
@@ -35,6 +25,9 @@ INBOUND_SMS_TOPIC = "storepulse-inbound-sms"
 
 @bp.route("/v1/surveys/invitations", methods=["POST"])
 def create_invitation() -> Any:
+    from ..domain.invitations import InvitationRequest
+    from .sms_flow import invite
+
     principal = integration_principal(bp.current_request.headers)
     request = parse_body(bp.current_request, InvitationRequest)
     principal.require_store(request.store_id)
@@ -46,100 +39,12 @@ def create_invitation() -> Any:
     return json_response(invitation.answer(), 202)
 
 
-def invite(request: InvitationRequest, store: Store, at: datetime) -> Invitation:
-    """Suppress, schedule or send an invitation; a store system's retry (same visit_ref) gets
-    the first answer again."""
-    config = settings()
-    invitation_id = (
-        str(uuid5(NAMESPACE_URL, f"storepulse:{store.store_id}:{request.visit_ref}"))
-        if request.visit_ref
-        else str(uuid4())
-    )
-    survey = store.survey
-    locale = request.locale if request.locale in survey.locales else survey.default_locale
-    try:
-        phone: str | None = parse_e164(request.phone)
-    except ValueError:
-        phone = None
-    key = sms_store.key_of(phone) if phone else None
-    opted_out, last_surveyed = sms_store.suppression_facts(key, at) if key else (False, None)
-    reason = suppression(
-        valid_phone=phone is not None,
-        opted_out=opted_out,
-        last_surveyed=last_surveyed,
-        now=at,
-        cooldown=timedelta(days=config.survey_cooldown_days),
-    )
-    base = {
-        "invitation_id": invitation_id,
-        "store_id": store.store_id,
-        "locale": locale,
-        "visit_ref": request.visit_ref,
-        "created_at": at,
-        "expires_at": at + timedelta(hours=config.invitation_ttl_hours),
-    }
-    if reason or phone is None or key is None:
-        invitation = Invitation(**base, status="suppressed", reason=reason)
-        return _recorded(invitation, key=None, phone=None, conversation=None)
-    window = store.sms_window or (config.sms_window_start_hour, config.sms_window_end_hour)
-    send_at = next_send_time(at, local_time_zone(phone) or store.timezone, *window)
-    if send_at > at:
-        invitation = Invitation(**base, status="scheduled", send_at=send_at)
-        return _recorded(invitation, key=key, phone=phone, conversation=None)
-    invitation = Invitation(**base, status="sent", send_at=at)
-    conversation = _conversation(invitation, store, phone, at)
-    recorded = _recorded(invitation, key=key, phone=phone, conversation=conversation)
-    if recorded is not invitation:
-        return recorded  # a retry: the first answer stands
-    return _send_invitation(invitation, key, phone, store)
-
-
-def _recorded(
-    invitation: Invitation, *, key: str | None, phone: str | None, conversation: Conversation | None
-) -> Invitation:
-    if sms_store.record_invitation(invitation, key=key, phone=phone, conversation=conversation):
-        return invitation
-    existing = sms_store.get_invitation(invitation.invitation_id)
-    return existing or invitation
-
-
-def _conversation(invitation: Invitation, store: Store, phone: str, at: datetime) -> Conversation:
-    return Conversation(
-        conversation_id=invitation.invitation_id,
-        store_id=store.store_id,
-        store_name=store.name,
-        phone=phone,
-        locale=invitation.locale,
-        started_at=at,
-    )
-
-
-def _send_invitation(invitation: Invitation, key: str, phone: str, store: Store) -> Invitation:
-    text = message("invitation", invitation.locale, store.survey, store.name)
-    try:
-        send_sms(phone, text)
-    except ApiError:
-        # Nothing half-stored: the store system is told to retry and the retry starts afresh.
-        sms_store.forget_invitation(invitation, key)
-        raise
-    except SmsRejected as rejection:
-        sms_store.forget_invitation(invitation, key)
-        logger.info("invitation undeliverable", extra={"code": rejection.code})
-        return _recorded(
-            invitation.model_copy(update={"status": "suppressed", "reason": "undeliverable"}),
-            key=None,
-            phone=None,
-            conversation=None,
-        )
-    logger.info(
-        "invitation sent",
-        extra={"invitation_id": invitation.invitation_id, "phone": mask_phone(phone)},
-    )
-    return invitation
-
-
 @bp.route("/v1/sms/twilio", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def twilio_inbound() -> Any:
+    from ..domain.phones import parse_e164
+    from ..notify.twilio_webhook import is_valid_twilio_signature
+    from .sms_flow import handle_inbound_sms
+
     request = bp.current_request
     raw = request.raw_body or b""
     body = raw.decode() if isinstance(raw, bytes) else raw
@@ -161,57 +66,6 @@ def twilio_inbound() -> Any:
 
 
 def _twiml(reply: str | None) -> Response:
+    from ..notify.twilio_webhook import twiml
+
     return Response(body=twiml(reply), status_code=200, headers={"Content-Type": "text/xml"})
-
-
-def aws_inbound(sns_message: str) -> None:
-    """Two-way SMS from AWS End User Messaging (an SNS notification); the reply goes out
-    through its API. Wired in app.py: Chalice runs a blueprint's event handler without the
-    app's middleware."""
-    inbound = json.loads(sns_message)
-    try:
-        phone = parse_e164(str(inbound.get("originationNumber", "")))
-    except ValueError:
-        return
-    reply = handle_inbound_sms(
-        phone, str(inbound.get("messageBody", "")), f"aws-{inbound['inboundMessageId']}", now()
-    )
-    if reply:
-        send_sms(phone, reply)
-
-
-def handle_inbound_sms(phone: str, text: str, message_id: str, at: datetime) -> str | None:
-    """One inbound message, from any provider: the reply to send (None: send nothing)."""
-    key = sms_store.key_of(phone)
-    conversation = sms_store.get_conversation(key, at)
-    store_name = conversation.store_name if conversation else "storepulse"
-    locale = conversation.locale if conversation else _guess_locale(text)
-    keyword = match_keyword(text)
-    if keyword is Keyword.OPT_OUT:
-        first = sms_store.opt_out(key, at, source=message_id)
-        logger.info("sms opt-out", extra={"phone": mask_phone(phone), "first": first})
-        return message("opted_out", locale, store=store_name) if first else None
-    if keyword is Keyword.OPT_IN:
-        sms_store.opt_in(key)
-        return message("opted_in", locale, store=store_name)
-    if keyword is Keyword.HELP:
-        return message("help", locale, store=store_name)
-    if conversation is None:
-        return None  # no survey running for this number: stay silent
-    store = stores.get_store(conversation.store_id)
-    if store is None:
-        return None
-    step = advance(conversation, text, message_id=message_id, received_at=at, survey=store.survey)
-    if step.conversation is conversation:
-        return step.reply
-    if step.rating is not None:
-        ratings.put_rating(step.rating)  # keyed by the provider's message id: retry-safe
-    if not sms_store.save_conversation(key, step.conversation, at):
-        # Another message of this number moved the conversation first; the provider's
-        # retry of this one will be answered from the new state.
-        raise DependencyUnavailable("the conversation changed meanwhile; retry", 1)
-    return step.reply
-
-
-def _guess_locale(text: str) -> str:
-    return "zh-CN" if any("\u4e00" <= char <= "\u9fff" for char in text) else "en"

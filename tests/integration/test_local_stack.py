@@ -28,6 +28,31 @@ def post_rating(demo: dict[str, Any]) -> tuple[str, requests.Response]:
     return rating_id, response
 
 
+def sms_survey_through_the_fake_phone(demo: dict[str, Any]) -> dict[str, Any]:
+    """The issue's walk-through: invitation, `2`, a reason, `YES`."""
+    from devtools import dynamodb_local, fake_phone
+
+    phone = "+14155550177"
+    assert fake_phone.invite(demo, phone)["status"] == "sent"
+    invitation = fake_phone.outbox_to(demo, phone, 0)[0]
+    assert "Reply 1-5" in invitation[0]
+    assert fake_phone.text(demo, phone, "2") == "Sorry to hear that. What went wrong?"
+    assert "YES or NO" in (fake_phone.text(demo, phone, "Nobody at the till") or "")
+    assert "call you soon" in (fake_phone.text(demo, phone, "YES") or "")
+    ddb = dynamodb_local.client(demo["dynamodb_endpoint"])
+    requests_ = ddb.query(
+        TableName=demo["table_name"],
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "CALLBACK_REQUESTS"}},
+    )["Items"]
+    assert [r["phone"]["S"] for r in requests_] == [phone]
+    rating = ddb.get_item(
+        TableName=demo["table_name"],
+        Key={"pk": {"S": f"RATING#{requests_[0]['rating_id']['S']}"}, "sk": {"S": "RATING"}},
+    )["Item"]
+    return {"score": int(rating["score"]["N"]), "channel": rating["channel"]["S"]}
+
+
 def test_the_stack_runs_stops_and_runs_again(tmp_path):
     stack = LocalStack(tmp_path)
 
@@ -45,6 +70,9 @@ def test_the_stack_runs_stops_and_runs_again(tmp_path):
         assert hidden.status_code == 404
         keys = {"api_url", "kiosk_url", "dynamodb_endpoint", "store_id", "kiosk_id"}
         assert keys | {"kiosk_token", "staff_token"} <= demo.keys()
+        sms_rating = sms_survey_through_the_fake_phone(demo)
+        assert sms_rating["score"] == 2
+        assert sms_rating["channel"] == "sms"
         second = LocalStack(tmp_path / "second", stack.ports).run_to_exit()
         assert second.returncode == 2
         assert "in use (is another `make run` still running?)" in second.stderr

@@ -3,7 +3,7 @@
 Key formats (`<key>` is the keyed HMAC of the phone number, never the number itself)
   opt-out:            pk = PHONE#<key>,  sk = OPT_OUT        (kept: an opt-out never expires)
   last survey:        pk = PHONE#<key>,  sk = SURVEYED       (expires_at: after the cool-down)
-  conversation:       pk = PHONE#<key>,  sk = CONVERSATION   (expires_at: phone retention)
+  conversation:       pk = PHONE#<key>,  sk = CONVERSATION   (expires_at: invitation lifetime)
   invitation:         pk = INVITATION#<id>, sk = INVITATION  (expires_at: invitation lifetime)
     scheduled ones:   gsi1pk = SCHEDULED_SMS#<send hour, UTC>, gsi1sk = <send_at>#<id>
   callback request:   pk = CALLBACK_REQUESTS, sk = SMS#<conversation id>
@@ -117,10 +117,12 @@ def get_conversation(key: str, now: datetime) -> Conversation | None:
 
 
 def _conversation_item(key: str, conversation: Conversation) -> dict[str, Any]:
-    retention = timedelta(days=settings().phone_retention_days)
+    # The survey can be answered while the invitation lives (72 h by default); then the
+    # conversation, and the phone number in it, expire.
+    lifetime = timedelta(hours=settings().invitation_ttl_hours)
     return to_item(
         _phone(key, "CONVERSATION")
-        | {"type": "conversation", "expires_at": _epoch(conversation.started_at + retention)}
+        | {"type": "conversation", "expires_at": _epoch(conversation.started_at + lifetime)}
         | conversation.model_dump(mode="json", exclude_none=True)
     )
 

@@ -1,0 +1,103 @@
+"""The SMS conversation as a state machine, with plain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from chalicelib.domain.sms_conversation import Conversation, advance
+from chalicelib.domain.survey import DEFAULT_SURVEY
+
+pytestmark = pytest.mark.unit
+
+AT = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+
+
+def start(**overrides) -> Conversation:
+    values = {
+        "conversation_id": "inv-1",
+        "store_id": "store-a",
+        "store_name": "Store A",
+        "phone": "+14155550123",
+        "started_at": AT,
+    }
+    return Conversation(**(values | overrides))
+
+
+def talk(conversation: Conversation, *texts: str):
+    steps = []
+    for index, text in enumerate(texts):
+        step = advance(
+            conversation, text, message_id=f"m{index}", received_at=AT, survey=DEFAULT_SURVEY
+        )
+        steps.append(step)
+        conversation = step.conversation
+    return steps
+
+
+def test_an_unhappy_score_asks_why_then_offers_a_call():
+    score, reason, answer = talk(start(), "2", "rude staff", "是")
+
+    assert score.rating is not None
+    assert (score.rating.score, score.rating.channel, score.rating.rating_id) == (
+        2,
+        "sms",
+        "sms-m0",
+    )
+    assert score.conversation.state == "awaiting_reason"
+    assert reason.conversation.comment == "rude staff"
+    assert reason.conversation.state == "awaiting_callback"
+    assert answer.conversation.callback_requested is True
+    assert answer.conversation.state == "done"
+    assert answer.rating is None
+
+
+def test_a_happy_score_ends_with_thanks():
+    (step,) = talk(start(), "5")
+
+    assert step.conversation.state == "done"
+    assert step.reply == "Thank you for your feedback!"
+
+
+def test_no_callback_when_the_customer_says_no():
+    *_, answer = talk(start(), "1", "dirty", "no thanks")
+
+    assert answer.conversation.callback_requested is False
+    assert answer.reply == "Thank you for your feedback!"
+
+
+def test_unclear_answers_get_one_reprompt():
+    first, second = talk(start(), "meh", "still meh")
+    *_, unclear, settled = talk(start(), "1", "dirty", "maybe", "maybe")
+
+    assert first.reply == "Please reply with a number from 1 to 5."
+    assert second.conversation.comment == "still meh"
+    assert second.conversation.state == "done"
+    assert unclear.reply == "Please reply YES or NO."
+    assert settled.conversation.state == "done"
+    assert settled.conversation.callback_requested is False
+
+
+def test_a_retried_message_gets_the_same_reply_and_no_new_rating():
+    (step,) = talk(start(), "2")
+
+    again = advance(step.conversation, "2", message_id="m0", received_at=AT, survey=DEFAULT_SURVEY)
+
+    assert again.conversation is step.conversation
+    assert again.reply == step.reply
+    assert again.rating is None
+
+
+def test_chinese_customers_are_answered_in_chinese():
+    (step,) = talk(start(locale="zh-CN"), "不满意")
+
+    assert step.rating is not None
+    assert step.rating.score == 2
+    assert step.reply == "很抱歉。请告诉我们哪里做得不好？"
+
+
+def test_a_finished_conversation_answers_nothing():
+    *_, done = talk(start(), "5", "thanks!")
+
+    assert done.reply is None

@@ -73,7 +73,9 @@ AWS_OPT_OUT_KEYWORDS = [
         ("the staff would not stop talking", None),
         ("4 but the queue never ended", None),
         ("the end", None),
-        ("Stop the music, it was too loud", None),
+        # Begins with STOP: AWS End User Messaging opts this number out, so we do too.
+        ("Stop the music, it was too loud", Keyword.OPT_OUT),
+        ("Cancel my order, the staff were rude", Keyword.OPT_OUT),
         ("I had to cancel my order", None),
         ("The cashier kept messaging on her phone", None),
         ("No more bags at the till", None),

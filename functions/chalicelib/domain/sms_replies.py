@@ -183,7 +183,15 @@ def match_keyword(text: str) -> Keyword | None:
     """The keyword a reply is, opt-out first: opting out must never be read as anything else."""
     words = " ".join(_WORD.findall(_COURTESY.sub(" ", _words(text))))
     key = words.replace(" ", "")
-    if _is_keyword(key, OPT_OUT_KEYWORDS) or any(p.search(words) for p in _OPT_OUT_REQUESTS):
+    first = words.split(" ", 1)[0]
+    # AWS End User Messaging acts on a message that *begins* with an opt-out keyword
+    # ("Stop it", "Cancel my order"): we do too, so our records never disagree with it.
+    begins_with_keyword = _is_keyword(first, OPT_OUT_KEYWORDS)
+    if (
+        _is_keyword(key, OPT_OUT_KEYWORDS)
+        or begins_with_keyword
+        or any(p.search(words) for p in _OPT_OUT_REQUESTS)
+    ):
         return Keyword.OPT_OUT
     if _is_keyword(key, OPT_IN_KEYWORDS):
         return Keyword.OPT_IN

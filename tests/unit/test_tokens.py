@@ -15,7 +15,13 @@ pytestmark = pytest.mark.unit
 
 KEY = "k" * 64
 NOW = time.time()
-CLAIMS = {"iss": "storepulse", "aud": "kiosk", "sub": "k-1", "iat": int(NOW), "exp": int(NOW) + 60}
+CLAIMS = {
+    "iss": "storepulse",
+    "aud": "kiosk",
+    "sub": "k-1",
+    "iat": int(NOW),
+    "exp": int(NOW) + 3600,
+}  # outlives the test run
 
 
 def decode(token: str, **overrides):

@@ -3,7 +3,7 @@
 from chalice import Chalice, ConvertToMiddleware, CORSConfig, Rate
 from chalice.app import CloudWatchEvent, SNSEvent
 
-from chalicelib.api import kiosk, sms, stores
+from chalicelib.api import kiosk, satisfaction, sms, stores
 from chalicelib.api.http import http_boundary, now
 from chalicelib.config import settings
 from chalicelib.observability import powertools_middleware, tracer
@@ -29,6 +29,7 @@ app.register_middleware(http_boundary, "http")
 app.register_blueprint(kiosk.bp)
 app.register_blueprint(stores.bp)
 app.register_blueprint(sms.bp)
+app.register_blueprint(satisfaction.bp)
 
 
 @app.on_sns_message(topic=sms.INBOUND_SMS_TOPIC)
@@ -36,6 +37,26 @@ def inbound_sms(event: SNSEvent) -> None:
     from chalicelib.api.sms_flow import aws_inbound
 
     aws_inbound(event.message)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def aggregate_satisfaction(event: CloudWatchEvent) -> dict[str, int]:
+    from chalicelib.jobs.aggregate import aggregate
+
+    run = aggregate(now())
+    return {"hours": run.hours, "ratings": run.ratings, "partials": run.partials}
+
+
+@app.lambda_function()
+def rebuild_aggregates(event: dict[str, str], context: object) -> dict[str, int]:
+    """Recompute every aggregate from the raw ratings: {"since": "2026-01-01"}."""
+    from datetime import UTC, datetime
+
+    from chalicelib.jobs.aggregate import rebuild
+
+    since = datetime.fromisoformat(event["since"]).replace(tzinfo=UTC)
+    run = rebuild(since, now())
+    return {"hours": run.hours, "ratings": run.ratings, "partials": run.partials}
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -51,13 +51,27 @@ def _iso(moment: datetime) -> str:
 
 
 def put_store(store: Store) -> None:
-    """Create or replace a store's profile and survey."""
+    """Create or replace a store's profile and survey (and list it among the stores)."""
+    profile = {**_store_key(store.store_id), "type": "store", **store.model_dump()}
+    listed = {"pk": "STORES", "sk": store.store_id, "type": "store_listing"}
     with unavailable_on_failure():
-        client().put_item(
-            TableName=table_name(),
-            Item=to_item({**_store_key(store.store_id), "type": "store", **store.model_dump()}),
+        client().transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table_name(), "Item": to_item(profile)}},
+                {"Put": {"TableName": table_name(), "Item": to_item(listed)}},
+            ]
         )
     _cache.clear()
+
+
+def list_store_ids() -> list[str]:
+    """Every store's id (one small partition; no scan)."""
+    items = _query(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=to_item({":pk": "STORES"}),
+        ProjectionExpression="sk",
+    )
+    return [str(item["sk"]) for item in items]
 
 
 def get_store(store_id: str) -> Store | None:

@@ -1,0 +1,159 @@
+"""Satisfaction aggregates: tallies of ratings per store and bucket, and what they mean.
+
+A tally holds only sums and counts, so tallies of disjoint sets of ratings add up. Derived
+figures (mean, CSAT, NPS) are computed when a bucket is read, from the summed tally.
+
+Top-box rules (CSAT = share of satisfied answers):
+- 0-10 scales: 9-10 (the NPS promoters); NPS = % promoters (9-10) - % detractors (0-6).
+- scales of 4 points or more: the top two points (4-5 on 1-5, 6-7 on 1-7, 3-4 on 1-4).
+- 3-point scales: the top point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from .survey import Scale
+
+Granularity = Literal["hour", "day", "week"]
+GRANULARITIES: tuple[Granularity, ...] = ("hour", "day", "week")
+
+
+class ChannelTally(BaseModel):
+    responses: int = 0
+    total: int = 0
+
+
+class Tally(BaseModel):
+    """Counts and sums of a set of ratings; `filtered` counts repeat presses left out."""
+
+    responses: int = 0
+    filtered: int = 0
+    total: int = 0
+    distribution: dict[str, int] = Field(default_factory=dict)
+    expectation: dict[str, int] = Field(default_factory=dict)
+    reasons: dict[str, int] = Field(default_factory=dict)
+    channels: dict[str, ChannelTally] = Field(default_factory=dict)
+
+    def add_rating(self, rating: dict[str, Any]) -> None:
+        """Count one rating as the arrivals index projects it."""
+        if rating.get("burst"):
+            self.filtered += 1
+            return
+        score = int(rating["score"])
+        self.responses += 1
+        self.total += score
+        _bump(self.distribution, str(score))
+        if rating.get("expectation"):
+            _bump(self.expectation, str(rating["expectation"]))
+        for reason in rating.get("reasons") or ():
+            _bump(self.reasons, str(reason))
+        channel = self.channels.setdefault(str(rating["channel"]), ChannelTally())
+        channel.responses += 1
+        channel.total += score
+
+    def merge(self, other: Tally) -> None:
+        self.responses += other.responses
+        self.filtered += other.filtered
+        self.total += other.total
+        for mine, theirs in (
+            (self.distribution, other.distribution),
+            (self.expectation, other.expectation),
+            (self.reasons, other.reasons),
+        ):
+            for key, count in theirs.items():
+                _bump(mine, key, count)
+        for name, tally in other.channels.items():
+            channel = self.channels.setdefault(name, ChannelTally())
+            channel.responses += tally.responses
+            channel.total += tally.total
+
+
+def _bump(counts: dict[str, int], key: str, by: int = 1) -> None:
+    counts[key] = counts.get(key, 0) + by
+
+
+def bucket_start(moment: datetime, zone: str, granularity: Granularity) -> datetime:
+    """Start of the store-local hour, day or week (Monday) holding `moment`, in local time."""
+    local = moment.astimezone(ZoneInfo(zone))
+    if granularity == "hour":
+        return local.replace(minute=0, second=0, microsecond=0)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=ZoneInfo(zone))
+    if granularity == "day":
+        return midnight
+    monday = midnight - timedelta(days=midnight.weekday())
+    return datetime(monday.year, monday.month, monday.day, tzinfo=ZoneInfo(zone))
+
+
+def next_bucket(start: datetime, granularity: Granularity) -> datetime:
+    """The start of the following bucket (wall-clock arithmetic, so DST days have 23/25 h)."""
+    zone = start.tzinfo
+    if granularity == "hour":
+        return (start.astimezone(ZoneInfo("UTC")) + timedelta(hours=1)).astimezone(zone)
+    days = 1 if granularity == "day" else 7
+    following = start.replace(tzinfo=None) + timedelta(days=days)
+    return following.replace(tzinfo=zone)
+
+
+def tally_ratings(
+    ratings: Iterable[dict[str, Any]], zone_of: dict[str, str]
+) -> dict[tuple[str, Granularity, datetime], Tally]:
+    """Tallies per (store, granularity, bucket start) of ratings (arrivals index items)."""
+    tallies: dict[tuple[str, Granularity, datetime], Tally] = {}
+    for rating in ratings:
+        store_id = str(rating["store_id"])
+        tapped_at = datetime.fromisoformat(str(rating["tapped_at"]))
+        for granularity in GRANULARITIES:
+            start = bucket_start(tapped_at, zone_of[store_id], granularity)
+            tallies.setdefault((store_id, granularity, start), Tally()).add_rating(rating)
+    return tallies
+
+
+def top_box(scale: Scale) -> int:
+    """The lowest score that counts as satisfied on this scale (see the module docstring)."""
+    points = scale.max - scale.min + 1
+    if scale.kind == "nps" or (scale.min == 0 and scale.max == 10):
+        return 9
+    return scale.max - 1 if points >= 4 else scale.max
+
+
+def bucket_view(start: datetime, tally: Tally, scale: Scale) -> dict[str, Any]:
+    """A bucket as the satisfaction API shows it (DESIGN.md 4)."""
+    answered = tally.responses
+    distribution = {
+        str(s): tally.distribution.get(str(s), 0) for s in range(scale.min, scale.max + 1)
+    }
+    satisfied = sum(n for s, n in distribution.items() if int(s) >= top_box(scale))
+    nps = None
+    if answered and scale.min == 0 and scale.max == 10:
+        promoters = sum(n for s, n in distribution.items() if int(s) >= 9)
+        detractors = sum(n for s, n in distribution.items() if int(s) <= 6)
+        nps = round(100 * (promoters - detractors) / answered, 1)
+    return {
+        "start": start.isoformat(),
+        "responses": answered,
+        "filtered": tally.filtered,
+        "mean": round(tally.total / answered, 3) if answered else None,
+        "distribution": distribution,
+        "csat": round(satisfied / answered, 4) if answered else None,
+        "nps": nps,
+        "expectation": {
+            key: tally.expectation.get(key, 0) for key in ("worse", "as_expected", "better")
+        },
+        "reasons": dict(sorted(tally.reasons.items())),
+        "channels": {
+            name: {
+                "responses": channel.responses,
+                "mean": round(channel.total / channel.responses, 3) if channel.responses else None,
+            }
+            for name, channel in (
+                ("kiosk", tally.channels.get("kiosk", ChannelTally())),
+                ("sms", tally.channels.get("sms", ChannelTally())),
+            )
+        },
+    }

@@ -1,0 +1,244 @@
+"""Aggregation end to end: ratings -> scheduled runs -> the satisfaction API, on moto and on
+DynamoDB Local. Runs are retried, interrupted and replayed; the result never changes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.auth import issue_staff_token
+from chalicelib.domain.ratings import Rating
+from chalicelib.jobs.aggregate import aggregate, rebuild
+from chalicelib.store import aggregates, ratings, stores
+from tests.conftest import bearer, make_store, now
+
+NOW = datetime(2026, 11, 20, 18, 30, tzinfo=UTC)  # 13:30 in New York
+
+
+def put(
+    store_id: str = "store-a",
+    score: int = 4,
+    tapped_at: datetime | None = None,
+    received_at: datetime | None = None,
+    **extra: Any,
+) -> Rating:
+    received = received_at or NOW - timedelta(minutes=10)
+    rating = Rating(
+        rating_id=str(uuid.uuid4()),
+        store_id=store_id,
+        channel=extra.pop("channel", "kiosk"),
+        source_id=extra.pop("source_id", f"k-{uuid.uuid4().hex[:6]}"),
+        survey_id="default-smiley-5",
+        score=score,
+        tapped_at=tapped_at or received - timedelta(minutes=1),
+        received_at=received,
+        **extra,
+    )
+    assert ratings.put_rating(rating)
+    return rating
+
+
+def hours_of(store_id: str, granularity: str = "hour") -> dict[str, Any]:
+    start, end = NOW - timedelta(days=30), NOW + timedelta(days=1)
+    return {
+        key: tally.model_dump()
+        for key, tally in aggregates.bucket_tallies(store_id, granularity, start, end).items()
+    }
+
+
+def everything(store_id: str = "store-a") -> dict[str, Any]:
+    return {g: hours_of(store_id, g) for g in ("hour", "day", "week")}
+
+
+def test_ratings_land_in_the_store_local_hour_with_every_figure(api, store, staff_headers):
+    tapped = datetime(2026, 11, 20, 17, 20, tzinfo=UTC)  # 12:20 in New York
+    put(score=5, tapped_at=tapped, reasons=["staff"])
+    put(score=2, tapped_at=tapped, reasons=["wait_time", "staff"], expectation="worse")
+    put(score=4, tapped_at=tapped, channel="sms", source_id="inv-1")
+    aggregate(NOW)
+
+    response = api.http.get(
+        "/v1/stores/store-a/satisfaction?granularity=hour&from=2026-11-20T12:00&to=2026-11-20T14:00",
+        headers=staff_headers,
+    )
+
+    assert response.status_code == 200
+    body = response.json_body
+    assert (body["store_id"], body["timezone"], body["granularity"]) == (
+        "store-a",
+        "America/New_York",
+        "hour",
+    )
+    (bucket,) = body["buckets"]
+    assert bucket == {
+        "start": "2026-11-20T12:00:00-05:00",
+        "responses": 3,
+        "filtered": 0,
+        "mean": 3.667,
+        "distribution": {"1": 0, "2": 1, "3": 0, "4": 1, "5": 1},
+        "csat": 0.6667,
+        "nps": None,
+        "expectation": {"worse": 1, "as_expected": 0, "better": 0},
+        "reasons": {"staff": 2, "wait_time": 1},
+        "channels": {"kiosk": {"responses": 2, "mean": 3.5}, "sms": {"responses": 1, "mean": 4.0}},
+    }
+    assert body["previous"] == []
+
+
+def test_days_and_weeks_roll_up_in_the_store_time_zone(api, store, staff_headers):
+    put(score=5, tapped_at=datetime(2026, 11, 19, 4, 30, tzinfo=UTC))  # 18th, 23:30 local
+    put(score=3, tapped_at=datetime(2026, 11, 19, 5, 30, tzinfo=UTC))  # 19th, 00:30 local
+    aggregate(NOW)
+
+    days = api.http.get(
+        "/v1/stores/store-a/satisfaction?granularity=day&from=2026-11-18&to=2026-11-19",
+        headers=staff_headers,
+    ).json_body["buckets"]
+    weeks = api.http.get(
+        "/v1/stores/store-a/satisfaction?granularity=week&from=2026-11-16&to=2026-11-22",
+        headers=staff_headers,
+    ).json_body["buckets"]
+
+    assert [(d["start"], d["responses"]) for d in days] == [
+        ("2026-11-18T00:00:00-05:00", 1),
+        ("2026-11-19T00:00:00-05:00", 1),
+    ]
+    assert [(w["start"], w["responses"], w["mean"]) for w in weeks] == [
+        ("2026-11-16T00:00:00-05:00", 2, 4.0)
+    ]
+
+
+def test_a_retried_run_and_a_replayed_batch_leave_counts_unchanged(store):
+    for score in (1, 2, 3, 4, 5):
+        put(score=score)
+    aggregate(NOW)
+    first = everything()
+
+    aggregate(NOW)  # retried
+    aggregate(NOW + timedelta(minutes=1))  # the next run, nothing new
+
+    assert everything() == first
+    assert first["hour"]["2026-11-20T13:00:00-05:00"]["responses"] == 5
+
+
+def test_a_late_offline_batch_updates_the_hours_it_was_tapped(store):
+    put(score=5)
+    aggregate(NOW)
+    days_ago = NOW - timedelta(days=3)
+    late = put(score=1, tapped_at=days_ago, received_at=NOW + timedelta(minutes=20))
+
+    aggregate(NOW + timedelta(minutes=25))
+
+    old_hour = hours_of("store-a")["2026-11-17T13:00:00-05:00"]
+    assert old_hour["responses"] == 1
+    assert old_hour["distribution"] == {str(late.score): 1}
+    assert hours_of("store-a")["2026-11-20T13:00:00-05:00"]["responses"] == 1
+
+
+def test_a_run_killed_half_way_is_completed_by_the_next_exactly_once(store):
+    for hour in range(5):
+        put(score=1 + hour % 5, received_at=NOW - timedelta(hours=5 - hour))
+    aggregate(NOW - timedelta(hours=6))  # sets the watermark before the backlog
+
+    aggregate(NOW, stop_after_hours=2)  # killed after two of the six hours
+    aggregate(NOW)
+    aggregate(NOW)  # and retried once more
+    incremental = everything()
+    rebuild(NOW - timedelta(hours=6), NOW)
+
+    assert everything() == incremental
+    assert sum(t["responses"] for t in incremental["hour"].values()) == 5
+
+
+def test_overlapping_runs_keep_the_fuller_view(store):
+    put(score=5)
+    aggregate(NOW)
+    hour = NOW.replace(minute=0)
+    fuller = hours_of("store-a")["2026-11-20T13:00:00-05:00"]
+
+    from chalicelib.domain.aggregates import Tally
+
+    stale = aggregates.put_partial(
+        "store-a", "hour", datetime.fromisoformat("2026-11-20T13:00:00-05:00"), hour, Tally(), 0
+    )
+
+    assert stale is False
+    assert hours_of("store-a")["2026-11-20T13:00:00-05:00"] == fuller
+
+
+def test_repeat_presses_are_filtered_but_counted(store):
+    kiosk = "k-child"
+    for second in (0, 4, 8, 12, 16):
+        put(score=1, source_id=kiosk, tapped_at=NOW - timedelta(minutes=30, seconds=-second))
+    aggregate(NOW)
+
+    bucket = hours_of("store-a")["2026-11-20T13:00:00-05:00"]
+
+    assert (bucket["responses"], bucket["filtered"]) == (1, 4)
+
+
+def test_the_previous_period_sits_beside_the_range(api, store, staff_headers):
+    put(score=5, tapped_at=datetime(2026, 11, 19, 15, 0, tzinfo=UTC))  # the day before
+    put(score=1, tapped_at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
+    aggregate(NOW)
+
+    body = api.http.get(
+        "/v1/stores/store-a/satisfaction?granularity=day&from=2026-11-20&to=2026-11-20",
+        headers=staff_headers,
+    ).json_body
+
+    assert [b["mean"] for b in body["buckets"]] == [1.0]
+    assert [(b["start"], b["mean"]) for b in body["previous"]] == [
+        ("2026-11-19T00:00:00-05:00", 5.0)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("granularity=minute", "granularity"),
+        ("from=2026-11-20&to=2026-11-19", "before"),
+        ("granularity=hour&from=2026-01-01&to=2026-11-01", "at most"),
+        ("from=yesterday", "from"),
+    ],
+)
+def test_a_bad_query_gets_400(api, store, staff_headers, query, message):
+    response = api.http.get(f"/v1/stores/store-a/satisfaction?{query}", headers=staff_headers)
+
+    assert response.status_code == 400
+    assert message in str(response.json_body["error"])
+
+
+def test_staff_see_their_store_and_admins_see_groups(api, store):
+    other = bearer(issue_staff_token("bob", "staff", ["store-b"], now()))
+    admin = bearer(issue_staff_token("root", "admin", [], now()))
+
+    forbidden = api.http.get("/v1/stores/store-a/satisfaction", headers=other)
+    group_for_staff = api.http.get("/v1/satisfaction", headers=other)
+    group = api.http.get("/v1/satisfaction?store_ids=store-a,store-b", headers=admin)
+
+    assert forbidden.status_code == 403
+    assert group_for_staff.status_code == 403
+    assert [s["store_id"] for s in group.json_body["stores"]] == ["store-a", "store-b"]
+
+
+def test_the_rebuild_equals_the_incremental_result(store):
+    stores.put_store(make_store("store-c", timezone="Asia/Shanghai"))
+    for index in range(12):
+        put(
+            store_id=("store-a", "store-c")[index % 2],
+            score=1 + index % 5,
+            tapped_at=NOW - timedelta(hours=index * 7),
+            received_at=NOW - timedelta(hours=index % 3, minutes=5),
+        )
+    aggregate(NOW - timedelta(hours=4))
+    aggregate(NOW - timedelta(hours=1))
+    aggregate(NOW)
+    incremental = {s: everything(s) for s in ("store-a", "store-c")}
+
+    rebuild(NOW - timedelta(days=1), NOW)
+
+    assert {s: everything(s) for s in ("store-a", "store-c")} == incremental

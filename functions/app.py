@@ -42,9 +42,11 @@ def inbound_sms(event: SNSEvent) -> None:
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def aggregate_satisfaction(event: CloudWatchEvent) -> dict[str, int]:
     from chalicelib.jobs.aggregate import aggregate
+    from chalicelib.jobs.alerts import check_alerts
 
     run = aggregate(now())
-    return {"hours": run.hours, "ratings": run.ratings, "partials": run.partials}
+    alerts = check_alerts(sorted(run.stores), now())
+    return {"ratings": run.ratings, "partials": run.partials, "alerts": len(alerts)}
 
 
 @app.lambda_function()

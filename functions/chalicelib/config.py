@@ -46,6 +46,9 @@ class Settings(BaseModel):
     # SMS. The provider is configuration: "twilio", "aws" (End User Messaging SMS) or
     # "outbox" (local: every message is appended to `notifications_log`, nothing is sent).
     sms_provider: Literal["twilio", "aws", "outbox"] = "outbox"
+    # Where staff notifications go: SNS topics in AWS, the local outbox (a JSON-lines file).
+    notify_backend: Literal["sns", "outbox"] = "outbox"
+    alerts_topic: str = "store-alerts"  # the topic's ARN in AWS
     notifications_log: str | None = None
     twilio_account_sid: str | None = None
     twilio_from_number: str | None = None

@@ -242,3 +242,30 @@ def test_the_rebuild_equals_the_incremental_result(store):
     rebuild(NOW - timedelta(days=1), NOW)
 
     assert {s: everything(s) for s in ("store-a", "store-c")} == incremental
+
+
+def test_a_bad_hour_against_a_good_week_alerts_the_store_once(store):
+    from chalicelib.jobs.alerts import check_alerts
+    from chalicelib.notify import topics
+
+    topics.PUBLISHED.clear()
+    for day in range(1, 7):
+        for _ in range(12):
+            put(
+                score=5,
+                tapped_at=NOW - timedelta(days=day),
+                received_at=NOW - timedelta(minutes=90),
+            )
+    for minute in range(12):  # the last closed hour, 12:00-13:00 in New York
+        put(score=1, tapped_at=NOW - timedelta(minutes=80 - minute), reasons=["wait_time"])
+    run = aggregate(NOW)
+
+    first = check_alerts(sorted(run.stores), NOW)
+    again = check_alerts(sorted(run.stores), NOW + timedelta(minutes=5))
+
+    assert first == ["store-a/hour/2026-11-20T12:00:00-05:00"]
+    assert again == []
+    (alert,) = topics.PUBLISHED
+    assert alert["attributes"]["store_id"] == "store-a"
+    assert "0%" in alert["message"]
+    assert "wait_time (12)" in alert["message"]

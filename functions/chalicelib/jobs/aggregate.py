@@ -31,6 +31,7 @@ class AggregationRun:
     ratings: int = 0
     partials: int = 0
     finalised: list[str] = field(default_factory=list)
+    stores: set[str] = field(default_factory=set)  # stores whose ratings this run counted
 
 
 def floor_hour(moment: datetime) -> datetime:
@@ -78,6 +79,7 @@ def aggregate_hour(hour: datetime, run: AggregationRun) -> None:
             zone_of[store_id] = store.timezone
         known.append(rating)
     _mark_bursts(known)
+    run.stores.update(zone_of)
     for (store_id, granularity, start), tally in tally_ratings(known, zone_of).items():
         if aggregates.put_partial(store_id, granularity, start, hour, tally, len(arrived)):
             run.partials += 1

@@ -165,3 +165,32 @@ def _query(**kwargs: Any) -> list[dict[str, Any]]:
             if "LastEvaluatedKey" not in response:
                 return items
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def claim_alert(store_id: str, granularity: str, bucket_start: datetime) -> bool:
+    """Mark a store alert as raised; False if it was raised before (alerts go out once)."""
+    item = {
+        "pk": f"ALERTS#{store_id}",
+        "sk": f"{granularity}#{_iso(bucket_start)}",
+        "type": "alert",
+        "raised_at": _iso(datetime.now(UTC)),
+    }
+    try:
+        with unavailable_on_failure():
+            client().put_item(
+                TableName=table_name(),
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def release_alert(store_id: str, granularity: str, bucket_start: datetime) -> None:
+    """Forget a claimed alert whose message could not be sent (the next run tries again)."""
+    key = {"pk": f"ALERTS#{store_id}", "sk": f"{granularity}#{_iso(bucket_start)}"}
+    with unavailable_on_failure():
+        client().delete_item(TableName=table_name(), Key=to_item(key))

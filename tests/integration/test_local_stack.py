@@ -28,6 +28,28 @@ def post_rating(demo: dict[str, Any]) -> tuple[str, requests.Response]:
     return rating_id, response
 
 
+def satisfaction_within_one_interval(demo: dict[str, Any]) -> dict[str, Any]:
+    """The rating posted just now shows in the store-local hour within a scheduler interval."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    local_hour = datetime.now(ZoneInfo("America/Los_Angeles")).replace(
+        minute=0, second=0, microsecond=0
+    )
+    deadline = time.monotonic() + demo["scheduler_interval_s"] + 15
+    while time.monotonic() < deadline:
+        body = requests.get(
+            f"{demo['api_url']}/v1/stores/{demo['store_id']}/satisfaction?granularity=hour",
+            headers={"Authorization": f"Bearer {demo['staff_token']}"},
+            timeout=10,
+        ).json()
+        for bucket in body["buckets"]:
+            if bucket["start"] == local_hour.isoformat():
+                return dict(bucket)
+        time.sleep(1)
+    raise AssertionError("the rating did not reach the satisfaction API in time")
+
+
 def sms_survey_through_the_fake_phone(demo: dict[str, Any]) -> dict[str, Any]:
     """The issue's walk-through: invitation, `2`, a reason, `YES`."""
     from devtools import dynamodb_local, fake_phone
@@ -70,6 +92,8 @@ def test_the_stack_runs_stops_and_runs_again(tmp_path):
         assert hidden.status_code == 404
         keys = {"api_url", "kiosk_url", "dynamodb_endpoint", "store_id", "kiosk_id"}
         assert keys | {"kiosk_token", "staff_token"} <= demo.keys()
+        bucket = satisfaction_within_one_interval(demo)
+        assert bucket["responses"] >= 1
         sms_rating = sms_survey_through_the_fake_phone(demo)
         assert sms_rating["score"] == 2
         assert sms_rating["channel"] == "sms"

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run ratings phone test test-fast lint format bench package deps java chromium clean
+.PHONY: run ratings phone rebuild-aggregates test test-fast lint format bench package deps java chromium clean
 
 run: deps
 	$(PY) -m devtools.local_stack
@@ -17,6 +17,10 @@ ratings: $(VENV)/.installed
 # A fake phone texting the local stack: make phone NUMBER=+14155550123 [TEXT=2] [INVITE=1]
 phone: $(VENV)/.installed
 	$(PY) -m devtools.fake_phone $${NUMBER:?set NUMBER=+1...} $${TEXT:+"$$TEXT"} $${INVITE:+--invite}
+
+# Recompute every aggregate of the running stack: make rebuild-aggregates SINCE=2026-11-01
+rebuild-aggregates: $(VENV)/.installed
+	$(PY) -m devtools.rebuild_aggregates --since $${SINCE:?set SINCE=YYYY-MM-DD}
 
 test: deps
 	$(PY) -m pytest

@@ -24,7 +24,7 @@ MAX_SPAN = {"hour": timedelta(days=31), "day": timedelta(days=400), "week": time
 
 
 class SatisfactionQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     granularity: Literal["hour", "day", "week"] = "hour"
     start: datetime | date | None = Field(default=None, alias="from")

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .survey import Scale
 
@@ -25,12 +25,16 @@ GRANULARITIES: tuple[Granularity, ...] = ("hour", "day", "week")
 
 
 class ChannelTally(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use, not at cold start
+
     responses: int = 0
     total: int = 0
 
 
 class Tally(BaseModel):
     """Counts and sums of a set of ratings; `filtered` counts repeat presses left out."""
+
+    model_config = ConfigDict(defer_build=True)
 
     responses: int = 0
     filtered: int = 0

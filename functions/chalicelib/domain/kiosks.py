@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 KioskStatus = Literal["pending", "paired", "revoked"]
 
 
+# defer_build: schemas are built on first use; the kiosk ingest path (a cold-start budget)
+# never uses these.
 class Kiosk(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kiosk_id: str
     store_id: str
@@ -25,13 +27,13 @@ class Kiosk(BaseModel):
 
 
 class PairingRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     pairing_code: str = Field(pattern=r"^\d{6}$", description="the 6-digit code staff were given")
 
 
 class NewKioskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     label: str | None = Field(default=None, max_length=80)
 

@@ -40,6 +40,7 @@ format: deps
 bench: deps
 	$(PY) -m benchmarks.ingest
 	$(PY) -m benchmarks.kiosk
+	$(PY) -m benchmarks.aggregate
 
 # The CloudFormation template: Chalice's resources merged with infra/resources.yaml.
 package: deps

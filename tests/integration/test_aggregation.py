@@ -269,3 +269,27 @@ def test_a_bad_hour_against_a_good_week_alerts_the_store_once(store):
     assert alert["attributes"]["store_id"] == "store-a"
     assert "0%" in alert["message"]
     assert "wait_time (12)" in alert["message"]
+
+
+def test_a_run_dying_between_two_partial_writes_is_repaired_by_the_next(store, monkeypatch):
+    for minute in range(0, 50, 5):
+        put(score=1 + minute % 5, tapped_at=NOW - timedelta(hours=minute % 7, minutes=minute))
+    real_put = aggregates.put_partial
+    written = []
+
+    def dies_after_three(*args: Any, **kwargs: Any) -> bool:
+        if len(written) == 3:
+            raise SystemExit("the Lambda was killed")
+        written.append(args)
+        return real_put(*args, **kwargs)
+
+    monkeypatch.setattr(aggregates, "put_partial", dies_after_three)
+    with pytest.raises(SystemExit):
+        aggregate(NOW)
+    monkeypatch.setattr(aggregates, "put_partial", real_put)
+    aggregate(NOW)
+    incremental = everything()
+    rebuild(NOW - timedelta(hours=2), NOW)
+
+    assert everything() == incremental
+    assert sum(t["responses"] for t in incremental["day"].values()) == 10

@@ -31,7 +31,7 @@ LOCAL = Path(os.environ.get("STOREPULSE_LOCAL_DIR", ROOT / ".local"))
 FUNCTIONS = ROOT / "functions"
 TABLE_NAME = "storepulse-local"
 # The page folders served beside the API; nothing else of the repository is exposed.
-STATIC_FOLDERS = ("kiosk",)
+STATIC_FOLDERS = ("kiosk", "staff")
 
 
 def local_env(endpoint: str, keys: dict[str, str], api_url: str) -> dict[str, str]:
@@ -266,9 +266,11 @@ def main() -> int:
         scheduler.start()
 
         kiosk_url = f"{pages_url}/kiosk/#api={api_url}&token={demo['kiosk_token']}"
+        staff_url = f"{pages_url}/staff/#api={api_url}"
         info = {
             "api_url": api_url,
             "kiosk_url": kiosk_url,
+            "staff_url": staff_url,
             "dynamodb_endpoint": database.endpoint,
             "table_name": TABLE_NAME,
             **demo,
@@ -315,6 +317,7 @@ def print_banner(info: dict[str, Any], demo_file: Path) -> None:
 storepulse is running (Ctrl-C stops it)
   API            {info["api_url"]}
   kiosk page     {info["kiosk_url"]}
+  staff page     {info["staff_url"]}  (sign in with staff_token from the credentials file)
   DynamoDB Local {info["dynamodb_endpoint"]}  (table {info["table_name"]})
   demo store     {info["store_id"]}   kiosk {info["kiosk_id"]}
   credentials    {demo_file}

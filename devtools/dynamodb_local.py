@@ -107,8 +107,10 @@ def table_definition() -> dict[str, Any]:
 
 
 def create_table(ddb: Any, table_name: str) -> None:
-    """Create the table unless it exists (idempotent), with its TTL attribute."""
+    """Create the table unless it exists (idempotent), with its TTL attribute; an existing
+    local table gains the indexes added to the definition since it was made."""
     if table_name in ddb.list_tables()["TableNames"]:
+        add_missing_indexes(ddb, table_name)
         return
     ddb.create_table(TableName=table_name, **table_definition())
     ddb.get_waiter("table_exists").wait(TableName=table_name)
@@ -116,3 +118,21 @@ def create_table(ddb: Any, table_name: str) -> None:
     ttl = template["Resources"]["Table"]["Properties"].get("TimeToLiveSpecification")
     if ttl:
         ddb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
+
+
+def add_missing_indexes(ddb: Any, table_name: str) -> None:
+    wanted = table_definition()
+    existing = {
+        index["IndexName"]
+        for index in ddb.describe_table(TableName=table_name)["Table"].get(
+            "GlobalSecondaryIndexes", []
+        )
+    }
+    for index in wanted.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in existing:
+            continue
+        ddb.update_table(
+            TableName=table_name,
+            AttributeDefinitions=wanted["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )

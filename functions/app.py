@@ -3,7 +3,7 @@
 from chalice import Chalice, ConvertToMiddleware, CORSConfig, Rate
 from chalice.app import CloudWatchEvent, SNSEvent
 
-from chalicelib.api import kiosk, satisfaction, sms, stores
+from chalicelib.api import callbacks, kiosk, satisfaction, sms, stores
 from chalicelib.api.http import http_boundary, now
 from chalicelib.config import settings
 from chalicelib.observability import powertools_middleware, tracer
@@ -30,6 +30,7 @@ app.register_blueprint(kiosk.bp)
 app.register_blueprint(stores.bp)
 app.register_blueprint(sms.bp)
 app.register_blueprint(satisfaction.bp)
+app.register_blueprint(callbacks.bp)
 
 
 @app.on_sns_message(topic=sms.INBOUND_SMS_TOPIC)
@@ -43,10 +44,19 @@ def inbound_sms(event: SNSEvent) -> None:
 def aggregate_satisfaction(event: CloudWatchEvent) -> dict[str, int]:
     from chalicelib.jobs.aggregate import aggregate
     from chalicelib.jobs.alerts import check_alerts
+    from chalicelib.jobs.callbacks import flag_kiosk_callbacks, flag_sms_callbacks
 
     run = aggregate(now())
+    flagged = flag_kiosk_callbacks(run.callback_candidates, now()) + flag_sms_callbacks(now())
     alerts = check_alerts(sorted(run.stores), now())
-    return {"ratings": run.ratings, "partials": run.partials, "alerts": len(alerts)}
+    return {"ratings": run.ratings, "tasks": flagged, "alerts": len(alerts)}
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def follow_up_callbacks(event: CloudWatchEvent) -> dict[str, int]:
+    from chalicelib.jobs.callbacks import follow_up
+
+    return follow_up(now())
 
 
 @app.lambda_function()

@@ -49,6 +49,9 @@ class Settings(BaseModel):
     # Where staff notifications go: SNS topics in AWS, the local outbox (a JSON-lines file).
     notify_backend: Literal["sns", "outbox"] = "outbox"
     alerts_topic: str = "store-alerts"  # the topic's ARN in AWS
+    callbacks_topic: str = "callbacks"  # the topic's ARN in AWS
+    staff_url: str = "http://127.0.0.1:8001/staff/"  # links in notifications
+    callback_deadline_hours: float = Field(default=24, gt=0)
     notifications_log: str | None = None
     twilio_account_sid: str | None = None
     twilio_from_number: str | None = None

@@ -53,6 +53,10 @@ class Store(BaseModel):
     survey: Survey
     # Local hours when survey SMS may be sent; None: the deployment's default (08-20).
     sms_window: tuple[int, int] | None = None
+    # {weekday 0=Monday: (opening hour, closing hour)}: callback deadlines count these only.
+    opening_hours: dict[int, tuple[int, int]] | None = None
+    # A Slack-compatible incoming webhook that also gets the store's callback tasks.
+    chat_webhook_url: str | None = None
 
 
 DEFAULT_REASONS = ["wait_time", "staff", "cleanliness", "product", "price", "other"]

@@ -32,6 +32,8 @@ class AggregationRun:
     partials: int = 0
     finalised: list[str] = field(default_factory=list)
     stores: set[str] = field(default_factory=set)  # stores whose ratings this run counted
+    # Kiosk ratings that still ask for a call (their contact is stripped once flagged).
+    callback_candidates: list[str] = field(default_factory=list)
 
 
 def floor_hour(moment: datetime) -> datetime:
@@ -80,6 +82,9 @@ def aggregate_hour(hour: datetime, run: AggregationRun) -> None:
         known.append(rating)
     _mark_bursts(known)
     run.stores.update(zone_of)
+    run.callback_candidates.extend(
+        str(rating["pk"]) for rating in known if rating.get("callback_requested")
+    )
     for (store_id, granularity, start), tally in tally_ratings(known, zone_of).items():
         if aggregates.put_partial(store_id, granularity, start, hour, tally, len(arrived)):
             run.partials += 1

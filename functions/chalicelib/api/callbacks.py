@@ -1,0 +1,158 @@
+"""Staff API for callback tasks: list, read (the one place the full number is shown, each
+read audited), claim, resolve; and a store's recovery figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from chalice.app import Blueprint
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ..auth import StaffPrincipal, staff_principal
+from ..domain.callbacks import (
+    CallbackTask,
+    ResolveRequest,
+    TaskStatus,
+    TransitionError,
+    claim,
+    recovery_metrics,
+    resolve,
+)
+from ..domain.ratings import describe_errors
+from ..errors import BadRequest, Conflict, NotFound
+from ..observability import logger
+from ..store import callbacks, stores
+from .http import now, parse_body
+
+bp = Blueprint(__name__)
+STATUSES: tuple[TaskStatus, ...] = ("open", "claimed", "resolved")
+
+
+class TaskQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    store_id: str | None = None
+    status: Literal["open", "claimed", "resolved"] = "open"
+
+
+def _staff() -> StaffPrincipal:
+    return staff_principal(bp.current_request.headers)
+
+
+def _query(model: type[BaseModel]) -> Any:
+    try:
+        return model.model_validate(bp.current_request.query_params or {})
+    except ValidationError as error:
+        raise BadRequest("the query is not valid", describe_errors(error)) from None
+
+
+@bp.route("/v1/callbacks", methods=["GET"])
+def list_tasks() -> Any:
+    staff = _staff()
+    query: TaskQuery = _query(TaskQuery)
+    store_id = query.store_id
+    if store_id is None and len(staff.store_ids) == 1:
+        store_id = next(iter(staff.store_ids))
+    if store_id is None:
+        raise BadRequest("store_id is required")
+    staff.require_store(store_id)
+    tasks = callbacks.tasks_of(store_id, query.status)
+    return {"tasks": [task.view() for task in tasks]}
+
+
+def _task_for(staff: StaffPrincipal, task_id: str) -> CallbackTask:
+    task = callbacks.get_task(task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist")
+    staff.require_store(task.store_id)
+    return task
+
+
+@bp.route("/v1/callbacks/{task_id}", methods=["GET"])
+def read_task(task_id: str) -> Any:
+    staff = _staff()
+    task = _task_for(staff, task_id)
+    at = now()
+    callbacks.audit_phone_read(task_id, staff.subject, at)
+    logger.info("callback number read", extra={"task_id": task_id, "staff": staff.subject})
+    return task.view(phone=callbacks.contact_phone(task_id, at))
+
+
+def _save(task: CallbackTask) -> dict[str, Any]:
+    try:
+        callbacks.save_task(task)
+    except callbacks.Conflict:
+        raise Conflict("the task changed meanwhile; reload it") from None
+    return task.view()
+
+
+@bp.route("/v1/callbacks/{task_id}/claim", methods=["POST"])
+def claim_task(task_id: str) -> Any:
+    staff = _staff()
+    task = _task_for(staff, task_id)
+    try:
+        claimed = claim(task, staff.subject, now())
+    except TransitionError as error:
+        raise Conflict(str(error)) from None
+    return task.view() if claimed is task else _save(claimed)
+
+
+@bp.route("/v1/callbacks/{task_id}/resolve", methods=["POST"])
+def resolve_task(task_id: str) -> Any:
+    staff = _staff()
+    request = parse_body(bp.current_request, ResolveRequest)
+    task = _task_for(staff, task_id)
+    store = stores.get_store(task.store_id)
+    if store is None:
+        raise NotFound(f"store {task.store_id} does not exist")
+    try:
+        resolved = resolve(task, staff.subject, request, store.survey.scale, now())
+    except TransitionError as error:
+        raise Conflict(str(error)) from None
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+    return _save(resolved)
+
+
+class RecoveryQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
+
+    start: date | None = None
+    end: date | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> RecoveryQuery:
+        renamed = {{"from": "start", "to": "end"}.get(k, k): v for k, v in params.items()}
+        return cls.model_validate(renamed)
+
+
+@bp.route("/v1/stores/{store_id}/recovery", methods=["GET"])
+def store_recovery(store_id: str) -> Any:
+    _staff().require_store(store_id)
+    store = stores.get_store(store_id)
+    if store is None:
+        raise NotFound(f"store {store_id} does not exist")
+    try:
+        query = RecoveryQuery.from_params(bp.current_request.query_params or {})
+    except ValidationError as error:
+        raise BadRequest("the query is not valid", describe_errors(error)) from None
+    at = now()
+    end = (
+        datetime.combine(query.end, datetime.min.time(), at.tzinfo) + timedelta(days=1)
+        if query.end
+        else at
+    )
+    start = (
+        datetime.combine(query.start, datetime.min.time(), at.tzinfo)
+        if query.start
+        else end - timedelta(days=30)
+    )
+    tasks = [
+        task
+        for status in STATUSES
+        for task in callbacks.tasks_of(store_id, status)
+        if start <= task.created_at < end
+    ]
+    return recovery_metrics(tasks, store.survey.scale, at)

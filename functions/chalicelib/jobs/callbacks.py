@@ -1,0 +1,180 @@
+"""Scheduled: flag dissatisfied customers who asked for a call, and keep their tasks moving.
+
+Flagging is exactly once: a task's id is derived from its first rating, the task, its
+contact and the customer's open-task pointer are written in one conditional transaction,
+and a later rating joins the open task only if the task does not hold it yet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+from uuid import NAMESPACE_URL, uuid5
+from zoneinfo import ZoneInfo
+
+from ..config import settings
+from ..domain.callbacks import CallbackTask, TaskRating, due_at, new_task, wants_callback
+from ..domain.survey import Store
+from ..errors import DependencyUnavailable
+from ..notify.chat import post_chat
+from ..notify.topics import publish
+from ..observability import logger
+from ..store import callbacks, stores
+from ..store.sms import key_of
+
+
+def flag_kiosk_callbacks(rating_pks: list[str], now: datetime) -> int:
+    """Kiosk ratings that asked for a call (found by aggregation in the arrivals)."""
+    flagged = 0
+    for rating_pk in rating_pks:
+        item = callbacks.kiosk_contact(rating_pk)
+        store = stores.get_store(str(item["store_id"])) if item else None
+        if item is None or store is None:
+            continue
+        contact = item["contact"]
+        if wants_callback(int(item["score"]), store.survey):
+            rating = TaskRating(
+                rating_id=rating_pk.removeprefix("RATING#"),
+                channel="kiosk",
+                score=int(item["score"]),
+                reasons=list(item.get("reasons", [])),
+                comment=item.get("comment"),
+                tapped_at=datetime.fromisoformat(str(item["tapped_at"])),
+            )
+            flagged += _flag(store, rating, str(contact["phone"]), contact.get("name"), now)
+        callbacks.strip_kiosk_contact(rating_pk)
+    return flagged
+
+
+def flag_sms_callbacks(now: datetime) -> int:
+    """SMS customers who answered YES to the callback offer."""
+    flagged = 0
+    for request in callbacks.sms_callback_requests():
+        store = stores.get_store(str(request["store_id"]))
+        if store is not None and request.get("rating_id"):
+            rating = TaskRating(
+                rating_id=str(request["rating_id"]),
+                channel="sms",
+                score=int(request["score"]),
+                comment=request.get("comment"),
+                tapped_at=datetime.fromisoformat(str(request["requested_at"])),
+            )
+            flagged += _flag(store, rating, str(request["phone"]), None, now)
+        callbacks.forget_sms_request(str(request["sk"]))
+    return flagged
+
+
+def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: datetime) -> int:
+    customer = key_of(phone)
+    for _ in range(3):  # a race with another run settles in one retry
+        task = callbacks.open_task_of(store.store_id, customer)
+        if task is not None:
+            if any(r.rating_id == rating.rating_id for r in task.ratings):
+                return 0
+            joined = task.model_copy(
+                update={
+                    "ratings": [*task.ratings, rating],
+                    "priority": min(task.priority, rating.score),
+                    "version": task.version + 1,
+                }
+            )
+            try:
+                callbacks.save_task(joined)
+            except callbacks.Conflict:
+                continue
+            return 0
+        task_id = str(uuid5(NAMESPACE_URL, f"storepulse-task:{store.store_id}:{rating.rating_id}"))
+        if callbacks.get_task(task_id) is not None:
+            return 0  # flagged by an earlier run, and resolved since
+        deadline = timedelta(hours=settings().callback_deadline_hours)
+        due = due_at(now, store.timezone, store.opening_hours, deadline)
+        task = new_task(task_id, store.store_id, customer, phone, name, rating, now, due)
+        try:
+            callbacks.create_task(task, phone, name, now)
+        except callbacks.Conflict:
+            continue
+        _notify(store, task, "callback_task", now)
+        return 1
+    logger.warning("could not flag a callback after 3 tries", extra={"store_id": store.store_id})
+    return 0
+
+
+def follow_up(now: datetime) -> dict[str, int]:
+    """Notify tasks not yet notified; remind unclaimed ones at half their deadline; escalate
+    overdue ones to the store manager. Each at most once per task."""
+    counts = {"notified": 0, "reminded": 0, "escalated": 0}
+    for store_id in stores.list_store_ids():
+        store = stores.get_store(store_id)
+        if store is None:
+            continue
+        for status in ("open", "claimed"):
+            for task in callbacks.tasks_of(store_id, status):
+                if task.notified_at is None:
+                    counts["notified"] += _notify(store, task, "callback_task", now)
+                elif (
+                    status == "open"
+                    and task.reminded_at is None
+                    and now >= task.created_at + (task.due_at - task.created_at) / 2
+                ):
+                    counts["reminded"] += _notify(store, task, "callback_reminder", now)
+                elif task.escalated_at is None and now > task.due_at:
+                    counts["escalated"] += _notify(store, task, "callback_overdue", now)
+    return counts
+
+
+_STAMP = {
+    "callback_task": "notified_at",
+    "callback_reminder": "reminded_at",
+    "callback_overdue": "escalated_at",
+}
+
+
+def _notify(store: Store, task: CallbackTask, kind: str, now: datetime) -> int:
+    """Publish one notification and record it on the task; 0 if it did not go out."""
+    text = notification_text(store, task, kind)
+    audience = "manager" if kind == "callback_overdue" else "staff"
+    try:
+        publish(
+            settings().callbacks_topic,
+            text.split("\n", 1)[0][:100],
+            text,
+            {"store_id": store.store_id, "kind": kind, "audience": audience},
+        )
+    except DependencyUnavailable:
+        logger.warning("callback notification not sent; the next run retries")
+        return 0
+    if store.chat_webhook_url:
+        post_chat(store.chat_webhook_url, text, store.store_id)
+    # If staff moved the task meanwhile the stamp is lost: at worst a reminder goes out twice.
+    with contextlib.suppress(callbacks.Conflict):
+        callbacks.save_task(
+            task.model_copy(update={_STAMP[kind]: now, "version": task.version + 1})
+        )
+    return 1
+
+
+def notification_text(store: Store, task: CallbackTask, kind: str) -> str:
+    """Who, what went wrong, the deadline and a link; a masked number only (PII)."""
+    zone = ZoneInfo(store.timezone)
+    due = task.due_at.astimezone(zone).strftime("%a %d %b %H:%M")
+    who = f"{task.name} ({task.phone_masked})" if task.name else task.phone_masked
+    worst = min(task.ratings, key=lambda r: r.score)
+    reasons = (
+        ", ".join(sorted({reason for r in task.ratings for reason in r.reasons}))
+        or "no reason given"
+    )
+    comment = next((r.comment for r in task.ratings if r.comment), None)
+    heading = {
+        "callback_task": f"Call back {who} by {due}",
+        "callback_reminder": f"Reminder: nobody has claimed the call to {who} (due {due})",
+        "callback_overdue": f"OVERDUE: the call to {who} was due {due}",
+    }[kind]
+    lines = [
+        heading,
+        f"{store.name}: rated {worst.score}/{store.survey.scale.max} by {worst.channel}; "
+        f"{reasons}.",
+    ]
+    if comment:
+        lines.append(f'"{comment[:160]}"')
+    lines.append(f"{settings().staff_url}#task={task.task_id}")
+    return "\n".join(lines)

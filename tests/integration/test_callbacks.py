@@ -1,0 +1,266 @@
+"""The callback loop through the Chalice app, on moto and on DynamoDB Local: an unhappy tap
+with a phone -> the scheduled run -> a task -> a notification -> claim -> resolve -> metrics."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.auth import issue_staff_token
+from chalicelib.jobs.aggregate import floor_hour
+from chalicelib.jobs.callbacks import follow_up
+from chalicelib.notify import topics
+from chalicelib.store import aggregates, callbacks
+from tests.conftest import bearer, kiosk_rating, now, rating_batch
+
+PHONE = "+14155550123"
+
+
+@pytest.fixture(autouse=True)
+def quiet_outbox():
+    topics.PUBLISHED.clear()
+
+
+@pytest.fixture
+def scheduler(store) -> Any:
+    """Runs the app's scheduled function the way EventBridge would."""
+    from chalice.test import Client
+
+    from app import app
+
+    aggregates.advance_watermark(None, floor_hour(now()))  # no week of empty hours to read
+
+    def run() -> Any:
+        with Client(app) as client:
+            event = client.events.generate_cw_event(
+                source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+            )
+            return client.lambda_.invoke("aggregate_satisfaction", event).payload
+
+    return run
+
+
+def unhappy(api, kiosk_headers, phone=PHONE, score=1, **extra) -> dict[str, Any]:
+    callback = {"phone": phone, "name": "Ana", "consent": True}
+    rating = kiosk_rating(score=score, reasons=["wait_time"], callback=callback, **extra)
+    response = api.http.post(
+        "/v1/kiosk/ratings", headers=kiosk_headers, body=json.dumps(rating_batch(rating))
+    )
+    assert response.json_body["results"][0]["status"] == "stored"
+    return rating
+
+
+def tasks(api, headers, status="open", store_id="store-a") -> list[dict[str, Any]]:
+    response = api.http.get(f"/v1/callbacks?store_id={store_id}&status={status}", headers=headers)
+    assert response.status_code == 200, response.json_body
+    return list(response.json_body["tasks"])
+
+
+def test_an_unhappy_tap_becomes_a_task_that_staff_claim_call_and_resolve(
+    api, kiosk_headers, staff_headers, scheduler
+):
+    rating = unhappy(api, kiosk_headers, comment="Only one till open")
+
+    result = scheduler()
+    (task,) = tasks(api, staff_headers)
+    claimed = api.http.post(f"/v1/callbacks/{task['task_id']}/claim", headers=staff_headers)
+    full = api.http.get(f"/v1/callbacks/{task['task_id']}", headers=staff_headers)
+    resolved = api.http.post(
+        f"/v1/callbacks/{task['task_id']}/resolve",
+        headers=staff_headers,
+        body=json.dumps({"outcome": "resolved", "note": "Apologised", "recovered_score": 4}),
+    )
+    metrics = api.http.get("/v1/stores/store-a/recovery", headers=staff_headers)
+
+    assert result["tasks"] == 1
+    assert set(task) == {
+        "task_id",
+        "store_id",
+        "status",
+        "priority",
+        "created_at",
+        "due_at",
+        "claimed_by",
+        "outcome",
+        "contact",
+        "ratings",
+    }
+    assert task["contact"] == {"phone_masked": "+1******0123", "name": "Ana"}
+    assert task["priority"] == 1
+    assert task["ratings"][0]["rating_id"] == rating["rating_id"]
+    assert task["ratings"][0]["comment"] == "Only one till open"
+    due = datetime.fromisoformat(task["due_at"]) - datetime.fromisoformat(task["created_at"])
+    assert due == timedelta(hours=24)
+    (notification,) = topics.PUBLISHED
+    assert notification["attributes"] == {
+        "store_id": "store-a",
+        "kind": "callback_task",
+        "audience": "staff",
+    }
+    assert "Call back Ana (+1******0123)" in notification["message"]
+    assert PHONE not in notification["message"]
+    assert f"#task={task['task_id']}" in notification["message"]
+    assert claimed.json_body["status"] == "claimed"
+    assert claimed.json_body["claimed_by"] == "alice"
+    assert full.json_body["contact"]["phone"] == PHONE
+    assert [a["subject"] for a in callbacks.audit_trail(task["task_id"])] == ["alice"]
+    assert resolved.json_body["status"] == "resolved"
+    assert resolved.json_body["outcome"] == "resolved"
+    assert tasks(api, staff_headers, "resolved")[0]["task_id"] == task["task_id"]
+    assert metrics.json_body["resolved"] == 1
+    assert metrics.json_body["within_deadline_share"] == 1.0
+    assert metrics.json_body["recovery_rate"] == 1.0
+    assert metrics.json_body["time_to_first_contact"]["median_s"] is not None
+
+
+def test_a_second_unhappy_answer_joins_the_open_task_and_reruns_flag_nothing_twice(
+    api, kiosk_headers, staff_headers, scheduler
+):
+    unhappy(api, kiosk_headers, score=2)
+    scheduler()
+    unhappy(api, kiosk_headers, score=1)
+    scheduler()
+    scheduler()
+
+    (task,) = tasks(api, staff_headers)
+
+    assert [r["score"] for r in task["ratings"]] == [2, 1]
+    assert task["priority"] == 1
+    assert len(topics.PUBLISHED) == 1
+
+
+def test_the_flagged_rating_keeps_no_phone_number(api, kiosk_headers, scheduler):
+    rating = unhappy(api, kiosk_headers)
+    scheduler()
+
+    assert callbacks.kiosk_contact(f"RATING#{rating['rating_id']}") is None
+
+
+def test_a_task_in_the_wrong_state_gets_409(api, kiosk_headers, staff_headers, scheduler):
+    unhappy(api, kiosk_headers)
+    scheduler()
+    (task,) = tasks(api, staff_headers)
+    bob = bearer(issue_staff_token("bob", "staff", ["store-a"], now()))
+    path = f"/v1/callbacks/{task['task_id']}"
+    resolve = json.dumps({"outcome": "unreachable", "note": "No answer", "recovered_score": None})
+
+    api.http.post(f"{path}/claim", headers=staff_headers)
+    taken = api.http.post(f"{path}/claim", headers=bob)
+    again = api.http.post(f"{path}/claim", headers=staff_headers)
+    first = api.http.post(f"{path}/resolve", headers=bob, body=resolve)
+    twice = api.http.post(f"{path}/resolve", headers=bob, body=resolve)
+
+    assert taken.status_code == 409
+    assert "claimed by alice" in taken.json_body["error"]["message"]
+    assert again.status_code == 200
+    assert first.status_code == 200
+    assert twice.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"outcome": "solved", "note": "x"}, "outcome"),
+        ({"outcome": "resolved", "note": ""}, "note"),
+        ({"outcome": "resolved", "note": "x", "recovered_score": 9}, "recovered_score"),
+    ],
+)
+def test_a_bad_resolution_gets_400(api, kiosk_headers, staff_headers, scheduler, body, field):
+    unhappy(api, kiosk_headers)
+    scheduler()
+    (task,) = tasks(api, staff_headers)
+
+    response = api.http.post(
+        f"/v1/callbacks/{task['task_id']}/resolve", headers=staff_headers, body=json.dumps(body)
+    )
+
+    assert response.status_code == 400
+    assert field in json.dumps(response.json_body)
+
+
+def test_another_stores_staff_cannot_see_or_touch_the_task(
+    api, kiosk_headers, staff_headers, scheduler
+):
+    unhappy(api, kiosk_headers)
+    scheduler()
+    (task,) = tasks(api, staff_headers)
+    other = bearer(issue_staff_token("bob", "staff", ["store-b"], now()))
+
+    assert api.http.get("/v1/callbacks?store_id=store-a", headers=other).status_code == 403
+    assert api.http.get(f"/v1/callbacks/{task['task_id']}", headers=other).status_code == 403
+    claim = api.http.post(f"/v1/callbacks/{task['task_id']}/claim", headers=other)
+    assert claim.status_code == 403
+    assert api.http.get("/v1/stores/store-a/recovery", headers=other).status_code == 403
+
+
+def test_unclaimed_tasks_are_reminded_then_overdue_ones_escalate_once(
+    api, kiosk_headers, staff_headers, scheduler
+):
+    unhappy(api, kiosk_headers)
+    scheduler()
+    start = now()
+
+    early = follow_up(start + timedelta(hours=1))
+    halfway = follow_up(start + timedelta(hours=12, minutes=1))
+    halfway_again = follow_up(start + timedelta(hours=13))
+    overdue = follow_up(start + timedelta(hours=24, minutes=5))
+    overdue_again = follow_up(start + timedelta(hours=25))
+
+    assert early == {"notified": 0, "reminded": 0, "escalated": 0}
+    assert halfway["reminded"] == 1
+    assert halfway_again["reminded"] == 0
+    assert overdue["escalated"] == 1
+    assert overdue_again["escalated"] == 0
+    kinds = [(n["attributes"]["kind"], n["attributes"]["audience"]) for n in topics.PUBLISHED]
+    assert kinds == [
+        ("callback_task", "staff"),
+        ("callback_reminder", "staff"),
+        ("callback_overdue", "manager"),
+    ]
+
+
+def test_an_sms_customer_who_said_yes_gets_a_task(api, store, staff_headers, scheduler):
+    from chalicelib.auth import issue_integration_token
+    from tests.integration.test_sms import Phone
+
+    integration = bearer(issue_integration_token("pos", ["store-a"], now()))
+    api.http.post(
+        "/v1/surveys/invitations",
+        headers=integration,
+        body=json.dumps({"phone": "+14155550188", "store_id": "store-a"}),
+    )
+    phone = Phone(api, "+14155550188")
+    for text in ("2", "Nobody at the till", "YES"):
+        phone.send(text)
+
+    scheduler()
+    (task,) = tasks(api, staff_headers)
+
+    assert task["ratings"][0]["channel"] == "sms"
+    assert task["ratings"][0]["comment"] == "Nobody at the till"
+    assert task["contact"]["phone_masked"] == "+1******0188"
+    assert callbacks.sms_callback_requests() == []
+
+
+def test_tasks_list_needs_a_store_when_the_credential_has_several(api, store):
+    admin = bearer(issue_staff_token("root", "admin", [], now()))
+
+    response = api.http.get("/v1/callbacks", headers=admin)
+
+    assert response.status_code == 400
+    assert "store_id" in response.json_body["error"]["message"]
+
+
+def test_the_deadline_counts_opening_hours_when_the_store_has_them(store):
+    from chalicelib.domain.callbacks import due_at
+
+    friday_evening = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # 18:00 in New York
+    weekdays = {day: (9, 17) for day in range(5)}  # Monday-Friday 09-17, closed weekends
+
+    due = due_at(friday_evening, "America/New_York", weekdays, timedelta(hours=10))
+
+    # Nothing left on Friday; Monday 09-17 gives 8 h, Tuesday 09-11 the last 2.
+    assert due == datetime(2026, 11, 24, 11, 0, tzinfo=due.tzinfo)

@@ -1,0 +1,114 @@
+"""Callback task rules with plain values: flagging, transitions, recovery figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.domain.callbacks import (
+    ResolveRequest,
+    TaskRating,
+    TransitionError,
+    claim,
+    new_task,
+    recovery_metrics,
+    resolve,
+    wants_callback,
+)
+from chalicelib.domain.survey import DEFAULT_SURVEY, Scale, Survey
+
+pytestmark = pytest.mark.unit
+
+AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+FIVE = DEFAULT_SURVEY.scale
+
+
+def task(score: int = 1, created: datetime = AT):
+    rating = TaskRating(rating_id="r1", channel="kiosk", score=score, tapped_at=created)
+    return new_task(
+        "t1",
+        "store-a",
+        "key",
+        "+14155550123",
+        "Ana",
+        rating,
+        created,
+        created + timedelta(hours=24),
+    )
+
+
+@pytest.mark.parametrize(("score", "flagged"), [(1, True), (2, True), (3, False), (5, False)])
+def test_the_bottom_two_of_five_are_flagged(score, flagged):
+    assert wants_callback(score, DEFAULT_SURVEY) is flagged
+
+
+@pytest.mark.parametrize(("score", "flagged"), [(0, True), (6, True), (7, False), (10, False)])
+def test_detractors_are_flagged_on_a_0_to_10_survey(score, flagged):
+    nps = Survey(
+        survey_id="nps",
+        question={"en": "?"},
+        scale=Scale(kind="nps", min=0, max=10),
+        callback_at_or_below=6,
+    )
+    assert wants_callback(score, nps) is flagged
+
+
+def test_open_then_claimed_then_resolved():
+    claimed = claim(task(), "alice", AT + timedelta(hours=1))
+    done = resolve(claimed, "alice", ResolveRequest(outcome="declined", note="n"), FIVE, AT)
+
+    assert (claimed.status, claimed.claimed_by) == ("claimed", "alice")
+    assert (done.status, done.outcome, done.resolved_by) == ("resolved", "declined", "alice")
+    assert done.version == 2
+
+
+def test_claiming_twice_is_harmless_but_not_someone_elses():
+    claimed = claim(task(), "alice", AT)
+
+    assert claim(claimed, "alice", AT) is claimed
+    with pytest.raises(TransitionError, match="claimed by alice"):
+        claim(claimed, "bob", AT)
+
+
+def test_a_resolved_task_cannot_be_claimed_or_resolved_again():
+    done = resolve(task(), "alice", ResolveRequest(outcome="resolved", note="ok"), FIVE, AT)
+
+    with pytest.raises(TransitionError):
+        claim(done, "bob", AT)
+    with pytest.raises(TransitionError):
+        resolve(done, "bob", ResolveRequest(outcome="resolved", note="ok"), FIVE, AT)
+
+
+def test_phone_numbers_are_only_masked_in_the_task():
+    view = task().view()
+
+    assert view["contact"] == {"phone_masked": "+1******0123", "name": "Ana"}
+    assert "+14155550123" not in str(view)
+
+
+def test_recovery_figures():
+    def done(hours: float, recovered: int | None):
+        request = ResolveRequest(outcome="resolved", note="n", recovered_score=recovered)
+        return resolve(task(), "a", request, FIVE, AT + timedelta(hours=hours))
+
+    tasks = [
+        done(1, 5),
+        done(2, 4),
+        done(30, 2),
+        done(3, None),
+        task(),
+        task(created=AT - timedelta(days=2)),
+    ]
+
+    metrics = recovery_metrics(tasks, FIVE, AT + timedelta(hours=5))
+
+    assert metrics == {
+        "tasks": 6,
+        "open": 2,
+        "overdue": 1,
+        "resolved": 4,
+        "within_deadline_share": 0.75,
+        "time_to_first_contact": {"median_s": 9000, "p90_s": 108000},
+        "recovery_rate": 0.6667,
+    }

@@ -1,33 +1,38 @@
 """Staff API for callback tasks: list, read (the one place the full number is shown, each
-read audited), claim, resolve; and a store's recovery figures."""
+read audited), claim, resolve; and a store's recovery figures.
+
+The task rules and storage load on first use (`_tasks()`): the kiosk ingest path, a
+cold-start budget, never needs them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalice.app import Blueprint
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..auth import StaffPrincipal, staff_principal
-from ..domain.callbacks import (
-    CallbackTask,
-    ResolveRequest,
-    TaskStatus,
-    TransitionError,
-    claim,
-    recovery_metrics,
-    resolve,
-)
 from ..domain.ratings import describe_errors
 from ..errors import BadRequest, Conflict, NotFound
 from ..observability import logger
-from ..store import callbacks, stores
+from ..store import stores
 from .http import now, parse_body
 
+if TYPE_CHECKING:
+    from ..domain.callbacks import CallbackTask
+
 bp = Blueprint(__name__)
-STATUSES: tuple[TaskStatus, ...] = ("open", "claimed", "resolved")
+STATUSES: tuple[Literal["open", "claimed", "resolved"], ...] = ("open", "claimed", "resolved")
+
+
+def _tasks() -> tuple[Any, Any]:
+    """(the task rules, the task storage), imported on first use."""
+    from ..domain import callbacks as rules
+    from ..store import callbacks as storage
+
+    return rules, storage
 
 
 class TaskQuery(BaseModel):
@@ -58,12 +63,14 @@ def list_tasks() -> Any:
     if store_id is None:
         raise BadRequest("store_id is required")
     staff.require_store(store_id)
-    tasks = callbacks.tasks_of(store_id, query.status)
+    _, storage = _tasks()
+    tasks = storage.tasks_of(store_id, query.status)
     return {"tasks": [task.view() for task in tasks]}
 
 
 def _task_for(staff: StaffPrincipal, task_id: str) -> CallbackTask:
-    task = callbacks.get_task(task_id)
+    _, storage = _tasks()
+    task: CallbackTask | None = storage.get_task(task_id)
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
     staff.require_store(task.store_id)
@@ -75,15 +82,17 @@ def read_task(task_id: str) -> Any:
     staff = _staff()
     task = _task_for(staff, task_id)
     at = now()
-    callbacks.audit_phone_read(task_id, staff.subject, at)
+    _, storage = _tasks()
+    storage.audit_phone_read(task_id, staff.subject, at)
     logger.info("callback number read", extra={"task_id": task_id, "staff": staff.subject})
-    return task.view(phone=callbacks.contact_phone(task_id, at))
+    return task.view(phone=storage.contact_phone(task_id, at))
 
 
 def _save(task: CallbackTask) -> dict[str, Any]:
+    _, storage = _tasks()
     try:
-        callbacks.save_task(task)
-    except callbacks.Conflict:
+        storage.save_task(task)
+    except storage.Conflict:
         raise Conflict("the task changed meanwhile; reload it") from None
     return task.view()
 
@@ -92,9 +101,10 @@ def _save(task: CallbackTask) -> dict[str, Any]:
 def claim_task(task_id: str) -> Any:
     staff = _staff()
     task = _task_for(staff, task_id)
+    rules, _ = _tasks()
     try:
-        claimed = claim(task, staff.subject, now())
-    except TransitionError as error:
+        claimed = rules.claim(task, staff.subject, now())
+    except rules.TransitionError as error:
         raise Conflict(str(error)) from None
     return task.view() if claimed is task else _save(claimed)
 
@@ -102,14 +112,15 @@ def claim_task(task_id: str) -> Any:
 @bp.route("/v1/callbacks/{task_id}/resolve", methods=["POST"])
 def resolve_task(task_id: str) -> Any:
     staff = _staff()
-    request = parse_body(bp.current_request, ResolveRequest)
+    rules, _ = _tasks()
+    request = parse_body(bp.current_request, rules.ResolveRequest)
     task = _task_for(staff, task_id)
     store = stores.get_store(task.store_id)
     if store is None:
         raise NotFound(f"store {task.store_id} does not exist")
     try:
-        resolved = resolve(task, staff.subject, request, store.survey.scale, now())
-    except TransitionError as error:
+        resolved = rules.resolve(task, staff.subject, request, store.survey.scale, now())
+    except rules.TransitionError as error:
         raise Conflict(str(error)) from None
     except ValueError as error:
         raise BadRequest(str(error)) from None
@@ -149,10 +160,11 @@ def store_recovery(store_id: str) -> Any:
         if query.start
         else end - timedelta(days=30)
     )
+    rules, storage = _tasks()
     tasks = [
         task
         for status in STATUSES
-        for task in callbacks.tasks_of(store_id, status)
+        for task in storage.tasks_of(store_id, status)
         if start <= task.created_at < end
     ]
-    return recovery_metrics(tasks, store.survey.scale, at)
+    return rules.recovery_metrics(tasks, store.survey.scale, at)

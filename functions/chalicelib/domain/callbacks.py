@@ -4,7 +4,6 @@ before a deadline. Pure rules: who is flagged, deadlines, the task's states, rec
 from __future__ import annotations
 
 import math
-import statistics
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -209,7 +208,7 @@ def recovery_metrics(tasks: list[CallbackTask], scale: Scale, now: datetime) -> 
             else None
         ),
         "time_to_first_contact": {
-            "median_s": round(statistics.median(waits)) if waits else None,
+            "median_s": round(_median(waits)) if waits else None,
             "p90_s": round(_percentile(waits, 0.9)) if waits else None,
         },
         "recovery_rate": (
@@ -222,6 +221,11 @@ def recovery_metrics(tasks: list[CallbackTask], scale: Scale, now: datetime) -> 
             else None
         ),
     }
+
+
+def _median(ordered: list[float]) -> float:
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _percentile(ordered: list[float], share: float) -> float:

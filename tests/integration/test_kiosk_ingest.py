@@ -224,6 +224,11 @@ def test_storage_failure_mid_batch_answers_503_and_a_retry_completes_it(
     calls = {"put": 0}
 
     class ThrottledAfterOne:
+        """The real client, but PutItem is throttled after the first call."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real_client, name)
+
         def put_item(self, **kwargs: Any) -> Any:
             calls["put"] += 1
             if calls["put"] > 1:
@@ -231,9 +236,10 @@ def test_storage_failure_mid_batch_answers_503_and_a_retry_completes_it(
                 raise ClientError(error, "PutItem")
             return real_client.put_item(**kwargs)
 
-    monkeypatch.setattr(ratings, "client", ThrottledAfterOne)
-    failed = post(api, kiosk_headers, batch)
-    monkeypatch.setattr(ratings, "client", lambda: real_client)
+    throttled = ThrottledAfterOne()
+    with monkeypatch.context() as patched:
+        patched.setattr(dynamodb, "client", lambda: throttled)
+        failed = post(api, kiosk_headers, batch)
     retried = post(api, kiosk_headers, batch)
 
     assert failed.status_code == 503

@@ -20,7 +20,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..domain.aggregates import Granularity, Tally
-from .dynamodb import client, error_code, from_item, table_name, to_item, unavailable_on_failure
+from .dynamodb import (
+    client,
+    error_code,
+    from_item,
+    put_if,
+    query_all,
+    table_name,
+    to_item,
+    unavailable_on_failure,
+)
 from .ratings import ARRIVAL_SHARDS
 
 _WATERMARK = {"pk": "AGGREGATION", "sk": "WATERMARK"}
@@ -39,7 +48,7 @@ def arrivals(hour: datetime) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for shard in range(ARRIVAL_SHARDS):
         items.extend(
-            _query(
+            query_all(
                 IndexName="arrivals",
                 KeyConditionExpression="gsi1pk = :partition",
                 ExpressionAttributeValues=to_item(
@@ -67,26 +76,14 @@ def put_partial(
         "tally": tally.model_dump(),
         "seen": seen,
     }
-    try:
-        with unavailable_on_failure():
-            client().put_item(
-                TableName=table_name(),
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(pk) OR seen <= :seen",
-                ExpressionAttributeValues=to_item({":seen": seen}),
-            )
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return put_if(to_item(item), "attribute_not_exists(pk) OR seen <= :seen", {":seen": seen})
 
 
 def bucket_tallies(
     store_id: str, granularity: Granularity, start: datetime, end: datetime
 ) -> dict[str, Tally]:
     """Summed tallies by bucket start (the store-local ISO start) for buckets in [start, end)."""
-    items = _query(
+    items = query_all(
         KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
         ExpressionAttributeValues=to_item(
             {
@@ -139,7 +136,7 @@ def delete_aggregates(store_ids: list[str]) -> int:
         {"pk": item["pk"], "sk": item["sk"]}
         for store_id in store_ids
         for granularity in ("hour", "day", "week")
-        for item in _query(
+        for item in query_all(
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues=to_item({":pk": f"AGG#{store_id}#{granularity}"}),
             ProjectionExpression="pk, sk",
@@ -155,18 +152,6 @@ def delete_aggregates(store_ids: list[str]) -> int:
     return removed
 
 
-def _query(**kwargs: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TableName": table_name(), **kwargs}
-    with unavailable_on_failure():
-        while True:
-            response = client().query(**request)
-            items.extend(from_item(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
 def claim_alert(store_id: str, granularity: str, bucket_start: datetime) -> bool:
     """Mark a store alert as raised; False if it was raised before (alerts go out once)."""
     item = {
@@ -175,18 +160,7 @@ def claim_alert(store_id: str, granularity: str, bucket_start: datetime) -> bool
         "type": "alert",
         "raised_at": _iso(datetime.now(UTC)),
     }
-    try:
-        with unavailable_on_failure():
-            client().put_item(
-                TableName=table_name(),
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return put_if(to_item(item), "attribute_not_exists(pk)")
 
 
 def release_alert(store_id: str, granularity: str, bucket_start: datetime) -> None:

@@ -15,11 +15,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from botocore.exceptions import ClientError
-
 from ..config import settings
 from ..domain.callbacks import CallbackTask, TaskStatus
-from .dynamodb import client, error_code, from_item, table_name, to_item, unavailable_on_failure
+from .dynamodb import (
+    client,
+    from_item,
+    query_all,
+    table_name,
+    to_item,
+    transact,
+    unavailable_on_failure,
+)
 
 
 class Conflict(Exception):
@@ -165,7 +171,7 @@ def audit_phone_read(task_id: str, subject: str, now: datetime) -> None:
 
 
 def audit_trail(task_id: str) -> list[dict[str, Any]]:
-    return _query(
+    return query_all(
         KeyConditionExpression="pk = :pk AND begins_with(sk, :audit)",
         ExpressionAttributeValues=to_item({":pk": f"TASK#{task_id}", ":audit": "AUDIT#"}),
     )
@@ -173,7 +179,7 @@ def audit_trail(task_id: str) -> list[dict[str, Any]]:
 
 def tasks_of(store_id: str, status: TaskStatus) -> list[CallbackTask]:
     """A store's tasks in one status, soonest deadline first."""
-    items = _query(
+    items = query_all(
         IndexName="tasks",
         KeyConditionExpression="gsi2pk = :pk",
         ExpressionAttributeValues=to_item({":pk": f"TASKS#{store_id}#{status}"}),
@@ -182,7 +188,7 @@ def tasks_of(store_id: str, status: TaskStatus) -> list[CallbackTask]:
 
 
 def sms_callback_requests() -> list[dict[str, Any]]:
-    return _query(
+    return query_all(
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues=to_item({":pk": "CALLBACK_REQUESTS"}),
         ConsistentRead=True,
@@ -219,22 +225,5 @@ def strip_kiosk_contact(rating_pk: str) -> None:
 
 
 def _transact(items: list[Any]) -> None:
-    try:
-        with unavailable_on_failure():
-            client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if error_code(error) in ("TransactionCanceledException", "ConditionalCheckFailedException"):
-            raise Conflict(str(error)) from None
-        raise
-
-
-def _query(**kwargs: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TableName": table_name(), **kwargs}
-    with unavailable_on_failure():
-        while True:
-            response = client().query(**request)
-            items.extend(from_item(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    if not transact(items):
+        raise Conflict("a condition of the transaction failed")

@@ -119,3 +119,44 @@ class TtlCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+def query_all(**kwargs: Any) -> list[dict[str, Any]]:
+    """Every item a Query matches, following its pages."""
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": table_name(), **kwargs}
+    with unavailable_on_failure():
+        while True:
+            response = client().query(**request)
+            items.extend(from_item(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def put_if(item: dict[str, Any], condition: str, values: dict[str, Any] | None = None) -> bool:
+    """A conditional PutItem of an already serialised item; False when the condition fails."""
+    request: dict[str, Any] = {"TableName": table_name(), "Item": item}
+    request["ConditionExpression"] = condition
+    if values:
+        request["ExpressionAttributeValues"] = to_item(values)
+    try:
+        with unavailable_on_failure():
+            client().put_item(**request)
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def transact(items: list[Any]) -> bool:
+    """TransactWriteItems, all or nothing; False when a condition cancelled it."""
+    try:
+        with unavailable_on_failure():
+            client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if error_code(error) == "TransactionCanceledException":
+            return False
+        raise
+    return True

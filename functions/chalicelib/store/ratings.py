@@ -18,10 +18,8 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ..domain.ratings import Rating
-from .dynamodb import client, error_code, from_item, table_name, to_item, unavailable_on_failure
+from .dynamodb import client, from_item, put_if, table_name, to_item, unavailable_on_failure
 
 # Spreads one hour's arrivals over this many index partitions. Readers query every shard,
 # so changing it needs a migration of the unread hours: keep it fixed.
@@ -87,18 +85,7 @@ def put_rating(rating: Rating) -> bool:
     The write is conditional on the key not existing, so a retried batch (same client-made
     rating_id) can never count twice, and no read is needed first.
     """
-    try:
-        with unavailable_on_failure():
-            client().put_item(
-                TableName=table_name(),
-                Item=rating_item(rating),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return put_if(rating_item(rating), "attribute_not_exists(pk)")
 
 
 def get_rating(rating_id: str) -> Rating | None:

@@ -25,6 +25,7 @@ from .dynamodb import (
     client,
     error_code,
     from_item,
+    query_all,
     table_name,
     to_item,
     unavailable_on_failure,
@@ -66,7 +67,7 @@ def put_store(store: Store) -> None:
 
 def list_store_ids() -> list[str]:
     """Every store's id (one small partition; no scan)."""
-    items = _query(
+    items = query_all(
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues=to_item({":pk": "STORES"}),
         ProjectionExpression="sk",
@@ -186,7 +187,7 @@ def get_kiosk(store_id: str, kiosk_id: str) -> Kiosk | None:
 
 def list_kiosks(store_id: str) -> list[Kiosk]:
     """Every kiosk of a store, oldest first."""
-    items = _query(
+    items = query_all(
         KeyConditionExpression="pk = :pk AND begins_with(sk, :kiosk)",
         ExpressionAttributeValues=to_item({":pk": f"STORE#{store_id}", ":kiosk": "KIOSK#"}),
     )
@@ -288,15 +289,3 @@ def put_kiosk(kiosk: Kiosk) -> None:
 
 def _kiosk_values(kiosk: Kiosk) -> dict[str, Any]:
     return kiosk.model_dump(mode="json", exclude_none=True)
-
-
-def _query(**kwargs: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TableName": table_name(), **kwargs}
-    with unavailable_on_failure():
-        while True:
-            response = client().query(**request)
-            items.extend(from_item(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

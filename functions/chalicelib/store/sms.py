@@ -22,7 +22,15 @@ from ..config import secret, settings
 from ..domain.invitations import Invitation
 from ..domain.phones import phone_key
 from ..domain.sms_conversation import Conversation
-from .dynamodb import client, error_code, from_item, table_name, to_item, unavailable_on_failure
+from .dynamodb import (
+    client,
+    error_code,
+    from_item,
+    table_name,
+    to_item,
+    transact,
+    unavailable_on_failure,
+)
 
 
 def key_of(phone: str) -> str:
@@ -71,31 +79,19 @@ def is_opted_out(key: str) -> bool:
 def opt_out(key: str, now: datetime, source: str) -> bool:
     """Record an opt-out; True the first time (only then is it confirmed to the customer)."""
     item = _phone(key, "OPT_OUT") | {"type": "opt_out", "at": _iso(now), "source": source}
-    try:
-        with unavailable_on_failure():
-            client().transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": table_name(),
-                            "Item": to_item(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    # No survey goes on after STOP.
-                    {
-                        "Delete": {
-                            "TableName": table_name(),
-                            "Key": to_item(_phone(key, "CONVERSATION")),
-                        }
-                    },
-                ]
-            )
-    except ClientError as error:
-        if error_code(error) == "TransactionCanceledException":
-            return False
-        raise
-    return True
+    return transact(
+        [
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": to_item(item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            # No survey goes on after STOP.
+            {"Delete": {"TableName": table_name(), "Key": to_item(_phone(key, "CONVERSATION"))}},
+        ]
+    )
 
 
 def opt_in(key: str) -> bool:
@@ -151,14 +147,7 @@ def save_conversation(key: str, conversation: Conversation, now: datetime) -> bo
         items.append(
             {"Put": {"TableName": table_name(), "Item": _callback_request(conversation, now)}}
         )
-    try:
-        with unavailable_on_failure():
-            client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if error_code(error) == "TransactionCanceledException":
-            return False
-        raise
-    return True
+    return transact(items)
 
 
 def _invitation_item(invitation: Invitation, phone: str | None) -> dict[str, Any]:
@@ -216,14 +205,7 @@ def record_invitation(
         items.append(
             {"Put": {"TableName": table_name(), "Item": _conversation_item(key, conversation)}}
         )
-    try:
-        with unavailable_on_failure():
-            client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if error_code(error) == "TransactionCanceledException":
-            return False
-        raise
-    return True
+    return transact(items)
 
 
 def forget_invitation(invitation: Invitation, key: str) -> None:

@@ -65,6 +65,29 @@ def local_keys() -> dict[str, str]:
     return keys
 
 
+class NotificationEcho(threading.Thread):
+    """Prints to this console every message the stack would have published (SNS, SMS,
+    chat), as it is appended to the notifications log."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        seen = self.path.stat().st_size if self.path.exists() else 0
+        while not self.stopped.wait(1):
+            if not self.path.exists() or self.path.stat().st_size <= seen:
+                continue
+            with self.path.open(encoding="utf-8") as log:
+                log.seek(seen)
+                for line in log:
+                    entry = json.loads(line)
+                    attributes = " ".join(f"{k}={v}" for k, v in entry["attributes"].items())
+                    print(f"\n[{entry['topic']}] {attributes}\n{entry['message']}\n", flush=True)
+                seen = log.tell()
+
+
 class Scheduler(threading.Thread):
     """What EventBridge does in AWS: invokes the app's scheduled functions every `interval`
     seconds, through Chalice's own Lambda test harness."""
@@ -235,6 +258,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     api_url = f"http://127.0.0.1:{args.port}"
     scheduler = Scheduler(args.scheduler_interval)
+    echo = NotificationEcho(LOCAL / "notifications.jsonl")
     try:
         keys = local_keys()
         env = local_env(database.endpoint, keys, api_url)
@@ -264,6 +288,7 @@ def main() -> int:
         pages_url = f"http://127.0.0.1:{args.pages_port}"
         wait_for_api(api_url, demo["kiosk_token"], api)
         scheduler.start()
+        echo.start()
 
         kiosk_url = f"{pages_url}/kiosk/#api={api_url}&token={demo['kiosk_token']}"
         staff_url = f"{pages_url}/staff/#api={api_url}"
@@ -291,6 +316,7 @@ def main() -> int:
         return 0
     finally:
         scheduler.stopped.set()
+        echo.stopped.set()
         if pages is not None:
             pages.shutdown()
         for child in reversed(children):

@@ -71,7 +71,7 @@ export const STRINGS = {
   back: "Back to the list",
   task_title: (who) => `Call ${who}`,
   call_hint: "Tap to call. Introduce yourself, listen first, then say what the store will do.",
-  call_link: (phone) => `Call ${phone}`,
+  call_link: (phone) => ["Call ", phone], // phone: the number's element, kept on one line
   what_they_said: "What the customer told us",
 
   resolve_title: "After the call",
@@ -97,7 +97,7 @@ export const STRINGS = {
   saved: (outcome) => `Saved: ${outcome}.`,
   save_failed: (message) => `Not saved: ${message}`,
 
-  recovery_title: "Recovery",
+  recovery_title: (days) => `Recovery, last ${days} days`,
   recovery_figures: {
     tasks: "Tasks",
     open: "Open",

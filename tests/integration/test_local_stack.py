@@ -50,6 +50,24 @@ def satisfaction_within_one_interval(demo: dict[str, Any]) -> dict[str, Any]:
     raise AssertionError("the rating did not reach the satisfaction API in time")
 
 
+def callback_task_within_one_interval(demo: dict[str, Any], masked: str) -> dict[str, Any]:
+    import time
+
+    deadline = time.monotonic() + demo["scheduler_interval_s"] + 15
+    while time.monotonic() < deadline:
+        tasks = requests.get(
+            f"{demo['api_url']}/v1/callbacks?store_id={demo['store_id']}&status=open",
+            headers={"Authorization": f"Bearer {demo['staff_token']}"},
+            timeout=10,
+        ).json()["tasks"]
+        for task in tasks:
+            if task["contact"]["phone_masked"] == masked:
+                time.sleep(2)  # the console echo polls the log every second
+                return dict(task)
+        time.sleep(1)
+    raise AssertionError("no callback task appeared in time")
+
+
 def sms_survey_through_the_fake_phone(demo: dict[str, Any]) -> dict[str, Any]:
     """The issue's walk-through: invitation, `2`, a reason, `YES`."""
     from devtools import dynamodb_local, fake_phone
@@ -97,6 +115,9 @@ def test_the_stack_runs_stops_and_runs_again(tmp_path):
         sms_rating = sms_survey_through_the_fake_phone(demo)
         assert sms_rating["score"] == 2
         assert sms_rating["channel"] == "sms"
+        task = callback_task_within_one_interval(demo, "+1******0177")
+        assert task["ratings"][0]["channel"] == "sms"
+        assert "kind=callback_task" in (tmp_path / "stack.log").read_text()  # the console
         second = LocalStack(tmp_path / "second", stack.ports).run_to_exit()
         assert second.returncode == 2
         assert "in use (is another `make run` still running?)" in second.stderr

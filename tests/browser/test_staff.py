@@ -1,0 +1,389 @@
+"""The staff callback page in headless Chromium against the local stack."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, Route
+
+from devtools.stack_process import ROOT
+from tests.browser.conftest import screenshot, wait_until
+
+pytestmark = pytest.mark.browser
+
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+RED = "rgb(165, 14, 14)"  # --danger in staff.css
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def api_get(stack: Any, path: str, token: str) -> requests.Response:
+    return requests.get(
+        f"{stack.demo['api_url']}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+
+
+def open_tasks(stack: Any) -> list[dict[str, Any]]:
+    store = stack.demo["store_id"]
+    response = api_get(
+        stack, f"/v1/callbacks?store_id={store}&status=open", stack.demo["staff_token"]
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["tasks"]
+
+
+def callback_task(stack: Any, phone: str, name: str, comment: str) -> dict[str, Any]:
+    """An unhappy kiosk rating with a callback, then the open task the scheduler makes of it."""
+    rating_id = str(uuid.uuid4())
+    stored = requests.post(
+        f"{stack.demo['api_url']}/v1/kiosk/ratings",
+        headers={"Authorization": f"Bearer {stack.demo['kiosk_token']}"},
+        json={
+            "sent_at": now_iso(),
+            "ratings": [
+                {
+                    "rating_id": rating_id,
+                    "score": 1,
+                    "tapped_at": now_iso(),
+                    "reasons": ["wait_time"],
+                    "comment": comment,
+                    "locale": "en",
+                    "callback": {"phone": phone, "name": name, "consent": True},
+                }
+            ],
+        },
+        timeout=10,
+    )
+    assert stored.json()["results"][0]["status"] == "stored", stored.text
+
+    def task() -> dict[str, Any] | None:
+        return next(
+            (
+                t
+                for t in open_tasks(stack)
+                if any(r["rating_id"] == rating_id for r in t["ratings"])
+            ),
+            None,
+        )
+
+    timeout = 3 * stack.demo["scheduler_interval_s"] + 5
+    return wait_until(task, timeout=timeout, message=f"callback task of {rating_id}")
+
+
+@pytest.fixture
+def open_staff(stack: Any, browser: Browser) -> Iterator[Callable[..., Page]]:
+    """A staff page in a fresh browser context (its own sessionStorage: its own sign-in)."""
+    contexts = []
+
+    def open_page(
+        fragment: str = "", viewport: dict[str, int] | None = None, query: str = ""
+    ) -> Page:
+        context = browser.new_context(viewport=viewport or PHONE_VIEWPORT)
+        contexts.append(context)
+        page = context.new_page()
+        pages_url, _, staff_fragment = stack.demo["staff_url"].partition("#")
+        page.goto(f"{pages_url}{query}#{staff_fragment}{fragment}")
+        page.wait_for_selector("#screen-signin:not([hidden])")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page: Page, token: str) -> None:
+    page.fill("#token", token)
+    page.click("#signin-form button[type=submit]")
+
+
+def card(page: Page, task_id: str) -> Any:
+    return page.locator(f'.task[data-task-id="{task_id}"]')
+
+
+def fake_task(task_id: str, due_at: datetime, phone_masked: str, name: str | None) -> dict:
+    created = due_at - timedelta(hours=24)
+    return {
+        "task_id": task_id,
+        "store_id": "demo-store",
+        "status": "open",
+        "priority": 1,
+        "created_at": created.isoformat(),
+        "due_at": due_at.isoformat(),
+        "claimed_by": None,
+        "outcome": None,
+        "contact": {"phone_masked": phone_masked, "name": name},
+        "ratings": [
+            {
+                "rating_id": str(uuid.uuid4()),
+                "channel": "sms",
+                "score": 1,
+                "reasons": ["staff"],
+                "comment": None,
+                "tapped_at": created.isoformat(),
+            }
+        ],
+    }
+
+
+def test_claim_call_and_resolve_a_callback(stack, open_staff):
+    task = callback_task(stack, "+14155550131", "Ana", "Only one till open")
+    page = open_staff()
+    screenshot(page, "staff-0-sign-in")
+    sign_in(page, stack.demo["staff_token"])
+
+    item = card(page, task["task_id"])
+    item.wait_for()
+    assert page.text_content("#store-label") == "Store demo-store"
+    assert "Ana" in item.text_content()
+    assert "+1******0131" in item.text_content()
+    assert item.locator('[data-reason="wait_time"]').text_content() == "Wait time"
+    assert "Only one till open" in item.text_content()
+    assert "Due in 23 hours" in item.locator(".due").text_content()
+    assert "4155550131" not in page.content()  # the list shows masked numbers only
+    wait_until(lambda: page.locator('#recovery [data-figure="tasks"] dd[data-value]').count())
+    screenshot(page, "staff-1-tasks")
+
+    item.get_by_role("button", name="Claim the call to Ana").click()
+    page.wait_for_selector("#screen-task:not([hidden])")
+    assert page.text_content("#task-title") == "Call Ana"
+    assert page.get_attribute("#call-link", "href") == "tel:+14155550131"
+    assert page.text_content("#call-link") == "Call +1 415 555 0131"
+    assert page.evaluate("document.activeElement.id") == "task-title"
+    screenshot(page, "staff-2-call")
+
+    page.click("#save")  # nothing filled in yet
+    assert page.text_content("#resolve-error") == "Choose how the call went."
+    page.check('#outcomes input[value="resolved"]')
+    page.click("#save")
+    assert page.text_content("#resolve-error") == "Write a short note about the call."
+    assert page.evaluate("document.activeElement.id") == "note"
+    page.fill("#note", "Apologised; a second till opens at lunch from Monday.")
+    page.click('#recovered [data-score="4"]')
+    assert page.get_attribute('#recovered [data-score="4"]', "aria-pressed") == "true"
+    screenshot(page, "staff-3-resolve")
+    page.click("#save")
+
+    page.wait_for_selector("#screen-tasks:not([hidden])")
+    assert page.text_content("#status") == "Saved: Resolved."
+    assert "4155550131" not in page.content()  # the number left with the call view
+    page.click("#tab-resolved")
+    resolved = card(page, task["task_id"])
+    resolved.wait_for()
+    assert resolved.get_attribute("data-status") == "resolved"
+    assert resolved.locator("[data-outcome]").text_content() == "Resolved"
+    assert card(page, task["task_id"]).count() == 1
+    figure = '#recovery [data-figure="{}"] dd'
+    wait_until(lambda: int(page.get_attribute(figure.format("resolved"), "data-value") or 0) >= 1)
+    assert page.text_content(figure.format("recovery_rate")).endswith("%")
+    screenshot(page, "staff-4-resolved")
+
+    task_now = api_get(stack, f"/v1/callbacks/{task['task_id']}", stack.demo["staff_token"])
+    assert task_now.json()["status"] == "resolved"
+    assert task_now.json()["outcome"] == "resolved"
+
+
+def test_a_task_claimed_by_someone_else_shows_why_and_refreshes(stack, open_staff):
+    task = callback_task(stack, "+14155550132", "Bo", "Rude at the till")
+    page = open_staff()
+    sign_in(page, stack.demo["staff_token"])
+    card(page, task["task_id"]).wait_for()
+
+    taken = requests.post(
+        f"{stack.demo['api_url']}/v1/callbacks/{task['task_id']}/claim",
+        headers={"Authorization": f"Bearer {stack.demo['admin_token']}"},
+        timeout=10,
+    )
+    assert taken.status_code == 200, taken.text
+    card(page, task["task_id"]).get_by_role("button", name="Claim").click()
+
+    wait_until(lambda: "claimed by demo-admin" in page.text_content("#error"), message="409")
+    assert page.text_content("#error").endswith("The list has been refreshed.")
+    wait_until(lambda: card(page, task["task_id"]).count() == 0, message="gone from open")
+    screenshot(page, "staff-5-conflict")
+    page.click("#tab-claimed")
+    claimed = card(page, task["task_id"])
+    claimed.wait_for()
+    assert "Claimed by demo-admin" in claimed.text_content()
+    assert claimed.locator("button").count() == 0  # not ours to call
+
+
+def test_staff_of_another_store_cannot_see_its_tasks(stack, open_staff):
+    task = callback_task(stack, "+14155550133", "Cy", "No stock")
+    ours = open_staff()
+    sign_in(ours, stack.demo["staff_token"])
+    card(ours, task["task_id"]).wait_for()
+
+    # Their own store: the token has one, so it opens at once, without this task.
+    theirs = open_staff()
+    sign_in(theirs, stack.demo["other_staff_token"])
+    theirs.wait_for_selector("#screen-tasks:not([hidden])")
+    assert theirs.text_content("#store-label") == f"Store {stack.demo['other_store_id']}"
+    wait_until(lambda: theirs.text_content("#tab-open") != "To call", message="list loaded")
+    assert card(theirs, task["task_id"]).count() == 0
+
+    # A link to the demo store: the API refuses, the page says so and shows nothing.
+    linked = open_staff(fragment=f"&store={stack.demo['store_id']}")
+    sign_in(linked, stack.demo["other_staff_token"])
+    wait_until(lambda: "Not allowed for this store" in linked.text_content("#error"), message="403")
+    assert linked.locator(".task").count() == 0
+    assert linked.is_hidden("#list-empty")
+    assert linked.is_hidden("#recovery")
+    screenshot(linked, "staff-6-forbidden")
+    linked.click("#change-store")
+    linked.click(f'[data-store="{stack.demo["other_store_id"]}"]')
+    linked.wait_for_selector("#screen-tasks:not([hidden])")
+    wait_until(lambda: linked.text_content("#error") == "", message="error cleared")
+
+
+def test_an_admin_types_the_store_id(stack, open_staff):
+    task = callback_task(stack, "+14155550134", "Di", "Dirty floor")
+    page = open_staff(viewport={"width": 1280, "height": 800})
+    sign_in(page, stack.demo["admin_token"])
+    page.wait_for_selector("#screen-store:not([hidden])")
+    page.click("#store-form button[type=submit]")
+    assert page.text_content("#store-error") == "Type a store id."
+    page.fill("#store-input", stack.demo["store_id"])
+    page.click("#store-form button[type=submit]")
+    card(page, task["task_id"]).wait_for()
+    assert page.is_visible("#change-store")
+    wait_until(lambda: page.locator('#recovery [data-figure="tasks"] dd[data-value]').count())
+    screenshot(page, "staff-10-admin-desktop")
+
+
+def test_an_overdue_task_is_red_and_says_overdue(stack, open_staff):
+    now = datetime.now(UTC)
+    late = fake_task("t-late", now - timedelta(hours=2), "+1******0199", None)
+    soon = fake_task("t-soon", now + timedelta(hours=20), "+1******0198", "Eve")
+    later = fake_task("t-new", now + timedelta(hours=23), "+1******0197", "Fay")
+    served: dict[str, list[dict]] = {"open": [soon, late], "claimed": [], "resolved": []}
+
+    asked: list[str] = []
+
+    def tasks(route: Route) -> None:
+        status = re.search(r"status=(\w+)", route.request.url).group(1)
+        asked.append(status)
+        route.fulfill(json={"tasks": served[status]}, headers={"Access-Control-Allow-Origin": "*"})
+
+    page = open_staff(query="?refresh=1000")
+    page.route(re.compile(r"/v1/callbacks\?"), tasks)
+    sign_in(page, stack.demo["staff_token"])
+    card(page, "t-late").wait_for()
+    # Route handlers run while Playwright waits, so wait through the page, not time.sleep.
+    page.wait_for_timeout(2500)
+    assert asked.count("open") >= 3  # the first load and at least two timed refreshes
+
+    items = page.locator(".task")
+    assert [items.nth(i).get_attribute("data-task-id") for i in range(2)] == ["t-late", "t-soon"]
+    overdue = card(page, "t-late")
+    assert "overdue" in overdue.get_attribute("class")
+    assert overdue.locator(".due .badge").text_content() == "Overdue"
+    assert "Overdue by 2 hours" in overdue.locator(".due").text_content()
+    assert overdue.locator(".due").evaluate("node => getComputedStyle(node).color") == RED
+    assert "+1******0199" in overdue.locator("h3").text_content()
+    assert "Priority 1" in overdue.text_content()
+    assert "overdue" not in card(page, "t-soon").get_attribute("class")
+    assert "Overdue" not in card(page, "t-soon").text_content()
+    screenshot(page, "staff-7-overdue")
+
+    # A task that was not there at the last refresh is highlighted (and announced).
+    served["open"] = [soon, late, later]
+    page.click("#refresh")
+    card(page, "t-new").wait_for()
+    assert "new" in card(page, "t-new").get_attribute("class").split()
+    assert card(page, "t-new").locator(".new-badge").text_content() == "New"
+    assert "new" not in card(page, "t-soon").get_attribute("class").split()
+    assert page.text_content("#status") == "1 new task to call."
+    card(page, "t-new").scroll_into_view_if_needed()
+    screenshot(page, "staff-8-new-task")
+
+
+def forged_token(claims: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.bm90LXNpZ25lZA"
+
+
+def test_a_refused_token_returns_to_sign_in_with_a_reason(stack, open_staff):
+    page = open_staff()
+    sign_in(page, "not a token")
+    assert "not a staff token" in page.text_content("#signin-error")
+    assert page.get_attribute("#token", "aria-invalid") == "true"
+
+    expired = forged_token({"role": "staff", "stores": ["demo-store"], "exp": 1})
+    sign_in(page, expired)
+    assert "expired" in page.text_content("#signin-error")
+
+    exp = int((datetime.now(UTC) + timedelta(hours=1)).timestamp())
+    forged = forged_token({"sub": "x", "role": "staff", "stores": ["demo-store"], "exp": exp})
+    sign_in(page, forged)
+    page.wait_for_selector("#screen-signin:not([hidden])")
+    wait_until(lambda: "not accepted" in page.text_content("#signin-error"), message="401")
+    assert page.evaluate("sessionStorage.getItem('token')") is None
+    screenshot(page, "staff-9-refused")
+
+    sign_in(page, stack.demo["staff_token"])
+    page.wait_for_selector("#screen-tasks:not([hidden])")
+    page.click("#sign-out")
+    page.wait_for_selector("#screen-signin:not([hidden])")
+    assert page.text_content("#status") == "You are signed out."
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_the_page_is_small_labelled_and_easy_to_tap(stack, open_staff):
+    task = callback_task(stack, "+14155550135", None, None)
+    page = open_staff()
+    sign_in(page, stack.demo["staff_token"])
+    card(page, task["task_id"]).wait_for()
+
+    size = sum(p.stat().st_size for p in (ROOT / "staff").iterdir() if p.is_file())
+    assert size < 60_000
+    assert page.get_by_label("Staff token").count() == 1
+    assert (
+        page.get_by_role("tab", name=re.compile("^To call")).get_attribute("aria-selected")
+        == "true"
+    )
+    assert page.get_by_role("tab", selected=True).count() == 1
+    page.get_by_role("tab", name=re.compile("^To call")).focus()
+    page.keyboard.press("ArrowRight")
+    assert (
+        page.get_by_role("tab", name=re.compile("^Claimed")).get_attribute("aria-selected")
+        == "true"
+    )
+    assert page.evaluate("document.activeElement.id") == "tab-claimed"
+    page.keyboard.press("ArrowLeft")
+
+    def easy_to_tap(*targets: Any) -> None:
+        for target in targets:
+            box = target.bounding_box()
+            assert box["height"] >= 44, target
+            assert box["width"] >= 44, target
+
+    claim = card(page, task["task_id"]).get_by_role("button", name="Claim the call to +1******0135")
+    easy_to_tap(
+        claim, page.locator("#sign-out"), page.locator("#refresh"), page.locator("#tab-open")
+    )
+    claim.click()
+    page.wait_for_selector("#screen-task:not([hidden])")
+    easy_to_tap(
+        page.locator("#call-link"),
+        page.locator("#back"),
+        page.locator("#outcomes label").first,
+        page.locator("#recovered [data-score]").first,
+        page.locator("#save"),
+    )
+    assert page.get_by_label("Note (required)").count() == 1
+    assert page.get_by_role("radio", name=re.compile("^Resolved")).count() == 1
+    assert page.get_by_role("button", name="4 of 5, Happy").count() == 1
+    assert page.get_by_role("group", name=re.compile("How satisfied")).count() == 1
+    assert page.get_attribute("#note", "maxlength") == "1000"

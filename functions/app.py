@@ -46,8 +46,8 @@ def aggregate_satisfaction(event: CloudWatchEvent) -> dict[str, int]:
     from chalicelib.jobs.alerts import check_alerts
     from chalicelib.jobs.callbacks import flag_kiosk_callbacks, flag_sms_callbacks
 
-    run = aggregate(now())
-    flagged = flag_kiosk_callbacks(run.callback_candidates, now()) + flag_sms_callbacks(now())
+    run = aggregate(now(), flag=lambda rating_keys: flag_kiosk_callbacks(rating_keys, now()))
+    flagged = run.flagged + flag_sms_callbacks(now())
     alerts = check_alerts(sorted(run.stores), now())
     return {"ratings": run.ratings, "tasks": flagged, "alerts": len(alerts)}
 

@@ -132,6 +132,31 @@ def test_a_second_unhappy_answer_joins_the_open_task_and_reruns_flag_nothing_twi
     assert len(topics.PUBLISHED) == 1
 
 
+def test_a_run_that_fails_while_flagging_leaves_the_request_to_the_next_run(
+    api, kiosk_headers, staff_headers, scheduler
+):
+    from chalicelib.errors import DependencyUnavailable
+    from chalicelib.jobs.aggregate import aggregate
+    from chalicelib.jobs.callbacks import flag_kiosk_callbacks
+
+    unhappy(api, kiosk_headers)
+    arrival_hour = aggregates.watermark()
+    later = now() + timedelta(hours=2)  # the arrival hour is final: a clean run passes it
+
+    def outage(rating_keys: list[str]) -> int:
+        raise DependencyUnavailable("DynamoDB is throttling", 5)
+
+    with pytest.raises(DependencyUnavailable):
+        aggregate(later, flag=outage)
+    watermark_after_failure = aggregates.watermark()
+    run = aggregate(later, flag=lambda keys: flag_kiosk_callbacks(keys, later))
+
+    assert watermark_after_failure == arrival_hour
+    assert run.flagged == 1
+    assert len(tasks(api, staff_headers)) == 1
+    assert aggregates.watermark() > arrival_hour
+
+
 def test_the_flagged_rating_keeps_no_phone_number(api, kiosk_headers, scheduler):
     rating = unhappy(api, kiosk_headers)
     scheduler()

@@ -11,6 +11,7 @@ buckets of the hours when it was tapped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,16 +33,22 @@ class AggregationRun:
     partials: int = 0
     finalised: list[str] = field(default_factory=list)
     stores: set[str] = field(default_factory=set)  # stores whose ratings this run counted
-    # Kiosk ratings that still ask for a call (their contact is stripped once flagged).
-    callback_candidates: list[str] = field(default_factory=list)
+    flagged: int = 0  # callback tasks created by `flag`
 
 
 def floor_hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def aggregate(now: datetime, *, stop_after_hours: int | None = None) -> AggregationRun:
-    """One run. `stop_after_hours` ends it early (tests use it to model a killed run)."""
+def aggregate(
+    now: datetime,
+    *,
+    flag: Callable[[list[str]], int] | None = None,
+    stop_after_hours: int | None = None,
+) -> AggregationRun:
+    """One run. `flag` gets each hour's kiosk ratings that ask for a call (their keys) and
+    returns the tasks it created; `stop_after_hours` ends the run early (tests use it to
+    model a killed run)."""
     run = AggregationRun()
     mark = aggregates.watermark()
     hour = mark or floor_hour(now - FIRST_RUN_LOOKBACK)
@@ -49,7 +56,11 @@ def aggregate(now: datetime, *, stop_after_hours: int | None = None) -> Aggregat
     while hour <= floor_hour(now):
         if stop_after_hours is not None and run.hours >= stop_after_hours:
             break
-        aggregate_hour(hour, run)
+        candidates = aggregate_hour(hour, run)
+        if flag is not None and candidates:
+            # Before the watermark may pass this hour: no run reads its arrivals again, so
+            # a request not flagged by then would be lost. Flagging is idempotent.
+            run.flagged += flag(candidates)
         run.hours += 1
         final = final and now >= hour + HOUR + LAG
         if final:
@@ -66,8 +77,9 @@ def aggregate(now: datetime, *, stop_after_hours: int | None = None) -> Aggregat
     return run
 
 
-def aggregate_hour(hour: datetime, run: AggregationRun) -> None:
-    """Recompute the partials of every bucket this arrival hour touches."""
+def aggregate_hour(hour: datetime, run: AggregationRun) -> list[str]:
+    """Recompute the partials of every bucket this arrival hour touches; returns the keys of
+    its kiosk ratings that still ask for a call (flagging strips the request)."""
     arrived = aggregates.arrivals(hour)
     run.ratings += len(arrived)
     zone_of: dict[str, str] = {}
@@ -82,12 +94,10 @@ def aggregate_hour(hour: datetime, run: AggregationRun) -> None:
         known.append(rating)
     _mark_bursts(known)
     run.stores.update(zone_of)
-    run.callback_candidates.extend(
-        str(rating["pk"]) for rating in known if rating.get("callback_requested")
-    )
     for (store_id, granularity, start), tally in tally_ratings(known, zone_of).items():
         if aggregates.put_partial(store_id, granularity, start, hour, tally, len(arrived)):
             run.partials += 1
+    return [str(rating["pk"]) for rating in known if rating.get("callback_requested")]
 
 
 def _mark_bursts(ratings: list[dict[str, Any]]) -> None:

@@ -95,8 +95,8 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
             continue
         _notify(store, task, "callback_task", now)
         return 1
-    logger.warning("could not flag a callback after 3 tries", extra={"store_id": store.store_id})
-    return 0
+    # The request stays queued (its rating keeps the contact): the next run tries again.
+    raise DependencyUnavailable("the customer's task kept changing; flag it on the next run", 60)
 
 
 def follow_up(now: datetime) -> dict[str, int]:

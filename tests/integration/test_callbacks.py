@@ -289,3 +289,28 @@ def test_the_deadline_counts_opening_hours_when_the_store_has_them(store):
 
     # Nothing left on Friday; Monday 09-17 gives 8 h, Tuesday 09-11 the last 2.
     assert due == datetime(2026, 11, 24, 11, 0, tzinfo=due.tzinfo)
+
+
+def test_recovery_counts_the_tasks_created_in_the_range(api, store, staff_headers):
+    from chalicelib.domain.callbacks import TaskRating, new_task
+
+    def task_created(at: datetime, number: str) -> None:
+        rating = TaskRating(rating_id=number, channel="kiosk", score=1, tapped_at=at)
+        task = new_task(
+            number, "store-a", f"key-{number}", PHONE, None, rating, at, at + timedelta(hours=24)
+        )
+        callbacks.create_task(task, PHONE, None, at)
+
+    # The range is read in the store's time zone (New York, UTC-5 in November).
+    task_created(datetime(2026, 10, 1, 12, tzinfo=UTC), "t-october")
+    task_created(datetime(2026, 11, 1, 2, tzinfo=UTC), "t-october-31-evening")
+    task_created(datetime(2026, 11, 10, 12, tzinfo=UTC), "t-november")
+    task_created(datetime(2026, 12, 1, 3, tzinfo=UTC), "t-november-30-evening")
+
+    response = api.http.get(
+        "/v1/stores/store-a/recovery?from=2026-11-01&to=2026-11-30", headers=staff_headers
+    )
+
+    assert response.status_code == 200, response.json_body
+    assert response.json_body["tasks"] == 2
+    assert response.json_body["open"] == 2

@@ -6,19 +6,17 @@ cold-start budget, never needs them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from chalice.app import Blueprint
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ..auth import StaffPrincipal, staff_principal
-from ..domain.ratings import describe_errors
 from ..errors import BadRequest, Conflict, NotFound
 from ..observability import logger
 from ..store import stores
-from .http import now, parse_body
+from .http import PeriodQuery, now, parse_body, parse_query
 
 if TYPE_CHECKING:
     from ..domain.callbacks import CallbackTask
@@ -46,17 +44,10 @@ def _staff() -> StaffPrincipal:
     return staff_principal(bp.current_request.headers)
 
 
-def _query(model: type[BaseModel]) -> Any:
-    try:
-        return model.model_validate(bp.current_request.query_params or {})
-    except ValidationError as error:
-        raise BadRequest("the query is not valid", describe_errors(error)) from None
-
-
 @bp.route("/v1/callbacks", methods=["GET"])
 def list_tasks() -> Any:
     staff = _staff()
-    query: TaskQuery = _query(TaskQuery)
+    query = parse_query(bp.current_request.query_params, TaskQuery)
     store_id = query.store_id
     if store_id is None and len(staff.store_ids) == 1:
         store_id = next(iter(staff.store_ids))
@@ -127,44 +118,20 @@ def resolve_task(task_id: str) -> Any:
     return _save(resolved)
 
 
-class RecoveryQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
-
-    start: date | None = None
-    end: date | None = None
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> RecoveryQuery:
-        renamed = {{"from": "start", "to": "end"}.get(k, k): v for k, v in params.items()}
-        return cls.model_validate(renamed)
-
-
 @bp.route("/v1/stores/{store_id}/recovery", methods=["GET"])
 def store_recovery(store_id: str) -> Any:
     _staff().require_store(store_id)
     store = stores.get_store(store_id)
     if store is None:
         raise NotFound(f"store {store_id} does not exist")
-    try:
-        query = RecoveryQuery.from_params(bp.current_request.query_params or {})
-    except ValidationError as error:
-        raise BadRequest("the query is not valid", describe_errors(error)) from None
+    query = parse_query(bp.current_request.query_params, PeriodQuery)
     at = now()
-    end = (
-        datetime.combine(query.end, datetime.min.time(), at.tzinfo) + timedelta(days=1)
-        if query.end
-        else at
-    )
-    start = (
-        datetime.combine(query.start, datetime.min.time(), at.tzinfo)
-        if query.start
-        else end - timedelta(days=30)
-    )
+    start, end = query.period(store.timezone, at, timedelta(days=30))
     rules, storage = _tasks()
     tasks = [
         task
         for status in STATUSES
-        for task in storage.tasks_of(store_id, status)
+        for task in storage.tasks_of(store_id, status, due_from=start)
         if start <= task.created_at < end
     ]
     return rules.recovery_metrics(tasks, store.survey.scale, at)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from chalice.app import Request, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..config import settings
 from ..domain.ratings import describe_errors
@@ -51,6 +52,47 @@ def parse_body(request: Request, model: type[M], *, empty_as: str | None = None)
         if any(item["type"] == "model_type" for item in error.errors()):
             raise BadRequest("the body must be a JSON object") from None
         raise BadRequest("the body is not a valid request", describe_errors(error)) from None
+
+
+def parse_query(params: Mapping[str, str] | None, model: type[M]) -> M:
+    """Query parameters as `model`: 400 with the failing parameters if they do not fit."""
+    try:
+        return model.model_validate(params or {})
+    except ValidationError as error:
+        raise BadRequest("the query is not valid", describe_errors(error)) from None
+
+
+class PeriodQuery(BaseModel):
+    """`from` and `to`: dates (a whole day) or date-times, read in the store's time zone."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
+
+    start: datetime | date | None = Field(default=None, alias="from")
+    end: datetime | date | None = Field(default=None, alias="to")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date_or_datetime(cls, value: object) -> object:
+        """`2026-11-20` is a date (a whole day), `2026-11-20T13:00` a moment."""
+        if isinstance(value, str) and len(value) == 10:
+            return date.fromisoformat(value)
+        return value
+
+    def period(self, zone: str, at: datetime, default_span: timedelta) -> tuple[datetime, datetime]:
+        """[start, end): a `to` date includes that whole day; without `to`, up to `at`;
+        without `from`, `default_span` before the end."""
+        end = _local(self.end, ZoneInfo(zone), end=True) if self.end else at
+        start = _local(self.start, ZoneInfo(zone), end=False) if self.start else end - default_span
+        if start >= end:
+            raise BadRequest("`from` must be before `to`")
+        return start, end
+
+
+def _local(value: datetime | date, zone: ZoneInfo, *, end: bool) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    moment = datetime(value.year, value.month, value.day, tzinfo=zone)
+    return moment + timedelta(days=1) if end else moment
 
 
 def json_response(body: Any, status: int = 200) -> Response:

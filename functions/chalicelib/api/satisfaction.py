@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from chalice.app import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..auth import staff_principal
 from ..domain.aggregates import Granularity, bucket_start, bucket_view, next_bucket
-from ..domain.ratings import describe_errors
 from ..domain.survey import Store
 from ..errors import BadRequest, Forbidden, NotFound
 from ..store import aggregates, stores
-from .http import now
+from .http import PeriodQuery, now, parse_query
 
 bp = Blueprint(__name__)
 
@@ -23,45 +20,18 @@ DEFAULT_SPAN = {"hour": timedelta(hours=24), "day": timedelta(days=30), "week": 
 MAX_SPAN = {"hour": timedelta(days=31), "day": timedelta(days=400), "week": timedelta(weeks=260)}
 
 
-class SatisfactionQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
-
+class SatisfactionQuery(PeriodQuery):
     granularity: Literal["hour", "day", "week"] = "hour"
-    start: datetime | date | None = Field(default=None, alias="from")
-    end: datetime | date | None = Field(default=None, alias="to")
     store_ids: str | None = None
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _date_or_datetime(cls, value: object) -> object:
-        """`2026-11-20` is a date (a whole day), `2026-11-20T13:00` a moment."""
-        if isinstance(value, str) and len(value) == 10:
-            return date.fromisoformat(value)
-        return value
 
 
 def _query() -> SatisfactionQuery:
-    try:
-        return SatisfactionQuery.model_validate(bp.current_request.query_params or {})
-    except ValidationError as error:
-        raise BadRequest("the query is not valid", describe_errors(error)) from None
-
-
-def _local(value: datetime | date, zone: ZoneInfo, *, end: bool) -> datetime:
-    """A date or date-time read in the store's zone; a date `to` includes that whole day."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=zone)
-    moment = datetime(value.year, value.month, value.day, tzinfo=zone)
-    return moment + timedelta(days=1) if end else moment
+    return parse_query(bp.current_request.query_params, SatisfactionQuery)
 
 
 def satisfaction(store: Store, query: SatisfactionQuery, at: datetime) -> dict[str, Any]:
-    zone = ZoneInfo(store.timezone)
     granularity: Granularity = query.granularity
-    end = _local(query.end, zone, end=True) if query.end else at
-    start = _local(query.start, zone, end=False) if query.start else end - DEFAULT_SPAN[granularity]
-    if start >= end:
-        raise BadRequest("`from` must be before `to`")
+    start, end = query.period(store.timezone, at, DEFAULT_SPAN[granularity])
     if end - start > MAX_SPAN[granularity]:
         raise BadRequest(f"at most {MAX_SPAN[granularity].days} days of {granularity} buckets")
     first = bucket_start(start, store.timezone, granularity)

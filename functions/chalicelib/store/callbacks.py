@@ -177,12 +177,18 @@ def audit_trail(task_id: str) -> list[dict[str, Any]]:
     )
 
 
-def tasks_of(store_id: str, status: TaskStatus) -> list[CallbackTask]:
-    """A store's tasks in one status, soonest deadline first."""
+def tasks_of(
+    store_id: str, status: TaskStatus, due_from: datetime | None = None
+) -> list[CallbackTask]:
+    """A store's tasks in one status, soonest deadline first; with `due_from`, only those
+    due then or later (a task is due after it is created, so older history is not read)."""
+    condition, values = "gsi2pk = :pk", {":pk": f"TASKS#{store_id}#{status}"}
+    if due_from is not None:
+        condition, values = f"{condition} AND gsi2sk >= :due", values | {":due": _iso(due_from)}
     items = query_all(
         IndexName="tasks",
-        KeyConditionExpression="gsi2pk = :pk",
-        ExpressionAttributeValues=to_item({":pk": f"TASKS#{store_id}#{status}"}),
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues=to_item(values),
     )
     return [CallbackTask.model_validate(item) for item in items]
 

@@ -343,7 +343,9 @@ def print_banner(info: dict[str, Any], demo_file: Path) -> None:
 storepulse is running (Ctrl-C stops it)
   API            {info["api_url"]}
   kiosk page     {info["kiosk_url"]}
-  staff page     {info["staff_url"]}  (sign in with staff_token from the credentials file)
+  staff page     {info["staff_url"]}
+  staff sign-in  {info["staff_token"]}
+                 (store {info["store_id"]}; other tokens in the credentials file)
   DynamoDB Local {info["dynamodb_endpoint"]}  (table {info["table_name"]})
   demo store     {info["store_id"]}   kiosk {info["kiosk_id"]}
   credentials    {demo_file}

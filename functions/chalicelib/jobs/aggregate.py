@@ -70,7 +70,8 @@ def aggregate(
             mark = hour + HOUR
             run.finalised.append(aggregates.hour_label(hour))
         hour += HOUR
-    logger.info(
+    log = logger.info if run.ratings else logger.debug  # an idle store's runs are no news
+    log(
         "aggregation run",
         extra={"hours": run.hours, "ratings": run.ratings, "partials": run.partials},
     )

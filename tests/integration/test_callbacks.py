@@ -267,7 +267,38 @@ def test_an_sms_customer_who_said_yes_gets_a_task(api, store, staff_headers, sch
     assert task["ratings"][0]["channel"] == "sms"
     assert task["ratings"][0]["comment"] == "Nobody at the till"
     assert task["contact"]["phone_masked"] == "+1******0188"
-    assert callbacks.sms_callback_requests() == []
+    assert callbacks.sms_callback_requests(now()) == []
+
+
+def test_a_store_that_calls_every_sms_detractor_gets_a_task_without_a_yes(
+    api, store, staff_headers, scheduler
+):
+    from chalicelib.auth import issue_integration_token
+    from chalicelib.store import stores
+    from tests.conftest import make_store
+    from tests.integration.test_sms import Phone
+
+    survey = store.survey.model_copy(update={"callback_every_sms_detractor": True})
+    stores.put_store(make_store("store-a", survey=survey))
+    integration = bearer(issue_integration_token("pos", ["store-a"], now()))
+    api.http.post(
+        "/v1/surveys/invitations",
+        headers=integration,
+        body=json.dumps({"phone": "+14155550189", "store_id": "store-a"}),
+    )
+    phone = Phone(api, "+14155550189")
+
+    phone.send("1")
+    scheduler()  # flagged with the score: a customer who goes silent is still called
+    flagged = tasks(api, staff_headers)
+    phone.send("Nobody at the till")
+    scheduler()
+    (task,) = tasks(api, staff_headers)
+
+    assert len(flagged) == 1
+    assert task["task_id"] == flagged[0]["task_id"]
+    assert task["ratings"][0]["comment"] == "Nobody at the till"
+    assert len(topics.PUBLISHED) == 1
 
 
 def test_tasks_list_needs_a_store_when_the_credential_has_several(api, store):

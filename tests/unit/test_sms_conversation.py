@@ -101,3 +101,28 @@ def test_a_finished_conversation_answers_nothing():
     *_, done = talk(start(), "5", "thanks!")
 
     assert done.reply is None
+
+
+def test_where_the_store_calls_every_detractor_the_score_itself_requests_the_call():
+    survey = DEFAULT_SURVEY.model_copy(update={"callback_every_sms_detractor": True})
+    conversation, steps = start(), []
+    for index, text in enumerate(("2", "the queue")):
+        steps.append(
+            advance(conversation, text, message_id=f"m{index}", received_at=AT, survey=survey)
+        )
+        conversation = steps[-1].conversation
+    score, reason = steps
+
+    assert score.conversation.callback_requested is True
+    assert score.reply == "Sorry to hear that. What went wrong?"
+    assert reason.conversation.state == "done"
+    assert reason.conversation.comment == "the queue"
+    assert reason.reply == "Thank you. The store manager will call you soon."
+
+
+def test_a_happy_customer_is_not_called_even_where_every_detractor_is():
+    survey = DEFAULT_SURVEY.model_copy(update={"callback_every_sms_detractor": True})
+
+    step = advance(start(), "4", message_id="m0", received_at=AT, survey=survey)
+
+    assert step.conversation.callback_requested is False

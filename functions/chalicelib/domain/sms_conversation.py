@@ -8,6 +8,11 @@ inbound message. Pure: the caller loads the conversation, stores what `advance` 
     awaiting_reason --any text (the comment)--> awaiting_callback
     awaiting_callback --YES--> done (callback requested) | --NO--> done
                       --unclear, once--> awaiting_callback (re-prompt)
+
+Where the store calls back every SMS detractor (`Survey.callback_every_sms_detractor`), the
+callback is requested with the unhappy score itself (a customer who goes silent is still
+called), and the answer to "what went wrong?" ends the conversation with "the manager will
+call you" instead of a YES/NO question whose NO would be ignored.
 """
 
 from __future__ import annotations
@@ -126,8 +131,12 @@ def advance(
                 "score": score,
                 "rating_id": rating.rating_id,
                 "reprompted": False,
+                "callback_requested": unhappy and survey.callback_every_sms_detractor,
             }
             reply = say("ask_reason" if unhappy else "thanks")
+    elif conversation.state == "awaiting_reason" and conversation.callback_requested:
+        changes = {"state": "done", "comment": _comment(text)}
+        reply = say("thanks_callback")
     elif conversation.state == "awaiting_reason":
         changes = {"state": "awaiting_callback", "comment": _comment(text)}
         reply = say("ask_callback")

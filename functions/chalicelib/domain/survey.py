@@ -37,6 +37,9 @@ class Survey(BaseModel):
     reason_labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     # A callback is offered (and the customer flagged) at or below this score.
     callback_at_or_below: int = 2
+    # The store opts in to call back every SMS customer at or below the threshold, not only
+    # those who answer YES: the SMS survey then tells them a call is coming instead of asking.
+    callback_every_sms_detractor: bool = False
     ask_expectation: bool = False
     locales: list[str] = Field(default_factory=lambda: ["en", "zh-CN"])
     default_locale: str = "en"

@@ -49,7 +49,7 @@ def flag_kiosk_callbacks(rating_pks: list[str], now: datetime) -> int:
 def flag_sms_callbacks(now: datetime) -> int:
     """SMS customers who answered YES to the callback offer."""
     flagged = 0
-    for request in callbacks.sms_callback_requests():
+    for request in callbacks.sms_callback_requests(now):
         store = stores.get_store(str(request["store_id"]))
         if store is not None and request.get("rating_id"):
             rating = TaskRating(
@@ -69,11 +69,19 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
     for _ in range(3):  # a race with another run settles in one retry
         task = callbacks.open_task_of(store.store_id, customer)
         if task is not None:
-            if any(r.rating_id == rating.rating_id for r in task.ratings):
-                return 0
+            held = next((r for r in task.ratings if r.rating_id == rating.rating_id), None)
+            if held is not None and (held.comment or not rating.comment):
+                return 0  # flagged before (a re-run)
+            # A new rating joins the task; a held one may gain the comment that came later
+            # (an SMS customer flagged with the score, who then said what went wrong).
+            ratings = (
+                [rating if r.rating_id == rating.rating_id else r for r in task.ratings]
+                if held
+                else [*task.ratings, rating]
+            )
             joined = task.model_copy(
                 update={
-                    "ratings": [*task.ratings, rating],
+                    "ratings": ratings,
                     "priority": min(task.priority, rating.score),
                     "version": task.version + 1,
                 }

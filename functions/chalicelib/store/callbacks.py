@@ -193,12 +193,15 @@ def tasks_of(
     return [CallbackTask.model_validate(item) for item in items]
 
 
-def sms_callback_requests() -> list[dict[str, Any]]:
-    return query_all(
+def sms_callback_requests(now: datetime) -> list[dict[str, Any]]:
+    """SMS customers waiting to be flagged; expired requests (the phone's retention has
+    passed, TTL not yet swept) are left out."""
+    items = query_all(
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues=to_item({":pk": "CALLBACK_REQUESTS"}),
         ConsistentRead=True,
     )
+    return [item for item in items if int(item["expires_at"]) > now.timestamp()]
 
 
 def forget_sms_request(sk: str) -> None:

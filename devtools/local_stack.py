@@ -34,9 +34,11 @@ TABLE_NAME = "storepulse-local"
 STATIC_FOLDERS = ("kiosk", "staff")
 
 
-def local_env(endpoint: str, keys: dict[str, str], api_url: str) -> dict[str, str]:
+def local_env(
+    endpoint: str, keys: dict[str, str], api_url: str, pages_url: str | None = None
+) -> dict[str, str]:
     """The configuration that makes the app local: only endpoints, names and secrets differ."""
-    return {
+    env = {
         **dynamodb_local.LOCAL_CREDENTIALS,
         "AWS_DEFAULT_REGION": "us-east-1",
         "STOREPULSE_TABLE_NAME": TABLE_NAME,
@@ -52,6 +54,10 @@ def local_env(endpoint: str, keys: dict[str, str], api_url: str) -> dict[str, st
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
+    if pages_url:
+        # Links in notifications open the task on the local staff page, talking to this API.
+        env["STOREPULSE_STAFF_URL"] = f"{pages_url}/staff/#api={api_url}"
+    return env
 
 
 def local_keys() -> dict[str, str]:
@@ -261,7 +267,8 @@ def main() -> int:
     echo = NotificationEcho(LOCAL / "notifications.jsonl")
     try:
         keys = local_keys()
-        env = local_env(database.endpoint, keys, api_url)
+        pages_url = f"http://127.0.0.1:{args.pages_port}"
+        env = local_env(database.endpoint, keys, api_url, pages_url)
         os.environ.update(env)
         dynamodb_local.create_table(dynamodb_local.client(database.endpoint), TABLE_NAME)
         demo = seed()
@@ -285,13 +292,12 @@ def main() -> int:
         children.append(api)
         pages = ThreadingHTTPServer(("127.0.0.1", args.pages_port), StaticPages)
         threading.Thread(target=pages.serve_forever, daemon=True).start()
-        pages_url = f"http://127.0.0.1:{args.pages_port}"
         wait_for_api(api_url, demo["kiosk_token"], api)
         scheduler.start()
         echo.start()
 
         kiosk_url = f"{pages_url}/kiosk/#api={api_url}&token={demo['kiosk_token']}"
-        staff_url = f"{pages_url}/staff/#api={api_url}"
+        staff_url = env["STOREPULSE_STAFF_URL"]
         info = {
             "api_url": api_url,
             "kiosk_url": kiosk_url,

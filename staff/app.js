@@ -33,11 +33,13 @@ let refreshing = null;
 let refreshAgain = false;
 
 // The API address comes once in the URL fragment (never sent to a server) and is kept, as on
-// the kiosk. A `store` in the fragment (a link in a notification) opens that store.
+// the kiosk. A `store` in the fragment opens that store; a `task` (the link in a
+// notification) opens that task once signed in.
 function loadConfig() {
   const given = new URLSearchParams(location.hash.slice(1));
   if (given.get("api")) localStorage.setItem("api", given.get("api"));
   if (given.get("store")) sessionStorage.setItem("store", given.get("store"));
+  if (given.get("task")) sessionStorage.setItem("task", given.get("task"));
   if (location.hash) history.replaceState(null, "", location.pathname + location.search);
   return {
     get api() { return (localStorage.getItem("api") || location.origin).replace(/\/+$/, ""); },
@@ -235,11 +237,34 @@ function route() {
     showSignIn(token ? text(tokenProblem(token)) : "");
     return;
   }
+  const linked = sessionStorage.getItem("task");
+  if (linked) return openLinkedTask(linked);
   const claims = session.claims;
   const stores = claims.role === "admin" ? [] : claims.stores ?? [];
   if (!session.store && stores.length === 1) sessionStorage.setItem("store", stores[0]);
   if (session.store) openStore();
   else showStorePicker();
+}
+
+// The task a notification links to, in its own store. A 401 signs out and keeps the link
+// for after sign-in; any other refusal shows why, over the usual list.
+async function openLinkedTask(id) {
+  let task;
+  try {
+    task = await api(`/v1/callbacks/${enc(id)}`);
+  } catch (error) {
+    if (error.status === 401) return handledGlobally(error);
+    sessionStorage.removeItem("task");
+    route();
+    showError(text("link_failed", error.message), "action");
+    return;
+  }
+  sessionStorage.removeItem("task");
+  sessionStorage.setItem("store", task.store_id);
+  openStore();
+  detail = task;
+  renderDetail();
+  show("task");
 }
 
 function showSignIn(message) {

@@ -39,6 +39,7 @@ export const STRINGS = {
   refresh: "Refresh now",
   forbidden: "Not allowed for this store. Your sign-in is for another store.",
   load_failed: (message) => `Could not load the tasks: ${message}. Retrying.`,
+  link_failed: (message) => `Could not open the task from the link: ${message}`,
   offline: "Cannot reach the server. Retrying.",
   new_badge: "New",
   new_tasks: (count) => (count === 1 ? "1 new task to call." : `${count} new tasks to call.`),

@@ -245,6 +245,48 @@ def test_staff_of_another_store_cannot_see_its_tasks(stack, open_staff):
     wait_until(lambda: linked.text_content("#error") == "", message="error cleared")
 
 
+def notification_link(stack: Any, task_id: str) -> str:
+    """The link in the task's notification, as the local stack published it."""
+
+    def link() -> str | None:
+        with open(stack.demo["notifications_log"], encoding="utf-8") as log:
+            for line in log:
+                message = json.loads(line)["message"]
+                if f"task={task_id}" in message:
+                    return str(message.splitlines()[-1])
+        return None
+
+    return str(wait_until(link, message=f"notification of {task_id}"))
+
+
+def test_the_link_in_a_notification_opens_the_task_after_sign_in(stack, browser, open_staff):
+    task = callback_task(stack, "+14155550136", "Eli", "Long queue")
+    link = notification_link(stack, task["task_id"])
+    context = browser.new_context(viewport=PHONE_VIEWPORT)
+    try:
+        page = context.new_page()
+        page.goto(link)
+        page.wait_for_selector("#screen-signin:not([hidden])")
+        assert "task=" not in page.url  # the fragment is read once and cleared
+        sign_in(page, stack.demo["staff_token"])
+
+        page.wait_for_selector("#screen-task:not([hidden])")
+        assert page.text_content("#task-title") == "Call Eli"
+        assert page.get_attribute("#call-link", "href") == "tel:+14155550136"
+        page.click("#back")
+        card(page, task["task_id"]).wait_for()
+    finally:
+        context.close()
+
+    # Another store's staff following the same link: refused, and told why.
+    refused = open_staff(fragment=f"&task={task['task_id']}")
+    sign_in(refused, stack.demo["other_staff_token"])
+    wait_until(lambda: "from the link" in refused.text_content("#error"), message="refusal")
+    assert "not allowed" in refused.text_content("#error")
+    assert refused.text_content("#store-label") == f"Store {stack.demo['other_store_id']}"
+    assert "4155550136" not in refused.content()
+
+
 def test_an_admin_types_the_store_id(stack, open_staff):
     task = callback_task(stack, "+14155550134", "Di", "Dirty floor")
     page = open_staff(viewport={"width": 1280, "height": 800})

@@ -112,3 +112,13 @@ def test_recovery_figures():
         "time_to_first_contact": {"median_s": 9000, "p90_s": 108000},
         "recovery_rate": 0.6667,
     }
+
+
+def test_the_task_link_sits_beside_any_fragment_of_the_staff_url():
+    from chalicelib.jobs.callbacks import task_link
+
+    assert task_link("https://staff.example.com/", "t1") == "https://staff.example.com/#task=t1"
+    assert (
+        task_link("http://127.0.0.1:8001/staff/#api=http://127.0.0.1:8000", "t1")
+        == "http://127.0.0.1:8001/staff/#api=http://127.0.0.1:8000&task=t1"
+    )

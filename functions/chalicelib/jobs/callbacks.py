@@ -184,5 +184,10 @@ def notification_text(store: Store, task: CallbackTask, kind: str) -> str:
     ]
     if comment:
         lines.append(f'"{comment[:160]}"')
-    lines.append(f"{settings().staff_url}#task={task.task_id}")
+    lines.append(task_link(settings().staff_url, task.task_id))
     return "\n".join(lines)
+
+
+def task_link(staff_url: str, task_id: str) -> str:
+    """The staff page opened on this task (`#task=`, beside any fragment the URL has)."""
+    return f"{staff_url}{'&' if '#' in staff_url else '#'}task={task_id}"

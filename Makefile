@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run ratings phone rebuild-aggregates test test-fast lint format bench package deps java chromium clean
+.PHONY: run ratings phone rebuild-aggregates test test-fast lint format bench package pages-upload deps java chromium clean
 
 run: deps
 	$(PY) -m devtools.local_stack
@@ -47,6 +47,10 @@ package: deps
 	cd functions && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} STOREPULSE_TABLE_NAME=packaging \
 	  ../$(VENV)/bin/chalice package --stage $${STAGE:-dev} --pkg-format cloudformation \
 	  --template-format yaml --merge-template ../infra/resources.yaml ../build/package
+
+# The kiosk and staff pages into the deployed stack's bucket: make pages-upload BUCKET=<PagesBucketName>
+pages-upload: $(VENV)/.installed
+	$(PY) -m devtools.upload_pages $${BUCKET:?set BUCKET to the stack output PagesBucketName}
 
 deps: $(VENV)/.installed node_modules/.installed java chromium
 

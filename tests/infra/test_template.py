@@ -108,3 +108,19 @@ def test_local_tables_are_created_from_the_deployed_definition(template):
     assert local["KeySchema"] == deployed["KeySchema"]
     assert local["GlobalSecondaryIndexes"] == deployed["GlobalSecondaryIndexes"]
     assert deployed["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_the_pages_bucket_is_private_and_read_only_by_the_distribution(template):
+    resources = template["Resources"]
+    bucket = resources["PagesBucket"]["Properties"]
+    (statement,) = resources["PagesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    origin = resources["PagesDistribution"]["Properties"]["DistributionConfig"]["Origins"][0]
+    staff_url = template["Globals"]["Function"]["Environment"]["Variables"]["STOREPULSE_STAFF_URL"]
+
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert statement["Action"] == "s3:GetObject"
+    assert "PagesDistribution" in statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["PagesOriginAccessControl", "Id"]}
+    # Notifications link to the staff page on the distribution unless a URL is given.
+    assert staff_url["Fn::If"][0] == "StaffPageOnDistribution"

@@ -247,17 +247,23 @@ def test_unclaimed_tasks_are_reminded_then_overdue_ones_escalate_once(
     ]
 
 
-def test_an_sms_customer_who_said_yes_gets_a_task(api, store, staff_headers, scheduler):
+def invited_sms_customer(api: Any, number: str) -> Any:
+    """A customer of store-a invited to the SMS survey: their phone, to answer with."""
     from chalicelib.auth import issue_integration_token
     from tests.integration.test_sms import Phone
 
     integration = bearer(issue_integration_token("pos", ["store-a"], now()))
-    api.http.post(
+    invited = api.http.post(
         "/v1/surveys/invitations",
         headers=integration,
-        body=json.dumps({"phone": "+14155550188", "store_id": "store-a"}),
+        body=json.dumps({"phone": number, "store_id": "store-a"}),
     )
-    phone = Phone(api, "+14155550188")
+    assert invited.json_body["status"] == "sent", invited.json_body
+    return Phone(api, number)
+
+
+def test_an_sms_customer_who_said_yes_gets_a_task(api, store, staff_headers, scheduler):
+    phone = invited_sms_customer(api, "+14155550188")
     for text in ("2", "Nobody at the till", "YES"):
         phone.send(text)
 
@@ -273,20 +279,12 @@ def test_an_sms_customer_who_said_yes_gets_a_task(api, store, staff_headers, sch
 def test_a_store_that_calls_every_sms_detractor_gets_a_task_without_a_yes(
     api, store, staff_headers, scheduler
 ):
-    from chalicelib.auth import issue_integration_token
     from chalicelib.store import stores
     from tests.conftest import make_store
-    from tests.integration.test_sms import Phone
 
     survey = store.survey.model_copy(update={"callback_every_sms_detractor": True})
     stores.put_store(make_store("store-a", survey=survey))
-    integration = bearer(issue_integration_token("pos", ["store-a"], now()))
-    api.http.post(
-        "/v1/surveys/invitations",
-        headers=integration,
-        body=json.dumps({"phone": "+14155550189", "store_id": "store-a"}),
-    )
-    phone = Phone(api, "+14155550189")
+    phone = invited_sms_customer(api, "+14155550189")
 
     phone.send("1")
     scheduler()  # flagged with the score: a customer who goes silent is still called

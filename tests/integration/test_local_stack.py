@@ -28,44 +28,54 @@ def post_rating(demo: dict[str, Any]) -> tuple[str, requests.Response]:
     return rating_id, response
 
 
+def within_one_interval(demo: dict[str, Any], path: str, pick: Any, what: str) -> dict[str, Any]:
+    """Poll a staff GET until `pick(body)` finds what one scheduler run should have made."""
+    import time
+
+    deadline = time.monotonic() + demo["scheduler_interval_s"] + 15
+    while time.monotonic() < deadline:
+        body = requests.get(
+            f"{demo['api_url']}{path}",
+            headers={"Authorization": f"Bearer {demo['staff_token']}"},
+            timeout=10,
+        ).json()
+        found = pick(body)
+        if found is not None:
+            return dict(found)
+        time.sleep(1)
+    raise AssertionError(f"{what} did not appear in time")
+
+
 def satisfaction_within_one_interval(demo: dict[str, Any]) -> dict[str, Any]:
     """The rating posted just now shows in the store-local hour within a scheduler interval."""
-    import time
     from zoneinfo import ZoneInfo
 
     local_hour = datetime.now(ZoneInfo("America/Los_Angeles")).replace(
         minute=0, second=0, microsecond=0
     )
-    deadline = time.monotonic() + demo["scheduler_interval_s"] + 15
-    while time.monotonic() < deadline:
-        body = requests.get(
-            f"{demo['api_url']}/v1/stores/{demo['store_id']}/satisfaction?granularity=hour",
-            headers={"Authorization": f"Bearer {demo['staff_token']}"},
-            timeout=10,
-        ).json()
-        for bucket in body["buckets"]:
-            if bucket["start"] == local_hour.isoformat():
-                return dict(bucket)
-        time.sleep(1)
-    raise AssertionError("the rating did not reach the satisfaction API in time")
+    return within_one_interval(
+        demo,
+        f"/v1/stores/{demo['store_id']}/satisfaction?granularity=hour",
+        lambda body: next(
+            (b for b in body["buckets"] if b["start"] == local_hour.isoformat()), None
+        ),
+        "the rating in the satisfaction API",
+    )
 
 
 def callback_task_within_one_interval(demo: dict[str, Any], masked: str) -> dict[str, Any]:
     import time
 
-    deadline = time.monotonic() + demo["scheduler_interval_s"] + 15
-    while time.monotonic() < deadline:
-        tasks = requests.get(
-            f"{demo['api_url']}/v1/callbacks?store_id={demo['store_id']}&status=open",
-            headers={"Authorization": f"Bearer {demo['staff_token']}"},
-            timeout=10,
-        ).json()["tasks"]
-        for task in tasks:
-            if task["contact"]["phone_masked"] == masked:
-                time.sleep(2)  # the console echo polls the log every second
-                return dict(task)
-        time.sleep(1)
-    raise AssertionError("no callback task appeared in time")
+    task = within_one_interval(
+        demo,
+        f"/v1/callbacks?store_id={demo['store_id']}&status=open",
+        lambda body: next(
+            (t for t in body["tasks"] if t["contact"]["phone_masked"] == masked), None
+        ),
+        "the callback task",
+    )
+    time.sleep(2)  # the console echo polls the log every second
+    return task
 
 
 def sms_survey_through_the_fake_phone(demo: dict[str, Any]) -> dict[str, Any]:

@@ -25,12 +25,10 @@ def start(**overrides) -> Conversation:
     return Conversation(**(values | overrides))
 
 
-def talk(conversation: Conversation, *texts: str):
+def talk(conversation: Conversation, *texts: str, survey=DEFAULT_SURVEY):
     steps = []
     for index, text in enumerate(texts):
-        step = advance(
-            conversation, text, message_id=f"m{index}", received_at=AT, survey=DEFAULT_SURVEY
-        )
+        step = advance(conversation, text, message_id=f"m{index}", received_at=AT, survey=survey)
         steps.append(step)
         conversation = step.conversation
     return steps
@@ -105,13 +103,7 @@ def test_a_finished_conversation_answers_nothing():
 
 def test_where_the_store_calls_every_detractor_the_score_itself_requests_the_call():
     survey = DEFAULT_SURVEY.model_copy(update={"callback_every_sms_detractor": True})
-    conversation, steps = start(), []
-    for index, text in enumerate(("2", "the queue")):
-        steps.append(
-            advance(conversation, text, message_id=f"m{index}", received_at=AT, survey=survey)
-        )
-        conversation = steps[-1].conversation
-    score, reason = steps
+    score, reason = talk(start(), "2", "the queue", survey=survey)
 
     assert score.conversation.callback_requested is True
     assert score.reply == "Sorry to hear that. What went wrong?"

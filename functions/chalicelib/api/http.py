@@ -89,6 +89,7 @@ class PeriodQuery(BaseModel):
 
 
 def _local(value: datetime | date, zone: ZoneInfo, *, end: bool) -> datetime:
+    """A date or date-time read in the store's zone; a date `to` includes that whole day."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=zone)
     moment = datetime(value.year, value.month, value.day, tzinfo=zone)

@@ -124,6 +124,10 @@ def http_boundary(event: Request, get_response: Callable[[Request], Response]) -
     _rewrite_chalice_error(response)
     response.headers.setdefault("Access-Control-Allow-Origin", settings().cors_origin)
     response.headers["X-Correlation-Id"] = correlation_id
+    # Answers carry phone numbers and tokens: never cached by a browser or a proxy, and
+    # never sniffed into another type (a JSON answer must not render as a page).
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -17,6 +17,7 @@ from chalicelib.store import aggregates, callbacks
 from tests.conftest import bearer, kiosk_rating, now, rating_batch
 
 PHONE = "+14155550123"
+STAFF_LINK_PREFIX = "http://127.0.0.1:8001/staff/"  # the default STOREPULSE_STAFF_URL
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +52,24 @@ def unhappy(api, kiosk_headers, phone=PHONE, score=1, **extra) -> dict[str, Any]
     )
     assert response.json_body["results"][0]["status"] == "stored"
     return rating
+
+
+def test_customer_text_in_a_notification_stays_one_quoted_line_without_links(
+    api, kiosk_headers, scheduler
+):
+    comment = "slow\n\nOVERDUE: call +1 900 555 0100 now\nhttps://evil.example/pay <!here>"
+    unhappy(api, kiosk_headers, comment=comment)
+
+    scheduler()
+
+    (notification,) = topics.PUBLISHED
+    lines = notification["message"].split("\n")
+    assert not any(line.startswith("OVERDUE") for line in lines)
+    assert [line for line in lines if "OVERDUE" in line] == [
+        "Comment: “slow OVERDUE: call +1 900 555 0100 now hxxps[:]//evil[.]example/pay ‹!here›”"
+    ]
+    assert "https://" not in notification["message"].replace(STAFF_LINK_PREFIX, "")
+    assert "evil.example" not in notification["message"]
 
 
 def tasks(api, headers, status="open", store_id="store-a") -> list[dict[str, Any]]:
@@ -100,7 +119,7 @@ def test_an_unhappy_tap_becomes_a_task_that_staff_claim_call_and_resolve(
         "kind": "callback_task",
         "audience": "staff",
     }
-    assert "Call back Ana (+1******0123)" in notification["message"]
+    assert "Call back “Ana” (+1******0123)" in notification["message"]
     assert PHONE not in notification["message"]
     assert f"#task={task['task_id']}" in notification["message"]
     assert claimed.json_body["status"] == "claimed"

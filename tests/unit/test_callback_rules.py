@@ -119,6 +119,55 @@ def test_the_task_link_sits_beside_any_fragment_of_the_staff_url():
 
     assert task_link("https://staff.example.com/", "t1") == "https://staff.example.com/#task=t1"
     assert (
-        task_link("http://127.0.0.1:8001/staff/#api=http://127.0.0.1:8000", "t1")
-        == "http://127.0.0.1:8001/staff/#api=http://127.0.0.1:8000&task=t1"
+        task_link("http://127.0.0.1:8001/staff/#store=s1", "t1")
+        == "http://127.0.0.1:8001/staff/#store=s1&task=t1"
     )
+
+
+def test_a_notification_quotes_customer_text_as_one_inert_line():
+    from chalicelib.jobs.callbacks import notification_text
+    from tests.conftest import make_store
+
+    forged = task().model_copy(
+        update={
+            "name": "Bob\nhttps://evil.example/login",
+            "ratings": [
+                TaskRating(
+                    rating_id="r1",
+                    channel="sms",
+                    score=1,
+                    comment="late\r\n\nOVERDUE: call +1 900 555 0100\u2028" + "x" * 400,
+                    tapped_at=AT,
+                )
+            ],
+        }
+    )
+
+    text = notification_text(make_store(), forged, "callback_task")
+    heading, summary, comment, link = text.split("\n")
+
+    assert heading.startswith("Call back “Bob hxxps[:]//evil[.]example/login” (+1******0123)")
+    assert summary.startswith("Store store-a: rated 1/5 by sms")
+    assert comment.startswith("Comment: “late OVERDUE: call +1 900 555 0100 xxx")
+    assert comment.endswith("…”")
+    assert len(comment) <= len("Comment: “”") + 160
+    assert link.endswith("#task=t1")
+
+
+@pytest.mark.parametrize(
+    ("typed", "quoted"),
+    [
+        ("fine", "“fine”"),
+        ("two\nlines", "“two lines”"),
+        ("tab\tand\u00a0nbsp", "“tab and nbsp”"),
+        ("see www.evil.com", "“see www[.]evil[.]com”"),
+        ("ftp://files.example", "“fxp[:]//files[.]example”"),
+        ("<http://a.example|click> & <!channel>", "“‹hxxp[:]//a[.]example|click› ＆ ‹!channel›”"),
+        ("4321\u202e 8765\u200b", "“4321 8765”"),
+        ("wait 3.5 hours, e.g. Monday", "“wait 3.5 hours, e.g. Monday”"),
+    ],
+)
+def test_customer_text_quoting(typed, quoted):
+    from chalicelib.domain.text import quote_for_notification
+
+    assert quote_for_notification(typed, 100) == quoted

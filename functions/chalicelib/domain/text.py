@@ -1,7 +1,9 @@
-"""Customer text: what free text (names, comments) may contain."""
+"""Customer text: what free text (names, comments) may contain, and how it is quoted where
+staff read it."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Control (Cc), format (Cf: bidi overrides and isolates, zero-width characters, BOM),
@@ -27,3 +29,36 @@ def refuse_control_characters(value: str, *, allow_newlines: bool = False) -> st
         if unicodedata.category(char) in _REFUSED_CATEGORIES:
             raise ValueError(f"must not contain control or format characters (U+{ord(char):04X})")
     return value
+
+
+# Anything that reads as a link: a scheme, `www.`, or a dotted host name (`evil.example/x`).
+_LINK = re.compile(
+    r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S*|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b(?:/\S*)?"
+)
+_SPACES = re.compile(r"\s+")
+
+
+def quote_for_notification(value: str, limit: int) -> str:
+    """Customer text as one quoted, inert line of at most `limit` characters (plus quotes),
+    for messages staff read (SNS e-mail/SMS, chat): line breaks, control and format
+    characters become spaces, so it cannot forge a line of its own ("OVERDUE: call ..."); a
+    link loses its scheme and dots (`https://evil.example` -> `hxxps[:]//evil[.]example`), so no
+    client makes it clickable; `<`, `>` and `&` (chat markup: `<url|text>`, `<!here>`) are
+    replaced by look-alikes."""
+    cleaned = "".join(
+        " " if unicodedata.category(char) in _REFUSED_CATEGORIES or char.isspace() else char
+        for char in value
+    )
+    line = _SPACES.sub(" ", cleaned).strip()
+    line = _LINK.sub(lambda match: _defang(match.group()), line)
+    line = line.replace("&", "＆").replace("<", "‹").replace(">", "›")
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return f"“{line}”"
+
+
+def _defang(link: str) -> str:
+    scheme, separator, rest = link.partition("://")
+    if separator:
+        link = scheme.lower().replace("http", "hxxp").replace("ftp", "fxp") + "[:]//" + rest
+    return link.replace(".", "[.]")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from ..config import settings
 from ..domain.callbacks import CallbackTask, TaskRating, due_at, new_task, wants_callback
 from ..domain.survey import Store
+from ..domain.text import quote_for_notification
 from ..errors import DependencyUnavailable
 from ..notify.chat import post_chat
 from ..notify.topics import publish
@@ -161,11 +162,21 @@ def _notify(store: Store, task: CallbackTask, kind: str, now: datetime) -> int:
     return 1
 
 
+# How much of a customer's name and comment a notification quotes.
+NAME_CHARS = 40
+COMMENT_CHARS = 160
+
+
 def notification_text(store: Store, task: CallbackTask, kind: str) -> str:
     """Who, what went wrong, the deadline and a link; a masked number only (PII)."""
     zone = ZoneInfo(store.timezone)
     due = task.due_at.astimezone(zone).strftime("%a %d %b %H:%M")
-    who = f"{task.name} ({task.phone_masked})" if task.name else task.phone_masked
+    # Customer text is quoted as one inert line: it must not read as a line of ours.
+    who = (
+        f"{quote_for_notification(task.name, NAME_CHARS)} ({task.phone_masked})"
+        if task.name
+        else task.phone_masked
+    )
     worst = min(task.ratings, key=lambda r: r.score)
     reasons = (
         ", ".join(sorted({reason for r in task.ratings for reason in r.reasons}))
@@ -183,7 +194,7 @@ def notification_text(store: Store, task: CallbackTask, kind: str) -> str:
         f"{reasons}.",
     ]
     if comment:
-        lines.append(f'"{comment[:160]}"')
+        lines.append(f"Comment: {quote_for_notification(comment, COMMENT_CHARS)}")
     lines.append(task_link(settings().staff_url, task.task_id))
     return "\n".join(lines)
 

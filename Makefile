@@ -48,9 +48,11 @@ package: deps
 	  ../$(VENV)/bin/chalice package --stage $${STAGE:-dev} --pkg-format cloudformation \
 	  --template-format yaml --merge-template ../infra/resources.yaml ../build/package
 
-# The kiosk and staff pages into the deployed stack's bucket: make pages-upload BUCKET=<PagesBucketName>
+# The kiosk and staff pages into the deployed stack's bucket, with the API address they use:
+# make pages-upload BUCKET=<PagesBucketName output> API=<EndpointURL output>
 pages-upload: $(VENV)/.installed
-	$(PY) -m devtools.upload_pages $${BUCKET:?set BUCKET to the stack output PagesBucketName}
+	$(PY) -m devtools.upload_pages $${BUCKET:?set BUCKET to the stack output PagesBucketName} \
+	  $${API:?set API to the stack output EndpointURL}
 
 deps: $(VENV)/.installed node_modules/.installed java chromium
 

@@ -24,7 +24,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from devtools import dynamodb_local
+from devtools import dynamodb_local, pages
 
 ROOT = dynamodb_local.ROOT
 LOCAL = Path(os.environ.get("STOREPULSE_LOCAL_DIR", ROOT / ".local"))
@@ -55,8 +55,9 @@ def local_env(
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
     if pages_url:
-        # Links in notifications open the task on the local staff page, talking to this API.
-        env["STOREPULSE_STAFF_URL"] = f"{pages_url}/staff/#api={api_url}"
+        # Links in notifications open the task on the local staff page (which learns the
+        # API address from the pages server's /config.json, never from the link).
+        env["STOREPULSE_STAFF_URL"] = f"{pages_url}/staff/"
     return env
 
 
@@ -180,24 +181,48 @@ def seed() -> dict[str, Any]:
 
 
 class StaticPages(SimpleHTTPRequestHandler):
-    """Serves only the page folders, with no caching so edits show on reload."""
+    """Serves only the page folders and their `/config.json` (the API address), with the
+    pages' Content-Security-Policy and no caching so edits show on reload."""
+
+    api_url = ""  # set by `serve_pages`
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, directory=str(ROOT), **kwargs)
 
     def do_GET(self) -> None:
-        folder = self.path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
-        if folder not in STATIC_FOLDERS:
+        path = self.path.split("?", 1)[0]
+        if path == f"/{pages.CONFIG_KEY}":
+            body = pages.page_config(self.api_url)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if path.lstrip("/").split("/", 1)[0] not in STATIC_FOLDERS:
             self.send_error(404)
             return
         super().do_GET()
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
+        self.send_header(
+            "Content-Security-Policy", pages.content_security_policy(pages.api_origin(self.api_url))
+        )
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
         super().end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def serve_pages(port: int, api_url: str) -> ThreadingHTTPServer:
+    """The kiosk and staff pages on 127.0.0.1:`port`, talking to `api_url`."""
+    handler = type("LocalPages", (StaticPages,), {"api_url": api_url})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def port_in_use(port: int) -> bool:
@@ -254,7 +279,7 @@ def main() -> int:
 
     database = dynamodb_local.start(args.dynamodb_port, db_path=LOCAL / "dynamodb")
     children: list[subprocess.Popen[bytes]] = [database.process]
-    pages: ThreadingHTTPServer | None = None
+    page_server: ThreadingHTTPServer | None = None
 
     def stop(*_: Any) -> None:
         raise KeyboardInterrupt
@@ -290,13 +315,12 @@ def main() -> int:
             env=os.environ.copy(),
         )
         children.append(api)
-        pages = ThreadingHTTPServer(("127.0.0.1", args.pages_port), StaticPages)
-        threading.Thread(target=pages.serve_forever, daemon=True).start()
+        page_server = serve_pages(args.pages_port, api_url)
         wait_for_api(api_url, demo["kiosk_token"], api)
         scheduler.start()
         echo.start()
 
-        kiosk_url = f"{pages_url}/kiosk/#api={api_url}&token={demo['kiosk_token']}"
+        kiosk_url = f"{pages_url}/kiosk/#token={demo['kiosk_token']}"
         staff_url = env["STOREPULSE_STAFF_URL"]
         info = {
             "api_url": api_url,
@@ -323,8 +347,8 @@ def main() -> int:
     finally:
         scheduler.stopped.set()
         echo.stopped.set()
-        if pages is not None:
-            pages.shutdown()
+        if page_server is not None:
+            page_server.shutdown()
         for child in reversed(children):
             if child.poll() is None:
                 child.terminate()

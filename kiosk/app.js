@@ -26,17 +26,31 @@ let lastSync = Number(localStorage.getItem("last_sync")) || 0;
 let pairCode = "";
 export const timings = (window.kioskTimings = []);
 
-// Configuration comes once in the URL fragment (never sent to a server) and is kept.
+// A kiosk token may come once in the URL fragment (never sent to a server) and is kept.
+// The API address never comes from the URL: see apiAddress().
 function loadConfig() {
   const given = new URLSearchParams(location.hash.slice(1));
-  for (const key of ["api", "token"]) {
-    if (given.get(key)) localStorage.setItem(key, given.get(key));
-  }
+  if (given.get("token")) localStorage.setItem("token", given.get("token"));
   if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+  localStorage.removeItem("api"); // an address an older version took from a link
   return {
-    get api() { return localStorage.getItem("api") || location.origin; },
+    api: location.origin,
     get token() { return localStorage.getItem("token"); },
   };
+}
+
+// The API address comes from the deployment: `/config.json` beside the pages (written at
+// deploy, served by the local stack; the service worker keeps it for offline starts), else
+// this page's own origin. Never from the URL: a page told where to send its token gives it away.
+async function apiAddress() {
+  try {
+    const response = await fetch("../config.json", { cache: "no-cache" });
+    const url = new URL((await response.json()).api_url);
+    if (url.protocol === "https:" || url.protocol === "http:") return url.href.replace(/\/+$/, "");
+  } catch {
+    // no deploy-time file: the API is served from this origin
+  }
+  return location.origin;
 }
 
 const text = (key, ...args) => {
@@ -431,6 +445,7 @@ function wire() {
 
 async function start() {
   wire();
+  config.api = await apiAddress();
   await queue.closeOpen(); // a reload mid-flow: send what that customer gave
   locale = survey?.default_locale ?? "en";
   renderTexts();

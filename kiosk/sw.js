@@ -1,11 +1,14 @@
 // Offline start: the kiosk's files are served from this cache, so a tablet that reboots
 // without network still opens the kiosk (and its queue). Stale-while-revalidate: a new
 // version is fetched in the background and used from the next load on.
-const CACHE = "storepulse-kiosk-v1";
+const CACHE = "storepulse-kiosk-v2";
 const SHELL = ["./", "index.html", "app.js", "queue.js", "strings.js", "kiosk.css"];
+// Where the API is (written at deploy), kept to start offline too; absent where the API
+// shares the pages' origin, so its absence does not fail the install.
+const CONFIG = "../config.json";
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL).then(() => cache.add(CONFIG).catch(() => {}))).then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {

@@ -32,18 +32,29 @@ let refreshTimer = 0;
 let refreshing = null;
 let refreshAgain = false;
 
-// The API address comes once in the URL fragment (never sent to a server) and is kept, as on
-// the kiosk. A `store` in the fragment opens that store; a `task` (the link in a
-// notification) opens that task once signed in.
+// A `store` in the fragment opens that store; a `task` (the link in a notification) opens
+// that task once signed in. Nothing else is taken from the URL: see apiAddress().
 function loadConfig() {
   const given = new URLSearchParams(location.hash.slice(1));
-  if (given.get("api")) localStorage.setItem("api", given.get("api"));
   if (given.get("store")) sessionStorage.setItem("store", given.get("store"));
   if (given.get("task")) sessionStorage.setItem("task", given.get("task"));
   if (location.hash) history.replaceState(null, "", location.pathname + location.search);
-  return {
-    get api() { return (localStorage.getItem("api") || location.origin).replace(/\/+$/, ""); },
-  };
+  localStorage.removeItem("api"); // an address an older version took from a link
+  return { api: location.origin };
+}
+
+// The API address comes from the deployment: `/config.json` beside the pages (written at
+// deploy, served by the local stack), else this page's own origin. Never from the URL, a
+// notification or customer text: a page told where to send its token would give it away.
+async function apiAddress() {
+  try {
+    const response = await fetch("../config.json", { cache: "no-cache" });
+    const url = new URL((await response.json()).api_url);
+    if (url.protocol === "https:" || url.protocol === "http:") return url.href.replace(/\/+$/, "");
+  } catch {
+    // no deploy-time file: the API is served from this origin
+  }
+  return location.origin;
 }
 
 // The token lives in sessionStorage: this tab only, gone when it closes.
@@ -175,6 +186,12 @@ function scaleLabel(score) {
 function formatPhone(phone) {
   const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
   return nanp ? `+1 ${nanp[1]} ${nanp[2]} ${nanp[3]}` : phone;
+}
+
+// What a customer typed, isolated from the text around it: bidi overrides or a right-to-left
+// name cannot reorder the digits or words staff read next to it ("4321 8765" stays so).
+function customerText(value) {
+  return el("bdi", {}, value);
 }
 
 function who(task) {
@@ -472,7 +489,7 @@ function taskCard(task, index, now) {
       el(
         "div",
         { class: "task-head" },
-        el("h3", { id: titleId }, task.contact?.name ? `${task.contact.name} ` : null,
+        el("h3", { id: titleId }, task.contact?.name ? [customerText(task.contact.name), " "] : null,
           el("span", { class: ["masked", !task.contact?.name && "alone"] }, task.contact?.phone_masked ?? "")),
         el(
           "div",
@@ -529,7 +546,7 @@ function ratingsList(ratings) {
               el("span", { class: "reason", "data-reason": reason }, STRINGS.reasons[reason] ?? reason),
             ])
             : text("no_reasons")),
-        rating.comment ? el("p", { class: "comment" }, `${text("comment_label")}: “${rating.comment}”`) : null,
+        rating.comment ? el("p", { class: "comment" }, `${text("comment_label")}: “`, customerText(rating.comment), "”") : null,
       ),
     ),
   );
@@ -598,7 +615,7 @@ async function openTask(id) {
 function renderDetail() {
   const task = detail;
   const phone = task.contact?.phone;
-  $("task-title").textContent = text("task_title", who(task));
+  $("task-title").replaceChildren(...text("task_title", customerText(who(task))));
   $("task-due").replaceWith(Object.assign(dueLine(task, dueState(task)), { id: "task-due" }));
   const link = $("call-link");
   link.hidden = !phone;
@@ -772,4 +789,5 @@ function wire() {
 
 renderTexts();
 wire();
+config.api = await apiAddress();
 route();

@@ -70,7 +70,7 @@ export const STRINGS = {
   conflict: (message) => `${message} The list has been refreshed.`,
 
   back: "Back to the list",
-  task_title: (who) => `Call ${who}`,
+  task_title: (who) => ["Call ", who], // who: an element (customer text is isolated)
   call_hint: "Tap to call. Introduce yourself, listen first, then say what the store will do.",
   call_link: (phone) => ["Call ", phone], // phone: the number's element, kept on one line
   what_they_said: "What the customer told us",

@@ -17,6 +17,7 @@ from devtools.stack_process import ROOT, LocalStack
 SCREENSHOTS = ROOT / "build" / "screenshots"
 # Fast timings so the tests do not wait out real idle timeouts.
 KIOSK_OPTIONS = "?idle=1500&thanks=600&sync=500&survey=1000"
+PHONE_VIEWPORT = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +65,29 @@ def open_kiosk(stack: LocalStack, browser: Browser) -> Iterator[Callable[..., Pa
         contexts.append(context)
         page = context.new_page()
         pages_url = stack.demo["kiosk_url"].split("#")[0]
-        fragment = f"#api={stack.demo['api_url']}" + (f"&token={token}" if token else "")
+        fragment = f"#token={token}" if token else ""
         page.goto(pages_url + KIOSK_OPTIONS + fragment)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def open_staff(stack: LocalStack, browser: Browser) -> Iterator[Callable[..., Page]]:
+    """A staff page in a fresh browser context (its own sessionStorage: its own sign-in)."""
+    contexts = []
+
+    def open_page(
+        fragment: str = "", viewport: dict[str, int] | None = None, query: str = ""
+    ) -> Page:
+        context = browser.new_context(viewport=viewport or PHONE_VIEWPORT)
+        contexts.append(context)
+        page = context.new_page()
+        pages_url, _, staff_fragment = stack.demo["staff_url"].partition("#")
+        page.goto(f"{pages_url}{query}#{staff_fragment}{fragment}")
+        page.wait_for_selector("#screen-signin:not([hidden])")
         return page
 
     yield open_page

@@ -6,20 +6,18 @@ import base64
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Page, Route
 
 from devtools.stack_process import ROOT
-from tests.browser.conftest import screenshot, wait_until
+from tests.browser.conftest import PHONE_VIEWPORT, screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 
-PHONE_VIEWPORT = {"width": 390, "height": 844}
 RED = "rgb(165, 14, 14)"  # --danger in staff.css
 
 
@@ -78,27 +76,6 @@ def callback_task(stack: Any, phone: str, name: str, comment: str) -> dict[str, 
 
     timeout = 3 * stack.demo["scheduler_interval_s"] + 5
     return wait_until(task, timeout=timeout, message=f"callback task of {rating_id}")
-
-
-@pytest.fixture
-def open_staff(stack: Any, browser: Browser) -> Iterator[Callable[..., Page]]:
-    """A staff page in a fresh browser context (its own sessionStorage: its own sign-in)."""
-    contexts = []
-
-    def open_page(
-        fragment: str = "", viewport: dict[str, int] | None = None, query: str = ""
-    ) -> Page:
-        context = browser.new_context(viewport=viewport or PHONE_VIEWPORT)
-        contexts.append(context)
-        page = context.new_page()
-        pages_url, _, staff_fragment = stack.demo["staff_url"].partition("#")
-        page.goto(f"{pages_url}{query}#{staff_fragment}{fragment}")
-        page.wait_for_selector("#screen-signin:not([hidden])")
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 def sign_in(page: Page, token: str) -> None:

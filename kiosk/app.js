@@ -398,6 +398,11 @@ async function pair() {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ pairing_code: pairCode }),
     });
+    if (response.status === 429) {
+      const minutes = Math.max(1, Math.ceil(Number(response.headers.get("Retry-After")) / 60) || 1);
+      $("pair-error").textContent = text("pair_limited", minutes);
+      return;
+    }
     if (!response.ok) {
       $("pair-error").textContent = text("pair_failed");
       return;

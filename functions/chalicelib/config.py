@@ -1,7 +1,7 @@
 """Settings read once from the environment.
 
 A missing or malformed variable fails at import with its name, not at the first request.
-In AWS the variables come from the template in `infra/`; locally from `scripts/local_stack.py`.
+In AWS the variables come from the template in `infra/`; locally from `devtools/local_stack.py`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ class Settings(BaseModel):
     kiosk_token_ttl_days: int = Field(default=365, ge=1)
     staff_token_ttl_hours: int = Field(default=12, ge=1)
     pairing_code_ttl_s: int = Field(default=900, ge=60, le=86_400)
+    # Guessing pairing codes: wrong tries per client, and from everyone together, per window
+    # (docs/security.md gives the odds these leave).
+    pairing_window_s: int = Field(default=900, ge=60)
+    pairing_tries_per_client: int = Field(default=5, ge=1)
+    pairing_tries_per_window: int = Field(default=50, ge=1)
     # How long a revocation may take to reach a warm Lambda: ingest checks a cached list.
     revocation_cache_s: int = Field(default=60, ge=0)
     store_cache_s: int = Field(default=300, ge=0)

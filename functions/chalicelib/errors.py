@@ -76,3 +76,12 @@ class DependencyUnavailable(ApiError):
 
     def __init__(self, message: str, retry_after: int, details: list[Any] | None = None) -> None:
         super().__init__(message, details, {"Retry-After": str(retry_after)})
+
+
+class RateLimited(ApiError):
+    """Too many tries of a guessable secret; `Retry-After` says when the next one counts."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})

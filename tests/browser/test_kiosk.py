@@ -186,6 +186,32 @@ def test_pairing_with_a_code_then_revocation_returns_to_pairing(stack, open_kios
     assert page.evaluate("localStorage.getItem('token')") is None
 
 
+def test_too_many_pairing_tries_say_how_long_to_wait(stack, open_kiosk):
+    page = open_kiosk(token=None)
+    page.wait_for_selector("#screen-pair:not([hidden])")
+    # The API's answer once a client has used up its tries (the limit itself is tested on the
+    # API: using it up here would lock the other tests' pairing out for the window).
+    page.route(
+        "**/v1/kiosks/pair",
+        lambda route: route.fulfill(
+            status=429,
+            json={"error": {"code": "rate_limited", "message": "too many", "details": []}},
+            headers={
+                "Retry-After": "130",
+                "Access-Control-Allow-Origin": "*",
+                "Access-Control-Expose-Headers": "Retry-After",
+            },
+        ),
+    )
+
+    for digit in "123456":
+        page.click(f'#pair-keypad [data-key="{digit}"]')
+    page.click("#pair-button")
+
+    wait_until(lambda: page.text_content("#pair-error"), message="the limit is explained")
+    assert page.text_content("#pair-error") == "Too many tries. Try again in 3 min."
+
+
 def test_the_language_toggle_switches_every_string(stack, new_kiosk, open_kiosk):
     kiosk = new_kiosk()
     page = open_kiosk(kiosk["token"])

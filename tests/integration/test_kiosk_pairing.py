@@ -141,3 +141,64 @@ def test_a_kiosk_token_cannot_manage_kiosks(api, kiosk_headers, store):
     response = create_kiosk(api, kiosk_headers)
 
     assert response.status_code == 401
+
+
+def wrong_code(right: str) -> str:
+    return f"{(int(right) + 1) % 1_000_000:06d}"
+
+
+def test_a_client_guessing_codes_is_stopped_with_429_and_retry_after(api, staff_headers, store):
+    code = create_kiosk(api, staff_headers).json_body["pairing_code"]
+
+    guesses = [pair(api, wrong_code(code)) for _ in range(6)]
+    right = pair(api, code)
+
+    assert [g.status_code for g in guesses] == [401] * 5 + [429]
+    limited = guesses[-1]
+    assert limited.json_body["error"]["code"] == "rate_limited"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 900
+    # Even the right code waits out the window: a guesser cannot tell it from a wrong one.
+    assert right.status_code == 429
+
+
+def test_right_codes_do_not_use_up_the_limit(api, staff_headers, store):
+    codes = [create_kiosk(api, staff_headers).json_body["pairing_code"] for _ in range(7)]
+
+    paired = [pair(api, code) for code in codes]
+
+    assert [p.status_code for p in paired] == [201] * 7
+
+
+def test_guesses_from_everyone_together_are_limited(api, staff_headers, store, monkeypatch):
+    from chalicelib.config import settings
+
+    # One client here (the test client's address), so the per-client limit is lifted to
+    # show the limit on all clients together.
+    monkeypatch.setenv("STOREPULSE_PAIRING_TRIES_PER_CLIENT", "100")
+    monkeypatch.setenv("STOREPULSE_PAIRING_TRIES_PER_WINDOW", "8")
+    settings.cache_clear()
+    code = create_kiosk(api, staff_headers).json_body["pairing_code"]
+
+    guesses = [pair(api, wrong_code(code)).status_code for _ in range(9)]
+    settings.cache_clear()
+
+    assert guesses == [401] * 8 + [429]
+
+
+def test_the_window_ends_and_the_client_may_try_again(storage):
+    from datetime import UTC, datetime
+
+    from chalicelib.store import limits
+
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    window = limits.Window.at(start, 900)
+    later = limits.Window.at(start + timedelta(seconds=900), 900)
+    client = [limits.Limit("pairing-client:203.0.113.7", 2)]
+
+    tries = [limits.count_attempt(client, window) for _ in range(3)]
+    other_client = limits.count_attempt([limits.Limit("pairing-client:198.51.100.1", 2)], window)
+
+    assert tries == [True, True, False]
+    assert other_client is True
+    assert limits.count_attempt(client, later) is True
+    assert window.seconds_left(start + timedelta(seconds=300)) == 600

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from chalice.app import Blueprint
+from chalice.app import Blueprint, Request
 from pydantic import ValidationError
 
 from ..auth import KioskPrincipal, issue_kiosk_token, kiosk_principal
+from ..config import settings
 from ..domain.kiosks import PairingRequest
 from ..domain.ratings import (
     Rating,
@@ -19,9 +20,9 @@ from ..domain.ratings import (
     find_bursts,
 )
 from ..domain.survey import Store
-from ..errors import DependencyUnavailable, NotFound, Unauthorized
+from ..errors import DependencyUnavailable, NotFound, RateLimited, Unauthorized
 from ..observability import logger, metrics
-from ..store import ratings, stores
+from ..store import limits, ratings, stores
 from .http import json_response, now, parse_body
 
 bp = Blueprint(__name__)
@@ -46,11 +47,17 @@ def _store_of(store_id: str) -> Store:
 @bp.route("/v1/kiosks/pair", methods=["POST"])
 def pair_kiosk() -> Any:
     request = parse_body(bp.current_request, PairingRequest)
+    tries, window = _pairing_limits(bp.current_request), _pairing_window()
+    if not limits.count_attempt(tries, window):
+        raise RateLimited(
+            "too many pairing attempts; wait before trying again", window.seconds_left(now())
+        )
     kiosk = stores.redeem_pairing_code(request.pairing_code, now())
     if kiosk is None:
         raise Unauthorized(
             "the pairing code is unknown, used or expired", code="invalid_pairing_code"
         )
+    limits.uncount_attempt(tries, window)
     store = _store_of(kiosk.store_id)
     logger.info("kiosk paired", extra={"kiosk_id": kiosk.kiosk_id, "store_id": kiosk.store_id})
     body = {
@@ -60,6 +67,22 @@ def pair_kiosk() -> Any:
         "survey": kiosk_survey(store),
     }
     return json_response(body, 201)
+
+
+def _pairing_limits(request: Request) -> list[limits.Limit]:
+    """Wrong codes per client, and from everyone together: a code names no store until it
+    is found, so the whole code space is the target (docs/security.md: the odds)."""
+    config = settings()
+    identity = (request.context or {}).get("identity") or {}
+    client = str(identity.get("sourceIp") or "unknown")[:64]
+    return [
+        limits.Limit(f"pairing-client:{client}", config.pairing_tries_per_client),
+        limits.Limit("pairing-all", config.pairing_tries_per_window),
+    ]
+
+
+def _pairing_window() -> limits.Window:
+    return limits.Window.at(now(), settings().pairing_window_s)
 
 
 @bp.route("/v1/kiosk/survey", methods=["GET"])

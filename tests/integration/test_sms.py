@@ -124,6 +124,75 @@ def test_a_twilio_retry_is_answered_again_and_counted_once(api, integration, sto
     assert ratings.get_rating("sms-twilio-SMretry1") is not None
 
 
+def test_replayed_earlier_messages_change_nothing_and_the_real_yes_still_counts(
+    api, integration, store
+):
+    invite_by_api(api, integration)
+    phone = Phone(api)
+    phone.send("2", sid="SMscore")
+    phone.send("the queue", sid="SMreason")
+
+    # Someone replays two earlier signed requests (or the provider redelivers them late).
+    replays = [phone.send("2", sid="SMscore"), phone.send("the queue", sid="SMreason")]
+    real_yes = phone.send("YES", sid="SMyes")
+    replayed_yes = phone.send("YES", sid="SMyes")
+
+    assert [reply_of(r) for r in replays] == [
+        "",
+        "Would you like the store manager to call you? Reply YES or NO.",
+    ]
+    assert reply_of(real_yes) == "Thank you. The store manager will call you soon."
+    assert reply_of(replayed_yes) == reply_of(real_yes)
+    (request,) = callback_requests()
+    assert request["comment"] == "the queue"
+    assert ratings.get_rating("sms-twilio-SMscore") is not None
+
+
+def test_a_replayed_start_cannot_undo_a_later_stop(api, integration, store):
+    phone = Phone(api)
+    phone.send("STOP", sid="SMstop1")
+    phone.send("START", sid="SMstart")
+    phone.send("STOP", sid="SMstop2")
+
+    replayed = phone.send("START", sid="SMstart")
+    invited = invite_by_api(api, integration)
+
+    assert reply_of(replayed) == ""
+    assert invited.json_body == {
+        "invitation_id": invited.json_body["invitation_id"],
+        "status": "suppressed",
+        "reason": "opted_out",
+    }
+
+
+def test_an_aws_redelivery_of_an_earlier_message_is_not_read_as_the_next_answer(
+    api, integration, store
+):
+    from chalice.test import Client
+
+    from app import app
+
+    invite_by_api(api, integration)
+
+    def deliver(message_id: str, body: str) -> None:
+        inbound = {"originationNumber": PHONE, "messageBody": body, "inboundMessageId": message_id}
+        with Client(app) as client:
+            event = client.events.generate_sns_event(message=json.dumps(inbound), subject="")
+            event["Records"][0]["Sns"]["TopicArn"] = f"arn:aws:sns:us-east-1:1:{INBOUND_SMS_TOPIC}"
+            client.lambda_.invoke("inbound_sms", event)
+
+    deliver("m-score", "1")
+    deliver("m-reason", "nobody at the till")
+    sent = len(texts_to(PHONE))
+    deliver("m-score", "1")  # SNS delivers at least once: a late repeat
+
+    assert len(texts_to(PHONE)) == sent  # no reply: the customer was asked already
+    deliver("m-yes", "yes")
+    assert texts_to(PHONE)[-1] == "Thank you. The store manager will call you soon."
+    (request,) = callback_requests()
+    assert request["comment"] == "nobody at the till"
+
+
 @pytest.mark.parametrize("signature", [None, "bm90IGEgc2lnbmF0dXJl", "sign-with-another-token"])
 def test_a_missing_or_wrong_signature_gets_403_and_changes_nothing(
     api, integration, store, signature

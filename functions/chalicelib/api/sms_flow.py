@@ -131,9 +131,17 @@ def aws_inbound(sns_message: str) -> None:
 
 
 def handle_inbound_sms(phone: str, text: str, message_id: str, at: datetime) -> str | None:
-    """One inbound message, from any provider: the reply to send (None: send nothing)."""
+    """One inbound message, from any provider: the reply to send (None: send nothing).
+
+    Every processed message id of the number is kept, written with the message's effect: a
+    provider's redelivery or a replayed request changes nothing (the last message gets its
+    reply again, in case the provider lost it; an older one gets none)."""
     key = sms_store.key_of(phone)
-    conversation = sms_store.get_conversation(key, at)
+    conversation, processed = sms_store.inbound_state(key, at)
+    if message_id in processed:
+        logger.info("sms redelivered or replayed; ignored", extra={"message_id": message_id})
+        last = conversation is not None and conversation.last_message_id == message_id
+        return conversation.last_reply if conversation and last else None
     store_name = conversation.store_name if conversation else "storepulse"
     locale = conversation.locale if conversation else _guess_locale(text)
     keyword = match_keyword(text)
@@ -142,9 +150,10 @@ def handle_inbound_sms(phone: str, text: str, message_id: str, at: datetime) -> 
         logger.info("sms opt-out", extra={"phone": mask_phone(phone), "first": first})
         return message("opted_out", locale, store=store_name) if first else None
     if keyword is Keyword.OPT_IN:
-        sms_store.opt_in(key)
+        sms_store.opt_in(key, message_id, at)
         return message("opted_in", locale, store=store_name)
     if keyword is Keyword.HELP:
+        sms_store.remember_message(key, message_id, at)
         return message("help", locale, store=store_name)
     if conversation is None:
         return None  # no survey running for this number: stay silent
@@ -156,7 +165,7 @@ def handle_inbound_sms(phone: str, text: str, message_id: str, at: datetime) -> 
         return step.reply
     if step.rating is not None:
         ratings.put_rating(step.rating)  # keyed by the provider's message id: retry-safe
-    if not sms_store.save_conversation(key, step.conversation, at):
+    if not sms_store.save_conversation(key, step.conversation, message_id, at):
         # Another message of this number moved the conversation first; the provider's
         # retry of this one will be answered from the new state.
         raise DependencyUnavailable("the conversation changed meanwhile; retry", 1)

@@ -4,6 +4,8 @@ Key formats (`<key>` is the keyed HMAC of the phone number, never the number its
   opt-out:            pk = PHONE#<key>,  sk = OPT_OUT        (kept: an opt-out never expires)
   last survey:        pk = PHONE#<key>,  sk = SURVEYED       (expires_at: after the cool-down)
   conversation:       pk = PHONE#<key>,  sk = CONVERSATION   (expires_at: invitation lifetime)
+  inbound messages:   pk = PHONE#<key>,  sk = INBOUND        (message_ids: a string set of every
+                      provider message id processed; expires_at: the phone retention)
   invitation:         pk = INVITATION#<id>, sk = INVITATION  (expires_at: invitation lifetime)
     scheduled ones:   gsi1pk = SCHEDULED_SMS#<send hour, UTC>, gsi1sk = <send_at>#<id>
   callback request:   pk = CALLBACK_REQUESTS, sk = SMS#<conversation id>
@@ -22,6 +24,7 @@ from ..config import secret, settings
 from ..domain.invitations import Invitation
 from ..domain.phones import phone_key
 from ..domain.sms_conversation import Conversation
+from ..errors import DependencyUnavailable
 from .dynamodb import (
     client,
     error_code,
@@ -76,10 +79,55 @@ def is_opted_out(key: str) -> bool:
     return "Item" in response
 
 
+def inbound_state(key: str, now: datetime) -> tuple[Conversation | None, frozenset[str]]:
+    """The number's live conversation and the ids of every inbound message already
+    processed for it (a redelivery or a replay is one of these), in one round trip."""
+    keys = [to_item(_phone(key, "CONVERSATION")), to_item(_phone(key, "INBOUND"))]
+    with unavailable_on_failure():
+        response = client().batch_get_item(
+            RequestItems={table_name(): {"Keys": keys, "ConsistentRead": True}}
+        )
+    if response.get("UnprocessedKeys"):
+        raise DependencyUnavailable(
+            "storage is busy; retry later", retry_after=settings().retry_after_s
+        )
+    items = {item["sk"]: item for item in map(from_item, response["Responses"][table_name()])}
+    conversation = _live(items.get("CONVERSATION"), now)
+    seen = _live(items.get("INBOUND"), now)
+    return (
+        Conversation.model_validate(conversation) if conversation else None,
+        frozenset(str(i) for i in seen.get("message_ids", ())) if seen else frozenset(),
+    )
+
+
+def _processed(key: str, message_id: str, now: datetime) -> dict[str, Any]:
+    """The transaction item that records `message_id` as processed for this number, beside
+    the effect of the message: both happen or neither does (a provider's retry after a
+    failure is then processed afresh, a redelivery after success changes nothing)."""
+    retention = timedelta(days=settings().phone_retention_days)
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_item(_phone(key, "INBOUND")),
+            "UpdateExpression": "ADD message_ids :id SET #type = :type, expires_at = :expires",
+            "ExpressionAttributeNames": {"#type": "type"},
+            "ExpressionAttributeValues": to_item(
+                {":id": {message_id}, ":type": "inbound", ":expires": _epoch(now + retention)}
+            ),
+        }
+    }
+
+
+def remember_message(key: str, message_id: str, now: datetime) -> None:
+    """Record a message whose only effect was a reply (HELP)."""
+    transact([_processed(key, message_id, now)])
+
+
 def opt_out(key: str, now: datetime, source: str) -> bool:
-    """Record an opt-out; True the first time (only then is it confirmed to the customer)."""
+    """Record an opt-out; True the first time (only then is it confirmed to the customer).
+    `source`, the message's id, is recorded as processed with it."""
     item = _phone(key, "OPT_OUT") | {"type": "opt_out", "at": _iso(now), "source": source}
-    return transact(
+    first = transact(
         [
             {
                 "Put": {
@@ -90,17 +138,23 @@ def opt_out(key: str, now: datetime, source: str) -> bool:
             },
             # No survey goes on after STOP.
             {"Delete": {"TableName": table_name(), "Key": to_item(_phone(key, "CONVERSATION"))}},
+            _processed(key, source, now),
         ]
     )
+    if not first:
+        remember_message(key, source, now)
+    return first
 
 
-def opt_in(key: str) -> bool:
-    """Remove an opt-out; True if there was one."""
-    with unavailable_on_failure():
-        response = client().delete_item(
-            TableName=table_name(), Key=to_item(_phone(key, "OPT_OUT")), ReturnValues="ALL_OLD"
-        )
-    return "Attributes" in response
+def opt_in(key: str, message_id: str, now: datetime) -> None:
+    """Remove an opt-out, if there is one; the message is recorded as processed with it, so
+    a replay of an old START can never undo a later STOP."""
+    transact(
+        [
+            {"Delete": {"TableName": table_name(), "Key": to_item(_phone(key, "OPT_OUT"))}},
+            _processed(key, message_id, now),
+        ]
+    )
 
 
 def get_conversation(key: str, now: datetime) -> Conversation | None:
@@ -129,11 +183,13 @@ def start_conversation(key: str, conversation: Conversation) -> None:
         client().put_item(TableName=table_name(), Item=_conversation_item(key, conversation))
 
 
-def save_conversation(key: str, conversation: Conversation, now: datetime) -> bool:
-    """Store the next state; False if another message moved it first (optimistic lock).
-    A conversation that ends with "call me back" writes the callback request in the same
-    transaction, so a retried message can neither lose nor repeat it."""
+def save_conversation(key: str, conversation: Conversation, message_id: str, now: datetime) -> bool:
+    """Store the next state, with `message_id` recorded as processed; False if another
+    message moved it first (optimistic lock). A conversation that ends with "call me back"
+    writes the callback request in the same transaction, so a retried message can neither
+    lose nor repeat it."""
     items: list[Any] = [
+        _processed(key, message_id, now),
         {
             "Put": {
                 "TableName": table_name(),
@@ -141,7 +197,7 @@ def save_conversation(key: str, conversation: Conversation, now: datetime) -> bo
                 "ConditionExpression": "version = :previous",
                 "ExpressionAttributeValues": to_item({":previous": conversation.version - 1}),
             }
-        }
+        },
     ]
     if conversation.callback_requested:
         items.append(

@@ -188,10 +188,12 @@ function formatPhone(phone) {
   return nanp ? `+1 ${nanp[1]} ${nanp[2]} ${nanp[3]}` : phone;
 }
 
-// What a customer typed, isolated from the text around it: bidi overrides or a right-to-left
-// name cannot reorder the digits or words staff read next to it ("4321 8765" stays so).
+// What a customer typed, without bidi controls and zero-width characters and isolated from
+// the text around it: nothing in it can reorder or hide what staff read ("4321 8765" stays
+// so, and so does the number beside it).
+const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 function customerText(value) {
-  return el("bdi", {}, value);
+  return el("bdi", {}, String(value).replace(INVISIBLE, ""));
 }
 
 function who(task) {

@@ -144,7 +144,7 @@ def test_customer_text_is_isolated_so_it_cannot_reorder_what_staff_read(stack, o
     # the masked number beside it.
     due = datetime.now(UTC) + timedelta(hours=3)
     task = fake_task("t-bidi", due, "+1******0199", "\u202e4321 8765")
-    task["ratings"][0]["comment"] = "call me on \u202e4321 8765"
+    task["ratings"][0]["comment"] = "call me on \u202e4321\u200b 8765"
     task["claimed_by"] = None
 
     def tasks(route: Route) -> None:
@@ -159,8 +159,8 @@ def test_customer_text_is_isolated_so_it_cannot_reorder_what_staff_read(stack, o
 
     name = card(page, "t-bidi").locator("h3 bdi")
     comment = card(page, "t-bidi").locator(".comment bdi")
-    assert name.text_content() == "\u202e4321 8765"
-    assert comment.text_content() == "call me on \u202e4321 8765"
+    assert name.text_content() == "4321 8765"
+    assert comment.text_content() == "call me on 4321 8765"
     for node in (name, comment):
         assert node.evaluate("node => getComputedStyle(node).unicodeBidi") == "isolate"
     # The masked number beside the name still reads left to right, after the name.

@@ -118,3 +118,11 @@ def test_a_happy_customer_is_not_called_even_where_every_detractor_is():
     step = advance(start(), "4", message_id="m0", received_at=AT, survey=survey)
 
     assert step.conversation.callback_requested is False
+
+
+def test_an_sms_comment_loses_characters_that_reorder_or_hide_text():
+    from chalicelib.domain.sms_conversation import _comment
+
+    assert _comment(" call me on \u202e4321\u200b 8765\r\nthanks\x00 ") == (
+        "call me on 4321 8765\nthanks"
+    )

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from .ratings import Rating
 from .sms_replies import parse_score, parse_yes_no
 from .survey import Survey
+from .text import strip_control_characters
 
 State = Literal["awaiting_score", "awaiting_reason", "awaiting_callback", "done"]
 MAX_SMS_COMMENT = 500
@@ -168,7 +169,8 @@ def _say(conversation: Conversation, survey: Survey):  # type: ignore[no-untyped
 
 
 def _comment(text: str) -> str:
-    return text.strip()[:MAX_SMS_COMMENT]
+    # An SMS cannot be refused like a kiosk comment: what would reorder or hide text is dropped.
+    return strip_control_characters(text).strip()[:MAX_SMS_COMMENT]
 
 
 def _sms_rating(

@@ -31,6 +31,16 @@ def refuse_control_characters(value: str, *, allow_newlines: bool = False) -> st
     return value
 
 
+def strip_control_characters(value: str) -> str:
+    """`value` without the characters `refuse_control_characters` refuses in comments (line
+    breaks and tabs stay): for text that cannot be refused, such as an SMS reply."""
+    return "".join(
+        char
+        for char in value
+        if char in _LINE_BREAKS or unicodedata.category(char) not in _REFUSED_CATEGORIES
+    )
+
+
 # Anything that reads as a link: a scheme, `www.`, or a dotted host name (`evil.example/x`).
 _LINK = re.compile(
     r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S*|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b(?:/\S*)?"

@@ -2,52 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from devtools import dynamodb_local
 
 pytestmark = pytest.mark.infra
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("package")
-    chalice = Path(sys.executable).with_name("chalice")
-    env = os.environ | {"AWS_DEFAULT_REGION": "us-east-1", "STOREPULSE_TABLE_NAME": "packaging"}
-    subprocess.run(
-        [
-            str(chalice),
-            "package",
-            "--stage",
-            "dev",
-            "--pkg-format",
-            "cloudformation",
-            "--template-format",
-            "yaml",
-            "--merge-template",
-            str(ROOT / "infra" / "resources.yaml"),
-            str(out),
-        ],
-        cwd=ROOT / "functions",
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return out / "sam.yaml"
-
-
-@pytest.fixture(scope="module")
-def template(packaged: Path) -> dict[str, Any]:
-    return yaml.safe_load(packaged.read_text())
 
 
 def test_cfn_lint_accepts_the_packaged_template(packaged):
@@ -76,23 +39,6 @@ def test_every_function_gets_the_table_secrets_and_provider_from_the_template(te
         assert function_variables["STOREPULSE_SECRETS_BACKEND"] == "secretsmanager"
 
 
-def test_every_function_role_gets_the_storage_policy_scoped_to_the_table(template):
-    resources = template["Resources"]
-    roles = {
-        r["Properties"]["Role"]["Fn::GetAtt"][0]
-        for r in resources.values()
-        if r["Type"].endswith("::Function")
-    }
-    access = resources["StorepulseAccess"]["Properties"]
-    dynamodb = next(
-        s for s in access["PolicyDocument"]["Statement"] if "dynamodb:PutItem" in s["Action"]
-    )
-
-    assert {ref["Ref"] for ref in access["Roles"]} == roles
-    assert {"Fn::GetAtt": ["Table", "Arn"]} in dynamodb["Resource"]
-    assert "dynamodb:Scan" not in dynamodb["Action"]
-
-
 def test_inbound_sms_is_subscribed_to_the_topic_the_template_creates(template):
     resources = template["Resources"]
     topic = resources["InboundSmsTopic"]["Properties"]["TopicName"]
@@ -115,12 +61,16 @@ def test_the_pages_bucket_is_private_and_read_only_by_the_distribution(template)
     bucket = resources["PagesBucket"]["Properties"]
     (statement,) = resources["PagesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     origin = resources["PagesDistribution"]["Properties"]["DistributionConfig"]["Origins"][0]
-    staff_url = template["Globals"]["Function"]["Environment"]["Variables"]["STOREPULSE_STAFF_URL"]
+    linking = [resources["AggregateSatisfaction"], resources["FollowUpCallbacks"]]
+    staff_urls = [
+        f["Properties"]["Environment"]["Variables"]["STOREPULSE_STAFF_URL"] for f in linking
+    ]
 
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert statement["Action"] == "s3:GetObject"
     assert "PagesDistribution" in statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["PagesOriginAccessControl", "Id"]}
-    # Notifications link to the staff page on the distribution unless a URL is given.
-    assert staff_url["Fn::If"][0] == "StaffPageOnDistribution"
+    # Notifications (from the two functions that send them) link to the staff page on the
+    # distribution unless a URL is given.
+    assert all(url["Fn::If"][0] == "StaffPageOnDistribution" for url in staff_urls)

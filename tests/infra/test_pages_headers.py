@@ -1,0 +1,49 @@
+"""The pages are served by CloudFront with their security headers and the CSP that
+devtools/pages.py defines, for the API the stack deploys."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools.pages import content_security_policy
+
+pytestmark = pytest.mark.infra
+
+# The deployed API's origin, as CloudFormation substitutes it (the Sub's own variables).
+API_ORIGIN = "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+
+
+def _headers_policy(template):
+    resources = template["Resources"]
+    behaviour = resources["PagesDistribution"]["Properties"]["DistributionConfig"][
+        "DefaultCacheBehavior"
+    ]
+    reference = behaviour["ResponseHeadersPolicyId"]
+    assert isinstance(reference, dict), "a managed policy sets no CSP"
+    policy = resources[reference["Ref"]]
+    assert policy["Type"] == "AWS::CloudFront::ResponseHeadersPolicy"
+    return policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+
+
+def test_the_pages_csp_is_the_one_devtools_pages_defines_for_the_deployed_api(template):
+    csp = _headers_policy(template)["ContentSecurityPolicy"]
+
+    assert csp["ContentSecurityPolicy"] == {"Fn::Sub": content_security_policy(API_ORIGIN)}
+    assert csp["Override"] is True
+
+
+def test_the_pages_keep_the_other_security_headers(template):
+    headers = _headers_policy(template)
+
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["ContentTypeOptions"] == {"Override": True}
+    assert headers["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    assert all(header["Override"] for header in headers.values())
+
+
+def test_the_stack_outputs_the_api_url_the_pages_config_needs(template):
+    # `make pages-upload` writes config.json from it (devtools/pages.py page_config).
+    endpoint = template["Outputs"]["EndpointURL"]["Value"]["Fn::Sub"]
+
+    assert endpoint.startswith(API_ORIGIN + "/")

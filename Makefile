@@ -2,6 +2,10 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
+# checkov (infra tests) lives in a virtualenv of its own: it pins boto3 and other libraries
+# to old versions that must not decide what the app is tested with.
+CHECKOV := $(VENV)/checkov/bin/checkov
+CHECKOV_VERSION := >=3.3,<3.4
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -54,12 +58,17 @@ pages-upload: $(VENV)/.installed
 	$(PY) -m devtools.upload_pages $${BUCKET:?set BUCKET to the stack output PagesBucketName} \
 	  $${API:?set API to the stack output EndpointURL}
 
-deps: $(VENV)/.installed node_modules/.installed java chromium
+deps: $(VENV)/.installed $(CHECKOV) node_modules/.installed java chromium
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet 'pip>=23,<26.3'  # chalice needs pip below 26.3
 	$(PY) -m pip install --quiet '.[dev]'
+	touch $@
+
+$(CHECKOV): Makefile
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install --quiet 'checkov$(CHECKOV_VERSION)'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -45,7 +45,9 @@ def encode(claims: dict[str, Any], key: str) -> str:
 def decode(token: str, key: str, *, audience: str, issuer: str, now: float) -> dict[str, Any]:
     """The claims of a valid token; raises TokenError saying what is wrong."""
     parts = token.split(".")
-    if len(parts) != 3:
+    # A token is base64url and dots: anything else (the header is attacker-controlled and
+    # may be any Unicode) is refused before it reaches the ASCII-only signing input.
+    if len(parts) != 3 or not token.isascii():
         raise TokenError("the token is not valid")
     header_b64, payload_b64, signature = parts
     expected = _signature(f"{header_b64}.{payload_b64}", key)

@@ -10,13 +10,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from chalice.app import Blueprint
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import StaffPrincipal, staff_principal
 from ..errors import BadRequest, Conflict, NotFound
 from ..observability import logger
 from ..store import stores
-from .http import PeriodQuery, now, parse_body, parse_query
+from .http import MAX_ID_CHARS, PeriodQuery, now, parse_body, parse_query
 
 if TYPE_CHECKING:
     from ..domain.callbacks import CallbackTask
@@ -36,7 +36,7 @@ def _tasks() -> tuple[Any, Any]:
 class TaskQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    store_id: str | None = None
+    store_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
     status: Literal["open", "claimed", "resolved"] = "open"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -24,6 +25,10 @@ from ..observability import logger
 
 M = TypeVar("M", bound=BaseModel)
 
+# A client's X-Correlation-Id is echoed in a header and written in every log line: only
+# characters that are safe in both (no control characters, nothing a header cannot carry).
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9._:@+=/-]{1,64}")
+
 # Chalice answers some requests itself ({"Code", "Message"}); they get our error body too.
 _CHALICE_ERRORS = {
     "UnsupportedMediaType": ("unsupported_media_type", "send the body as application/json"),
@@ -34,8 +39,36 @@ _CHALICE_ERRORS = {
 }
 
 
+# Ids in paths and queries become parts of DynamoDB keys (a sort key holds at most 1,024
+# bytes, and a longer one is a ValidationException, not a miss). Every id of this API is far
+# shorter, so a longer one is refused before storage sees it.
+MAX_ID_CHARS = 128
+# Dates outside these years are typos or probes. Inside them, and with a period of at most
+# MAX_PERIOD, every computation on a period (the end of a `to` date, the previous period of
+# the same length, bucket starts in any time zone) stays far inside the calendar.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+MAX_PERIOD = timedelta(days=5 * 366)
+
+
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def check_id(name: str, value: str) -> str:
+    """`value` if it can be an id (of a store, kiosk, task): 400 naming `name` if not."""
+    if len(value) > MAX_ID_CHARS:
+        raise BadRequest(
+            f"{name} is too long: ids are at most {MAX_ID_CHARS} characters",
+            [{"field": name, "message": f"at most {MAX_ID_CHARS} characters"}],
+        )
+    return value
+
+
+def check_path_ids(uri_params: Mapping[str, str] | None) -> None:
+    """Every id in the request's path (`{store_id}`, `{kiosk_id}`, `{task_id}`): one check
+    for every route, so a new route with an id in its path is covered too."""
+    for name, value in (uri_params or {}).items():
+        check_id(name, value)
 
 
 def parse_body(request: Request, model: type[M], *, empty_as: str | None = None) -> M:
@@ -80,11 +113,23 @@ class PeriodQuery(BaseModel):
 
     def period(self, zone: str, at: datetime, default_span: timedelta) -> tuple[datetime, datetime]:
         """[start, end): a `to` date includes that whole day; without `to`, up to `at`;
-        without `from`, `default_span` before the end."""
+        without `from`, `default_span` before the end. 400 if a date is outside the years
+        FIRST_YEAR to LAST_YEAR or the period is longer than MAX_PERIOD."""
+        for value in (self.start, self.end):
+            if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+                raise BadRequest(
+                    f"the range is out of bounds: `from` and `to` must be between "
+                    f"{FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31"
+                )
         end = _local(self.end, ZoneInfo(zone), end=True) if self.end else at
         start = _local(self.start, ZoneInfo(zone), end=False) if self.start else end - default_span
         if start >= end:
             raise BadRequest("`from` must be before `to`")
+        if end - start > MAX_PERIOD:
+            raise BadRequest(
+                f"the range is out of bounds: at most {MAX_PERIOD.days} days (5 years) "
+                "from `from` to `to`"
+            )
         return start, end
 
 
@@ -103,15 +148,17 @@ def json_response(body: Any, status: int = 200) -> Response:
 def http_boundary(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Middleware: tag logs with a correlation id, enforce the body size limit, map ApiErrors
     (and Chalice's own errors) to the DESIGN.md error body, and never leak a stack trace."""
+    supplied = event.headers.get("x-correlation-id", "")[:64]
     correlation_id = (
-        event.headers.get("x-correlation-id")
-        or (event.context or {}).get("requestId")
-        or uuid4().hex
+        supplied
+        if _CORRELATION_ID.fullmatch(supplied)
+        else (event.context or {}).get("requestId") or uuid4().hex
     )[:64]
     logger.set_correlation_id(correlation_id)
     try:
         if len(event.raw_body or b"") > settings().max_body_bytes:
             raise PayloadTooLarge(f"the body is larger than {settings().max_body_bytes} bytes")
+        check_path_ids(event.uri_params)
         response = get_response(event)
     except ApiError as error:
         logger.info("request refused", extra={"status": error.status, "code": error.code})

@@ -6,23 +6,37 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from chalice.app import Blueprint
+from pydantic import field_validator
 
 from ..auth import staff_principal
 from ..domain.aggregates import Granularity, bucket_start, bucket_view, next_bucket
 from ..domain.survey import Store
 from ..errors import BadRequest, Forbidden, NotFound
 from ..store import aggregates, stores
-from .http import PeriodQuery, now, parse_query
+from .http import MAX_ID_CHARS, PeriodQuery, now, parse_query
 
 bp = Blueprint(__name__)
 
 DEFAULT_SPAN = {"hour": timedelta(hours=24), "day": timedelta(days=30), "week": timedelta(weeks=12)}
 MAX_SPAN = {"hour": timedelta(days=31), "day": timedelta(days=400), "week": timedelta(weeks=260)}
+MAX_GROUP = 100  # stores in one `store_ids`; each is two queries in one request
 
 
 class SatisfactionQuery(PeriodQuery):
     granularity: Literal["hour", "day", "week"] = "hour"
     store_ids: str | None = None
+
+    @field_validator("store_ids")
+    @classmethod
+    def _few_short_ids(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        ids = value.split(",")
+        if len(ids) > MAX_GROUP:
+            raise ValueError(f"at most {MAX_GROUP} stores; leave store_ids out for all stores")
+        if any(len(store_id.strip()) > MAX_ID_CHARS for store_id in ids):
+            raise ValueError(f"store ids are at most {MAX_ID_CHARS} characters")
+        return value
 
 
 def _query() -> SatisfactionQuery:

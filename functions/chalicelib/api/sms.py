@@ -12,7 +12,7 @@ from chalice.app import Blueprint, Response
 
 from ..auth import integration_principal
 from ..config import secret, settings
-from ..errors import DependencyUnavailable, Forbidden, NotFound
+from ..errors import BadRequest, DependencyUnavailable, Forbidden, NotFound
 from ..observability import metrics
 from ..store import stores
 from .http import json_response, now, parse_body
@@ -47,7 +47,10 @@ def twilio_inbound() -> Any:
 
     request = bp.current_request
     raw = request.raw_body or b""
-    body = raw.decode() if isinstance(raw, bytes) else raw
+    try:
+        body = raw.decode() if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8 form data") from None
     params = dict(parse_qsl(body, keep_blank_values=True))
     config = settings()
     if not config.twilio_webhook_url:
@@ -57,6 +60,8 @@ def twilio_inbound() -> Any:
     if not is_valid_twilio_signature(config.twilio_webhook_url, params, signature, auth_token):
         raise Forbidden("the X-Twilio-Signature header is missing or wrong")
     sender, sid = params.get("From", ""), params.get("MessageSid", "")
+    if not sid:  # it keys the idempotency of Twilio's retries: never process without it
+        raise BadRequest("the form has no MessageSid")
     try:
         phone = parse_e164(sender)
     except ValueError:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 InvitationStatus = Literal["sent", "scheduled", "suppressed"]
 SuppressionReason = Literal["invalid_phone", "opted_out", "recently_surveyed", "undeliverable"]
@@ -17,7 +17,9 @@ class InvitationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    phone: str = Field(min_length=1, max_length=32)
+    # Not stripped: a number with whitespace around it is not the number (suppressed as
+    # invalid_phone), like everywhere else a phone is read.
+    phone: Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=32)]
     store_id: str = Field(min_length=1, max_length=63)
     visit_ref: str | None = Field(default=None, max_length=100)
     locale: str | None = None

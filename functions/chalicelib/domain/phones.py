@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# Used with fullmatch: `$` would also match before a trailing newline ("+1...\n").
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 def parse_e164(value: str) -> str:
     """Return `value` if it is a valid, dialable E.164 number, else raise ValueError."""
-    if not _E164.match(value):
+    if not _E164.fullmatch(value):
         raise ValueError("phone must be an E.164 number such as +14155550123")
     # Imported here: its metadata costs cold-start time and most ratings carry no phone.
     import phonenumbers

@@ -21,6 +21,7 @@ from pydantic import (
 
 from .phones import parse_e164
 from .survey import Channel, Expectation, Survey
+from .text import refuse_control_characters
 
 MAX_BATCH = 100
 MAX_COMMENT_CHARS = 500
@@ -33,6 +34,9 @@ MAX_TAP_AGE = timedelta(days=60)
 # buttons for a whole answer flow, so even a fast real customer takes longer than this gap.
 BURST_GAP = timedelta(seconds=15)
 BURST_MIN_RUN = 3
+# A kiosk clock may be wrong by years (one reset to 1970 after a flat battery still syncs:
+# skew correction is for that), but a send time outside these years is not a clock.
+FIRST_SENT_YEAR, LAST_SENT_YEAR = 1970, 2099
 
 
 class CallbackRequest(BaseModel):
@@ -46,6 +50,11 @@ class CallbackRequest(BaseModel):
     @classmethod
     def _e164(cls, value: str) -> str:
         return parse_e164(value)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str | None) -> str | None:
+        return None if value is None else refuse_control_characters(value)
 
     @field_validator("consent")
     @classmethod
@@ -68,6 +77,11 @@ class KioskRatingIn(BaseModel):
     locale: str = "en"
     expectation: Expectation | None = None
     callback: CallbackRequest | None = None
+
+    @field_validator("comment")
+    @classmethod
+    def _plain_comment(cls, value: str | None) -> str | None:
+        return None if value is None else refuse_control_characters(value, allow_newlines=True)
 
     @model_validator(mode="after")
     def _fits_survey(self, info: ValidationInfo) -> KioskRatingIn:
@@ -94,6 +108,15 @@ class RatingBatchIn(BaseModel):
 
     sent_at: AwareDatetime
     ratings: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+
+    @field_validator("sent_at")
+    @classmethod
+    def _a_clock_time(cls, value: datetime) -> datetime:
+        if not FIRST_SENT_YEAR <= value.year <= LAST_SENT_YEAR:
+            raise ValueError(
+                f"sent_at must be between {FIRST_SENT_YEAR}-01-01 and {LAST_SENT_YEAR}-12-31"
+            )
+        return value
 
 
 class Contact(BaseModel):
@@ -151,11 +174,14 @@ def accept_kiosk_rating(
 ) -> Rating:
     """Validate one kiosk rating and build the rating to store; raises ValidationError."""
     rating = KioskRatingIn.model_validate(raw, context={"survey": survey})
-    if rating.tapped_at > sent_at + SEND_BEFORE_TAP_TOLERANCE:
+    # Both checks compare times of the device's clock, as differences: skew correction keeps
+    # the tap's age, and no date arithmetic runs on a tap at the ends of the calendar.
+    if rating.tapped_at - sent_at > SEND_BEFORE_TAP_TOLERANCE:
         raise _invalid("tapped_at", "tapped_at is later than sent_at", raw)
-    tapped_at = correct_skew(rating.tapped_at, sent_at=sent_at, received_at=received_at)
-    if received_at - tapped_at > MAX_TAP_AGE:
+    if sent_at - rating.tapped_at > MAX_TAP_AGE:
         raise _invalid("tapped_at", f"tapped_at is more than {MAX_TAP_AGE.days} days ago", raw)
+    # Within MAX_TAP_AGE of sent_at, the corrected tap is within MAX_TAP_AGE of received_at.
+    tapped_at = correct_skew(rating.tapped_at, sent_at=sent_at, received_at=received_at)
     contact = (
         Contact(phone=rating.callback.phone, name=rating.callback.name) if rating.callback else None
     )

@@ -133,6 +133,9 @@ def seed() -> dict[str, Any]:
     from chalicelib.auth import issue_integration_token, issue_kiosk_token, issue_staff_token
     from chalicelib.domain.kiosks import Kiosk
     from chalicelib.domain.survey import DEFAULT_SURVEY, Store
+
+    # The demo asks the expectation question, so the local stack shows every step.
+    survey = DEFAULT_SURVEY.model_copy(update={"ask_expectation": True})
     from chalicelib.store import stores
 
     now = datetime.now(UTC)
@@ -141,7 +144,7 @@ def seed() -> dict[str, Any]:
         name="Demo Store Downtown",
         timezone="America/Los_Angeles",
         country="US",
-        survey=DEFAULT_SURVEY,
+        survey=survey,
         sms_window=(0, 24),  # the demo sends at any hour; real stores keep quiet hours
     )
     other = Store(
@@ -149,7 +152,7 @@ def seed() -> dict[str, Any]:
         name="Demo Store Uptown",
         timezone="Asia/Shanghai",
         country="CN",
-        survey=DEFAULT_SURVEY,
+        survey=survey,
     )
     for store in (demo, other):
         stores.put_store(store)

@@ -75,6 +75,9 @@ function renderTexts() {
   for (const node of document.querySelectorAll("[data-text]")) node.textContent = text(node.dataset.text);
   for (const node of document.querySelectorAll("[data-placeholder]")) node.placeholder = text(node.dataset.placeholder);
   $("store-name").textContent = survey?.store_name ?? "";
+  // The consent the customer ticks is the API's versioned text, the one its record names.
+  const consent = survey?.consent?.callback;
+  if (consent) $("consent-text").textContent = consent.text[locale] ?? consent.text.en;
   if (survey) {
     $("question").textContent = survey.question[locale] ?? survey.question[survey.default_locale];
     renderFaces();
@@ -181,14 +184,38 @@ function renderFollowup() {
       return chip;
     }),
   );
+  renderExpectation();
+}
+
+// The expectation question (where the survey asks it): one optional tap, worse / as
+// expected / better, beside the reasons; a second tap on the chosen answer clears it.
+function renderExpectation() {
+  $("expectation-block").hidden = !survey.ask_expectation;
+  const labels = text("expectation");
+  $("expectation").replaceChildren(
+    ...Object.keys(labels).map((value) => {
+      const chip = document.createElement("button");
+      chip.textContent = labels[value];
+      chip.dataset.expectation = value;
+      chip.setAttribute("role", "radio");
+      chip.setAttribute("aria-checked", String(flow.expectation === value));
+      chip.onclick = () => {
+        flow.expectation = flow.expectation === value ? null : value;
+        renderExpectation();
+      };
+      return chip;
+    }),
+  );
+}
+
+function followupAnswers() {
+  const comment = $("comment").value.trim().slice(0, 500) || null;
+  return { reasons: [...flow.reasons], comment, expectation: flow.expectation ?? null };
 }
 
 async function followupDone(keep) {
   if (!flow) return;
-  if (keep) {
-    const comment = $("comment").value.trim().slice(0, 500);
-    await queue.update(flow.ratingId, { reasons: [...flow.reasons], comment: comment || null });
-  }
+  if (keep) await queue.update(flow.ratingId, followupAnswers());
   if (isUnhappy(flow.score)) {
     show("callback");
     renderPhone();
@@ -247,7 +274,9 @@ async function acceptCallback() {
   const phone = toE164(flow.phone, survey.country);
   if (!phone || !$("consent").checked) return;
   const name = $("callback-name").value.trim().slice(0, 80) || null;
-  await queue.update(flow.ratingId, { callback: { phone, name, consent: true } });
+  const version = survey.consent?.callback?.version;
+  const callback = { phone, name, consent: true, ...(version ? { consent_version: version } : {}) };
+  await queue.update(flow.ratingId, { callback });
   await finish(true);
 }
 
@@ -265,8 +294,7 @@ async function finish(withCallback) {
 // Idle on a follow-up screen: what the customer gave so far is kept and sent.
 async function giveUp() {
   if (!flow) return;
-  const comment = $("comment").value.trim().slice(0, 500) || null;
-  await queue.update(flow.ratingId, { reasons: [...flow.reasons], comment }, "ready");
+  await queue.update(flow.ratingId, followupAnswers(), "ready");
   scheduleSync(0);
   reset();
 }
@@ -280,6 +308,7 @@ function reset() {
   $("phone").textContent = "";
   $("phone-error").textContent = "";
   $("reasons").replaceChildren();
+  $("expectation").replaceChildren();
   locale = survey?.default_locale ?? "en";
   renderTexts();
   setFacesDisabled(false);

@@ -36,6 +36,35 @@ def test_a_happy_tap_with_a_reason_is_stored(stack, new_kiosk, open_kiosk):
     wait_until(lambda: screen(page) == "rate", message="reset to the start")
 
 
+def test_the_expectation_question_is_asked_and_stored(stack, new_kiosk, open_kiosk):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])
+    tap_face(page, 2)
+    page.wait_for_selector("#screen-followup:not([hidden])")
+
+    assert page.is_visible("#expectation-block")
+    assert page.text_content("#expectation-title") == "Compared with what you expected, was it…"
+    options = page.locator("#expectation [data-expectation]")
+    assert options.all_text_contents() == ["Worse", "As expected", "Better"]
+    page.click('[data-expectation="better"]')
+    page.click('[data-expectation="worse"]')  # a change of mind: one answer only
+    assert page.get_attribute('[data-expectation="worse"]', "aria-checked") == "true"
+    assert page.get_attribute('[data-expectation="better"]', "aria-checked") == "false"
+    page.click('#languages button[lang="zh-CN"]')
+    assert options.all_text_contents() == ["更差", "符合预期", "更好"]
+    assert page.get_attribute('[data-expectation="worse"]', "aria-checked") == "true"
+    screenshot(page, "kiosk-2b-expectation")
+    page.click("#followup-next")
+    page.click("#callback-no")
+
+    stored = wait_until(lambda: stack.ratings_of_kiosk(kiosk["kiosk_id"]), message="rating")
+    assert stored[0]["expectation"] == "worse"
+    wait_until(lambda: screen(page) == "rate", message="reset to the start")
+    tap_face(page, 4)
+    page.wait_for_selector("#screen-followup:not([hidden])")
+    assert page.locator('#expectation [aria-checked="true"]').count() == 0
+
+
 def test_an_unhappy_tap_with_a_callback_keeps_the_phone_off_the_screen(
     stack, new_kiosk, open_kiosk
 ):

@@ -170,6 +170,8 @@ def http_boundary(event: Request, get_response: Callable[[Request], Response]) -
         )
     _rewrite_chalice_error(response)
     response.headers.setdefault("Access-Control-Allow-Origin", settings().cors_origin)
+    # Pages on another origin read these (a 429 or 503 says when to retry).
+    response.headers.setdefault("Access-Control-Expose-Headers", "Retry-After, X-Correlation-Id")
     response.headers["X-Correlation-Id"] = correlation_id
     # Answers carry phone numbers and tokens: never cached by a browser or a proxy, and
     # never sniffed into another type (a JSON answer must not render as a page).

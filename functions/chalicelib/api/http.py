@@ -147,7 +147,7 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 def http_boundary(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Middleware: tag logs with a correlation id, enforce the body size limit, map ApiErrors
-    (and Chalice's own errors) to the DESIGN.md error body, and never leak a stack trace."""
+    (and Chalice's own errors) to the error body, and never leak a stack trace."""
     supplied = event.headers.get("x-correlation-id", "")[:64]
     correlation_id = (
         supplied

@@ -3,6 +3,7 @@ Twilio's own validator), AWS End User Messaging via SNS, opt-outs and the schedu
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -15,9 +16,10 @@ from twilio.request_validator import RequestValidator
 from chalicelib.api.sms import INBOUND_SMS_TOPIC
 from chalicelib.api.sms_flow import invite
 from chalicelib.auth import issue_integration_token, issue_staff_token
-from chalicelib.domain.invitations import InvitationRequest
+from chalicelib.domain.invitations import InvitationRequest, SurveyHistory
 from chalicelib.jobs.sms import send_due_invitations
 from chalicelib.notify import sms as outbound
+from chalicelib.observability import logger
 from chalicelib.store import dynamodb, ratings, stores
 from chalicelib.store import sms as sms_store
 from tests.conftest import bearer, make_store, now
@@ -350,3 +352,119 @@ def test_aws_end_user_messaging_replies_arrive_through_sns(api, integration, sto
     assert rating is not None
     assert rating.score == 4
     assert texts_to(PHONE)[-1] == "Thank you for your feedback!"
+
+
+# The scheduled sender checks again at send time (issue 11, point 1): what happened to the
+# number while the invitation waited for the window decides whether it still goes out.
+NIGHT = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 23:00 in Los Angeles
+OPENING = NIGHT + timedelta(hours=9, minutes=1)  # 08:01 in Los Angeles
+NIGHT_PHONE = "+14155550199"
+
+
+def night_invitation(store_id: str = "store-q", visit_ref: str | None = None) -> str:
+    """An invitation asked for at 23:00 Los Angeles time: it waits for 08:00."""
+    if stores.get_store(store_id) is None:
+        stores.put_store(make_store(store_id, timezone="America/Los_Angeles", sms_window=None))
+    store = stores.get_store(store_id)
+    assert store is not None
+    request = InvitationRequest(phone=NIGHT_PHONE, store_id=store_id, visit_ref=visit_ref)
+    invitation = invite(request, store, NIGHT)
+    assert invitation.status == "scheduled"
+    return invitation.invitation_id
+
+
+def captured_logs(monkeypatch) -> io.StringIO:
+    buffer = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", buffer)
+    return buffer
+
+
+def test_a_scheduled_invitation_is_not_sent_after_the_customer_opts_out(storage, monkeypatch):
+    from chalicelib.api.sms_flow import handle_inbound_sms
+
+    invitation_id = night_invitation()
+    stopped = handle_inbound_sms(
+        NIGHT_PHONE, "please stop texting me", "twilio-SMstop", NIGHT + timedelta(hours=1)
+    )
+    logs = captured_logs(monkeypatch)
+
+    sent = send_due_invitations(OPENING)
+    again = send_due_invitations(OPENING + timedelta(minutes=5))
+
+    assert "unsubscribed" in (stopped or "")
+    assert (sent, again) == (0, 0)
+    assert texts_to(NIGHT_PHONE) == []  # the reply goes back in the webhook's answer
+    stored = sms_store.get_invitation(invitation_id)
+    assert stored is not None
+    assert (stored.status, stored.reason, stored.suppressed_at) == (
+        "suppressed",
+        "opted_out",
+        OPENING,
+    )
+    item = invitation_item(invitation_id)
+    assert "phone" not in item
+    assert "gsi1pk" not in item  # off the schedule
+    assert sms_store.get_conversation(sms_store.key_of(NIGHT_PHONE), OPENING) is None
+    (line,) = [json.loads(line) for line in logs.getvalue().splitlines() if "reason" in line]
+    assert (line["invitation_id"], line["reason"]) == (invitation_id, "opted_out")
+    assert NIGHT_PHONE not in logs.getvalue()
+
+
+def invitation_item(invitation_id: str) -> dict[str, Any]:
+    response = dynamodb.client().get_item(
+        TableName=dynamodb.table_name(),
+        Key={"pk": {"S": f"INVITATION#{invitation_id}"}, "sk": {"S": "INVITATION"}},
+        ConsistentRead=True,
+    )
+    return dynamodb.from_item(response["Item"])
+
+
+def test_of_two_invitations_that_crossed_at_night_only_one_is_sent(storage, monkeypatch):
+    # Two store systems invite the number at the same moment: each reads the number's
+    # history before the other has written it, so both are scheduled for 08:00.
+    with monkeypatch.context() as race:
+        race.setattr(sms_store, "survey_history", lambda key, now: SurveyHistory())
+        first = night_invitation("store-q", visit_ref="receipt-q")
+        second = night_invitation("store-r", visit_ref="receipt-r")
+
+    sent = send_due_invitations(OPENING)
+
+    assert sent == 1
+    assert len(texts_to(NIGHT_PHONE)) == 1
+    statuses = {i: sms_store.get_invitation(i) for i in (first, second)}
+    assert sorted(str(s.status) for s in statuses.values() if s) == ["sent", "suppressed"]
+    (suppressed,) = [s for s in statuses.values() if s and s.status == "suppressed"]
+    assert (suppressed.reason, suppressed.suppressed_at) == ("recently_surveyed", OPENING)
+    conversation = sms_store.get_conversation(sms_store.key_of(NIGHT_PHONE), OPENING)
+    assert conversation is not None
+    assert conversation.conversation_id != suppressed.invitation_id
+
+
+def test_a_scheduled_invitation_past_its_lifetime_is_not_sent(storage):
+    invitation_id = night_invitation()
+    # The sender was down until after the invitation expired (72 hours after it was asked).
+    late = NIGHT + timedelta(hours=72, minutes=1)
+
+    sent = send_due_invitations(late)
+
+    assert sent == 0
+    assert texts_to(NIGHT_PHONE) == []
+    stored = sms_store.get_invitation(invitation_id)
+    assert stored is not None
+    assert (stored.status, stored.reason, stored.suppressed_at) == ("suppressed", "expired", late)
+    assert "gsi1pk" not in invitation_item(invitation_id)
+
+
+def test_a_scheduled_invitation_still_goes_out_after_stop_then_start(storage):
+    from chalicelib.api.sms_flow import handle_inbound_sms
+
+    invitation_id = night_invitation()
+    handle_inbound_sms(NIGHT_PHONE, "STOP", "twilio-SMs1", NIGHT + timedelta(hours=1))
+    handle_inbound_sms(NIGHT_PHONE, "START", "twilio-SMs2", NIGHT + timedelta(hours=2))
+
+    sent = send_due_invitations(OPENING)
+
+    assert sent == 1
+    stored = sms_store.get_invitation(invitation_id)
+    assert stored is not None
+    assert stored.status == "sent"

@@ -9,7 +9,13 @@ from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from ..config import settings
-from ..domain.invitations import Invitation, InvitationRequest, next_send_time, suppression
+from ..domain.invitations import (
+    Invitation,
+    InvitationRequest,
+    SurveyHistory,
+    next_send_time,
+    suppression,
+)
 from ..domain.phones import local_time_zone, mask_phone, parse_e164
 from ..domain.sms_conversation import Conversation, advance, message
 from ..domain.sms_replies import Keyword, match_keyword
@@ -38,11 +44,11 @@ def invite(request: InvitationRequest, store: Store, at: datetime) -> Invitation
     except ValueError:
         phone = None
     key = sms_store.key_of(phone) if phone else None
-    opted_out, last_surveyed = sms_store.suppression_facts(key, at) if key else (False, None)
+    history = sms_store.survey_history(key, at) if key else SurveyHistory()
     reason = suppression(
         valid_phone=phone is not None,
-        opted_out=opted_out,
-        last_surveyed=last_surveyed,
+        opted_out=history.opted_out,
+        last_surveyed=history.last_surveyed,
         now=at,
         cooldown=timedelta(days=config.survey_cooldown_days),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -9,7 +10,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 InvitationStatus = Literal["sent", "scheduled", "suppressed"]
-SuppressionReason = Literal["invalid_phone", "opted_out", "recently_surveyed", "undeliverable"]
+SuppressionReason = Literal[
+    "invalid_phone", "opted_out", "recently_surveyed", "undeliverable", "expired"
+]
 
 
 class InvitationRequest(BaseModel):
@@ -37,6 +40,8 @@ class Invitation(BaseModel):
     created_at: datetime
     send_at: datetime | None = None
     expires_at: datetime
+    # When a scheduled invitation was held back at its send time (`reason` says why).
+    suppressed_at: datetime | None = None
 
     def answer(self) -> dict[str, str]:
         """The contract's 202 body."""
@@ -44,6 +49,17 @@ class Invitation(BaseModel):
         if self.reason:
             body["reason"] = self.reason
         return body
+
+
+@dataclass(frozen=True)
+class SurveyHistory:
+    """What is known of a number before it is surveyed."""
+
+    opted_out: bool = False
+    last_surveyed: datetime | None = None
+    # The invitation that took the number's cool-down (None on marks written before it was
+    # recorded).
+    last_invitation_id: str | None = None
 
 
 def suppression(
@@ -62,6 +78,26 @@ def suppression(
     if last_surveyed is not None and now - last_surveyed < cooldown:
         return "recently_surveyed"
     return None
+
+
+def suppression_at_send(
+    invitation: Invitation, history: SurveyHistory, *, now: datetime, cooldown: timedelta
+) -> SuppressionReason | None:
+    """Why a scheduled invitation must not go out now that its time has come, if it must
+    not: it expired while it waited, the customer opted out meanwhile, or another survey
+    took the number's cool-down (two invitations that crossed: only one goes out)."""
+    if now >= invitation.expires_at:
+        return "expired"
+    if history.opted_out:
+        return "opted_out"
+    surveyed = history.last_surveyed
+    if surveyed is None or now - surveyed >= cooldown:
+        return None
+    if history.last_invitation_id is not None:
+        another = history.last_invitation_id != invitation.invitation_id
+    else:  # an older mark that names no invitation: ours was written when we were asked
+        another = surveyed > invitation.created_at
+    return "recently_surveyed" if another else None
 
 
 def next_send_time(now: datetime, zone: str, start_hour: int, end_hour: int) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..config import settings
-from ..domain.invitations import Invitation
+from ..domain.invitations import Invitation, suppression_at_send
 from ..domain.sms_conversation import Conversation, message
 from ..errors import ApiError
 from ..notify.sms import SmsRejected, send_sms
@@ -16,20 +16,34 @@ from ..store import stores
 
 def send_due_invitations(now: datetime) -> int:
     """Send every scheduled invitation whose time has come, once each; returns how many.
-    Overlapping runs are safe: an invitation leaves the schedule in a conditional update
-    before its SMS goes out."""
+
+    What happened while it waited is checked again at send time: an invitation that expired,
+    whose customer opted out, or that crossed with another survey of the number is held back
+    for good, its item saying why and when. Overlapping runs are safe: an invitation leaves
+    the schedule in a conditional write before its SMS goes out."""
+    config = settings()
     sent = 0
-    lookback = timedelta(hours=settings().invitation_ttl_hours)
+    lookback = timedelta(hours=config.invitation_ttl_hours)
+    cooldown = timedelta(days=config.survey_cooldown_days)
     for invitation_id in sms_store.due_invitations(now, lookback):
-        item = sms_store.claim_scheduled(invitation_id, now)
+        item = sms_store.scheduled_invitation(invitation_id)
         if item is None:
-            continue
+            continue  # another run took it
         invitation = Invitation.model_validate(item)
-        store = stores.get_store(invitation.store_id)
         phone = str(item["phone"])
+        key = sms_store.key_of(phone)
+        history = sms_store.survey_history(key, now)
+        reason = suppression_at_send(invitation, history, now=now, cooldown=cooldown)
+        if reason is not None:
+            if sms_store.suppress_scheduled(invitation_id, reason, now):
+                logger.info(
+                    "scheduled invitation suppressed",
+                    extra={"invitation_id": invitation_id, "reason": reason},
+                )
+            continue
+        store = stores.get_store(invitation.store_id)
         if store is None:
             continue
-        key = sms_store.key_of(phone)
         conversation = Conversation(
             conversation_id=invitation.invitation_id,
             store_id=store.store_id,
@@ -38,15 +52,22 @@ def send_due_invitations(now: datetime) -> int:
             locale=invitation.locale,
             started_at=now,
         )
-        sms_store.start_conversation(key, conversation)
+        if not sms_store.claim_scheduled(invitation_id, now, key=key, conversation=conversation):
+            continue
         try:
             send_sms(phone, message("invitation", invitation.locale, store.survey, store.name))
         except ApiError:
             sms_store.reschedule(item)
-            logger.warning("scheduled invitation not sent; kept for the next run")
+            logger.warning(
+                "scheduled invitation not sent; kept for the next run",
+                extra={"invitation_id": invitation_id},
+            )
             continue
         except SmsRejected as rejection:  # the provider refuses this number: drop it
-            logger.info("scheduled invitation undeliverable", extra={"code": rejection.code})
+            logger.info(
+                "scheduled invitation undeliverable",
+                extra={"invitation_id": invitation_id, "code": rejection.code},
+            )
             continue
         sent += 1
     return sent

@@ -21,7 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..config import secret, settings
-from ..domain.invitations import Invitation
+from ..domain.invitations import Invitation, SurveyHistory
 from ..domain.phones import phone_key
 from ..domain.sms_conversation import Conversation
 from ..errors import DependencyUnavailable
@@ -58,17 +58,26 @@ def _live(item: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
     return item
 
 
-def suppression_facts(key: str, now: datetime) -> tuple[bool, datetime | None]:
-    """(opted out?, last surveyed at) for a number, in one round trip."""
+def survey_history(key: str, now: datetime) -> SurveyHistory:
+    """The number's opt-out and last survey, in one round trip."""
     keys = [to_item(_phone(key, "OPT_OUT")), to_item(_phone(key, "SURVEYED"))]
     with unavailable_on_failure():
         response = client().batch_get_item(
             RequestItems={table_name(): {"Keys": keys, "ConsistentRead": True}}
         )
+    if response.get("UnprocessedKeys"):
+        raise DependencyUnavailable(
+            "storage is busy; retry later", retry_after=settings().retry_after_s
+        )
     items = {item["sk"]: item for item in map(from_item, response["Responses"][table_name()])}
     surveyed = _live(items.get("SURVEYED"), now)
-    last = datetime.fromisoformat(str(surveyed["surveyed_at"])) if surveyed else None
-    return "OPT_OUT" in items, last
+    return SurveyHistory(
+        opted_out="OPT_OUT" in items,
+        last_surveyed=datetime.fromisoformat(str(surveyed["surveyed_at"])) if surveyed else None,
+        last_invitation_id=str(surveyed["invitation_id"])
+        if surveyed and "invitation_id" in surveyed
+        else None,
+    )
 
 
 def is_opted_out(key: str) -> bool:
@@ -177,12 +186,6 @@ def _conversation_item(key: str, conversation: Conversation) -> dict[str, Any]:
     )
 
 
-def start_conversation(key: str, conversation: Conversation) -> None:
-    """A new conversation replaces any earlier one of this number."""
-    with unavailable_on_failure():
-        client().put_item(TableName=table_name(), Item=_conversation_item(key, conversation))
-
-
 def save_conversation(key: str, conversation: Conversation, message_id: str, now: datetime) -> bool:
     """Store the next state, with `message_id` recorded as processed; False if another
     message moved it first (optimistic lock). A conversation that ends with "call me back"
@@ -253,6 +256,9 @@ def record_invitation(
         cooldown = timedelta(days=settings().survey_cooldown_days)
         surveyed = _phone(key, "SURVEYED") | {
             "type": "surveyed",
+            # Which invitation took the cool-down: a scheduled one that finds another's
+            # mark at its send time crossed with it, and stays unsent.
+            "invitation_id": invitation.invitation_id,
             "surveyed_at": _iso(invitation.created_at),
             "expires_at": _epoch(invitation.created_at + cooldown),
         }
@@ -313,27 +319,72 @@ def due_invitations(now: datetime, lookback: timedelta) -> list[str]:
     return due
 
 
-def claim_scheduled(invitation_id: str, now: datetime) -> dict[str, Any] | None:
-    """Take a due invitation for sending, once: it leaves the schedule atomically. Returns its
-    item (with the phone) or None if another run took it or it expired."""
+def _invitation_key(invitation_id: str) -> dict[str, Any]:
+    return to_item({"pk": f"INVITATION#{invitation_id}", "sk": "INVITATION"})
+
+
+def scheduled_invitation(invitation_id: str) -> dict[str, Any] | None:
+    """A scheduled invitation's item (with the phone), or None once it left the schedule."""
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(), Key=_invitation_key(invitation_id), ConsistentRead=True
+        )
+    item = from_item(response["Item"]) if "Item" in response else None
+    return item if item and item.get("status") == "scheduled" else None
+
+
+def claim_scheduled(
+    invitation_id: str, now: datetime, *, key: str, conversation: Conversation
+) -> bool:
+    """Take a due invitation for sending, once, and start its conversation: it leaves the
+    schedule atomically with the conversation's start. False if another run took it or it
+    expired meanwhile."""
+    return transact(
+        [
+            {
+                "Update": {
+                    "TableName": table_name(),
+                    "Key": _invitation_key(invitation_id),
+                    "UpdateExpression": "SET #status = :sent REMOVE gsi1pk, gsi1sk, phone",
+                    "ConditionExpression": "#status = :scheduled AND expires_at > :now",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": to_item(
+                        {":sent": "sent", ":scheduled": "scheduled", ":now": _epoch(now)}
+                    ),
+                }
+            },
+            # A new conversation replaces any earlier one of this number.
+            {"Put": {"TableName": table_name(), "Item": _conversation_item(key, conversation)}},
+        ]
+    )
+
+
+def suppress_scheduled(invitation_id: str, reason: str, now: datetime) -> bool:
+    """Hold a due invitation back for good, saying why and when: it leaves the schedule and
+    the number leaves the item. False if another run took it first."""
     try:
         with unavailable_on_failure():
-            response = client().update_item(
+            client().update_item(
                 TableName=table_name(),
-                Key=to_item({"pk": f"INVITATION#{invitation_id}", "sk": "INVITATION"}),
-                UpdateExpression="SET #status = :sent REMOVE gsi1pk, gsi1sk, phone",
-                ConditionExpression="#status = :scheduled AND expires_at > :now",
+                Key=_invitation_key(invitation_id),
+                UpdateExpression="SET #status = :suppressed, reason = :reason, "
+                "suppressed_at = :at REMOVE gsi1pk, gsi1sk, phone",
+                ConditionExpression="#status = :scheduled",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_item(
-                    {":sent": "sent", ":scheduled": "scheduled", ":now": _epoch(now)}
+                    {
+                        ":suppressed": "suppressed",
+                        ":scheduled": "scheduled",
+                        ":reason": reason,
+                        ":at": _iso(now),
+                    }
                 ),
-                ReturnValues="ALL_OLD",
             )
     except ClientError as error:
         if error_code(error) == "ConditionalCheckFailedException":
-            return None
+            return False
         raise
-    return from_item(response["Attributes"])
+    return True
 
 
 def reschedule(item: dict[str, Any]) -> None:

@@ -191,7 +191,7 @@ function formatPhone(phone) {
 // What a customer typed, without bidi controls and zero-width characters and isolated from
 // the text around it: nothing in it can reorder or hide what staff read ("4321 8765" stays
 // so, and so does the number beside it).
-const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+const INVISIBLE = /[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g; // joiners stay (emoji)
 function customerText(value) {
   return el("bdi", {}, String(value).replace(INVISIBLE, ""));
 }

@@ -21,7 +21,7 @@ from pydantic import (
 
 from .phones import parse_e164
 from .survey import Channel, Expectation, Survey
-from .text import refuse_control_characters
+from .text import refuse_control_characters, strip_control_characters
 
 MAX_BATCH = 100
 MAX_COMMENT_CHARS = 500
@@ -81,7 +81,8 @@ class KioskRatingIn(BaseModel):
     @field_validator("comment")
     @classmethod
     def _plain_comment(cls, value: str | None) -> str | None:
-        return None if value is None else refuse_control_characters(value, allow_newlines=True)
+        # Cleaned, not refused: the rating (its score) must not be lost for a stray character.
+        return None if value is None else strip_control_characters(value).strip()
 
     @model_validator(mode="after")
     def _fits_survey(self, info: ValidationInfo) -> KioskRatingIn:

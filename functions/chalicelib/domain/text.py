@@ -31,13 +31,22 @@ def refuse_control_characters(value: str, *, allow_newlines: bool = False) -> st
     return value
 
 
+# Zero-width (non-)joiners: format characters, but part of emoji sequences (👨‍👩‍👧) and
+# of Indic and Persian words; they cannot reorder text, so comments keep them.
+_JOINERS = frozenset("\u200c\u200d")
+
+
 def strip_control_characters(value: str) -> str:
-    """`value` without the characters `refuse_control_characters` refuses in comments (line
-    breaks and tabs stay): for text that cannot be refused, such as an SMS reply."""
+    """`value` without control and format characters (bidi overrides and isolates, zero-width
+    spaces, BOM, separators), keeping line breaks, tabs and joiners: for a comment, which is
+    cleaned rather than refused (its rating's score must not be lost for it), and for an SMS
+    reply, which cannot be refused."""
     return "".join(
         char
         for char in value
-        if char in _LINE_BREAKS or unicodedata.category(char) not in _REFUSED_CATEGORIES
+        if char in _LINE_BREAKS
+        or char in _JOINERS
+        or unicodedata.category(char) not in _REFUSED_CATEGORIES
     )
 
 
@@ -56,7 +65,10 @@ def quote_for_notification(value: str, limit: int) -> str:
     client makes it clickable; `<`, `>` and `&` (chat markup: `<url|text>`, `<!here>`) are
     replaced by look-alikes."""
     cleaned = "".join(
-        " " if unicodedata.category(char) in _REFUSED_CATEGORIES or char.isspace() else char
+        " "
+        if char not in _JOINERS
+        and (unicodedata.category(char) in _REFUSED_CATEGORIES or char.isspace())
+        else char
         for char in value
     )
     line = _SPACES.sub(" ", cleaned).strip()

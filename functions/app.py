@@ -44,7 +44,9 @@ app.register_blueprint(callbacks.bp)
 def inbound_sms(event: SNSEvent) -> None:
     from chalicelib.api.sms_flow import aws_inbound
 
-    aws_inbound(event.message)
+    # SNSEvent has no attribute for the time End User Messaging published the message.
+    notification = event.to_dict()["Records"][0]["Sns"]
+    aws_inbound(event.message, published_at=notification.get("Timestamp"))
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

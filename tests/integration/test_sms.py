@@ -468,3 +468,88 @@ def test_a_scheduled_invitation_still_goes_out_after_stop_then_start(storage):
     stored = sms_store.get_invitation(invitation_id)
     assert stored is not None
     assert stored.status == "sent"
+
+
+# AWS End User Messaging's ordering (issue 11, point 2): SNS delivers at least once and in
+# no guaranteed order; each notification's Timestamp is when End User Messaging published it.
+PUBLISHED = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+
+
+def deliver_sns(message_id: str, body: str, published_at: datetime, phone: str = PHONE) -> None:
+    """One inbound message through the app's SNS handler, published at `published_at`."""
+    from chalice.test import Client
+
+    from app import app
+
+    inbound = {"originationNumber": phone, "messageBody": body, "inboundMessageId": message_id}
+    with Client(app) as client:
+        event = client.events.generate_sns_event(message=json.dumps(inbound), subject="")
+        record = event["Records"][0]["Sns"]
+        record["TopicArn"] = f"arn:aws:sns:us-east-1:1:{INBOUND_SMS_TOPIC}"
+        record["Timestamp"] = published_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        client.lambda_.invoke("inbound_sms", event)
+
+
+def processed_ids(phone: str = PHONE) -> set[str]:
+    response = dynamodb.client().get_item(
+        TableName=dynamodb.table_name(),
+        Key={"pk": {"S": f"PHONE#{sms_store.key_of(phone)}"}, "sk": {"S": "INBOUND"}},
+        ConsistentRead=True,
+    )
+    return set(dynamodb.from_item(response["Item"])["message_ids"])
+
+
+def test_a_late_earlier_message_is_not_read_as_the_answer_to_the_current_question(
+    api, integration, store
+):
+    invite_by_api(api, integration)
+    deliver_sns("m-score", "1", PUBLISHED)
+    deliver_sns("m-reason", "nobody at the till", PUBLISHED + timedelta(seconds=40))
+    asked = texts_to(PHONE)
+    before = sms_store.get_conversation(sms_store.key_of(PHONE), now())
+
+    # "ok", sent between the two but delivered last, would read as YES to the call offer.
+    deliver_sns("m-late", "ok", PUBLISHED + timedelta(seconds=20))
+    after = sms_store.get_conversation(sms_store.key_of(PHONE), now())
+    deliver_sns("m-late", "ok", PUBLISHED + timedelta(seconds=20))  # and its redelivery
+    deliver_sns("m-no", "no", PUBLISHED + timedelta(seconds=60))
+
+    assert asked[-1] == "Would you like the store manager to call you? Reply YES or NO."
+    assert before is not None
+    assert after == before  # no change: the same state, version and last reply
+    assert "aws-m-late" in processed_ids()
+    assert texts_to(PHONE) == [*asked, "Thank you for your feedback!"]  # no reply to "ok"
+    assert callback_requests() == []
+
+
+def test_a_message_published_with_the_last_one_or_later_is_an_answer(api, integration, store):
+    invite_by_api(api, integration)
+
+    deliver_sns("m-score", "2", PUBLISHED)
+    deliver_sns("m-reason", "the queue", PUBLISHED)  # the same millisecond: not earlier
+
+    assert texts_to(PHONE)[-1] == "Would you like the store manager to call you? Reply YES or NO."
+    conversation = sms_store.get_conversation(sms_store.key_of(PHONE), now())
+    assert conversation is not None
+    assert conversation.last_message_at == PUBLISHED
+
+
+def test_a_late_stop_still_opts_out(api, integration, store):
+    invite_by_api(api, integration)
+    deliver_sns("m-score", "1", PUBLISHED + timedelta(seconds=30))
+
+    deliver_sns("m-stop", "STOP", PUBLISHED)  # sent before the score, delivered after it
+
+    assert "unsubscribed" in texts_to(PHONE)[-1]
+    assert invite_by_api(api, integration).json_body["reason"] == "opted_out"
+
+
+def test_a_late_start_sent_before_a_stop_does_not_undo_it(api, integration, store):
+    deliver_sns("m-stop", "STOP", PUBLISHED + timedelta(seconds=30))
+    texts = len(texts_to(PHONE))
+
+    deliver_sns("m-start", "START", PUBLISHED)  # published before the STOP, delivered after
+
+    assert len(texts_to(PHONE)) == texts  # no "resubscribed"
+    assert "aws-m-start" in processed_ids()
+    assert invite_by_api(api, integration).json_body["reason"] == "opted_out"

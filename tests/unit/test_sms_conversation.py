@@ -126,3 +126,23 @@ def test_an_sms_comment_loses_characters_that_reorder_or_hide_text():
     assert _comment(" call me on \u202e4321\u200b 8765\r\nthanks\x00 ") == (
         "call me on 4321 8765\nthanks"
     )
+
+
+def test_the_conversation_keeps_when_its_last_message_was_published():
+    from datetime import timedelta
+
+    from chalicelib.domain.sms_conversation import published_too_early
+
+    first = advance(
+        start(), "1", message_id="m0", received_at=AT, survey=DEFAULT_SURVEY, published_at=AT
+    ).conversation
+    later = AT + timedelta(seconds=30)
+    second = advance(
+        first, "rude", message_id="m1", received_at=later, survey=DEFAULT_SURVEY, published_at=later
+    ).conversation
+
+    assert (first.last_message_at, second.last_message_at) == (AT, later)
+    assert published_too_early(second, later - timedelta(milliseconds=1))
+    assert not published_too_early(second, later)  # the same millisecond is not earlier
+    assert not published_too_early(second, None)  # Twilio: no publish time, read as it comes
+    assert not published_too_early(start(), AT)  # nothing processed yet

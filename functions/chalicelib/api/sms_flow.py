@@ -17,7 +17,7 @@ from ..domain.invitations import (
     suppression,
 )
 from ..domain.phones import local_time_zone, mask_phone, parse_e164
-from ..domain.sms_conversation import Conversation, advance, message
+from ..domain.sms_conversation import Conversation, advance, message, published_too_early
 from ..domain.sms_replies import Keyword, match_keyword
 from ..domain.survey import Store
 from ..errors import ApiError, DependencyUnavailable
@@ -120,31 +120,52 @@ def _send_invitation(invitation: Invitation, key: str, phone: str, store: Store)
     return invitation
 
 
-def aws_inbound(sns_message: str) -> None:
-    """Two-way SMS from AWS End User Messaging (an SNS notification); the reply goes out
-    through its API. Wired in app.py: Chalice runs a blueprint's event handler without the
-    app's middleware."""
+def aws_inbound(sns_message: str, published_at: str | None = None) -> None:
+    """Two-way SMS from AWS End User Messaging (an SNS notification; `published_at`, its
+    `Timestamp`: when End User Messaging published the message); the reply goes out through
+    its API. Wired in app.py: Chalice runs a blueprint's event handler without the app's
+    middleware."""
     inbound = json.loads(sns_message)
     try:
         phone = parse_e164(str(inbound.get("originationNumber", "")))
     except ValueError:
         return
     reply = handle_inbound_sms(
-        phone, str(inbound.get("messageBody", "")), f"aws-{inbound['inboundMessageId']}", now()
+        phone,
+        str(inbound.get("messageBody", "")),
+        f"aws-{inbound['inboundMessageId']}",
+        now(),
+        published_at=_moment(published_at),
     )
     if reply:
         send_sms(phone, reply)
 
 
-def handle_inbound_sms(phone: str, text: str, message_id: str, at: datetime) -> str | None:
+def _moment(timestamp: str | None) -> datetime | None:
+    """SNS's `Timestamp` (`2026-11-25T17:00:00.000Z`), or None if it is missing or unreadable
+    (then the message is read as it comes, like Twilio's)."""
+    try:
+        moment = datetime.fromisoformat(timestamp) if timestamp else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def handle_inbound_sms(
+    phone: str, text: str, message_id: str, at: datetime, published_at: datetime | None = None
+) -> str | None:
     """One inbound message, from any provider: the reply to send (None: send nothing).
 
     Every processed message id of the number is kept, written with the message's effect: a
     provider's redelivery or a replayed request changes nothing (the last message gets its
-    reply again, in case the provider lost it; an older one gets none)."""
+    reply again, in case the provider lost it; an older one gets none). Where the provider
+    says when it published the message (`published_at`: AWS, not Twilio), a late delivery
+    of an earlier message is not read as the answer to the current question, and a START
+    sent before a STOP does not undo it; a STOP is a STOP whenever it arrives."""
     key = sms_store.key_of(phone)
-    conversation, processed = sms_store.inbound_state(key, at)
-    if message_id in processed:
+    state = sms_store.inbound_state(key, at)
+    conversation = state.conversation
+    if message_id in state.processed:
         logger.info("sms redelivered or replayed; ignored", extra={"message_id": message_id})
         last = conversation is not None and conversation.last_message_id == message_id
         return conversation.last_reply if conversation and last else None
@@ -152,10 +173,15 @@ def handle_inbound_sms(phone: str, text: str, message_id: str, at: datetime) -> 
     locale = conversation.locale if conversation else _guess_locale(text)
     keyword = match_keyword(text)
     if keyword is Keyword.OPT_OUT:
-        first = sms_store.opt_out(key, at, source=message_id)
+        first = sms_store.opt_out(key, at, source=message_id, published_at=published_at)
         logger.info("sms opt-out", extra={"phone": mask_phone(phone), "first": first})
         return message("opted_out", locale, store=store_name) if first else None
     if keyword is Keyword.OPT_IN:
+        stopped_at = state.opted_out_published_at
+        if published_at is not None and stopped_at is not None and published_at < stopped_at:
+            sms_store.remember_message(key, message_id, at)
+            logger.info("sms START sent before the STOP; ignored", extra={"message_id": message_id})
+            return None
         sms_store.opt_in(key, message_id, at)
         return message("opted_in", locale, store=store_name)
     if keyword is Keyword.HELP:
@@ -163,10 +189,24 @@ def handle_inbound_sms(phone: str, text: str, message_id: str, at: datetime) -> 
         return message("help", locale, store=store_name)
     if conversation is None:
         return None  # no survey running for this number: stay silent
+    if published_too_early(conversation, published_at):
+        sms_store.remember_message(key, message_id, at)
+        logger.info(
+            "sms published before the conversation's last message; ignored",
+            extra={"message_id": message_id},
+        )
+        return None
     store = stores.get_store(conversation.store_id)
     if store is None:
         return None
-    step = advance(conversation, text, message_id=message_id, received_at=at, survey=store.survey)
+    step = advance(
+        conversation,
+        text,
+        message_id=message_id,
+        received_at=at,
+        survey=store.survey,
+        published_at=published_at,
+    )
     if step.conversation is conversation:
         return step.reply
     if step.rating is not None:

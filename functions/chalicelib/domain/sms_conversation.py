@@ -92,6 +92,9 @@ class Conversation(BaseModel):
     callback_requested: bool = False
     started_at: datetime
     last_message_id: str | None = None
+    # When the provider published the last message that moved the conversation (AWS End User
+    # Messaging's SNS Timestamp; None with Twilio, which gives no such time).
+    last_message_at: datetime | None = None
     last_reply: str | None = None
     version: int = 0
 
@@ -103,6 +106,14 @@ class Step:
     rating: Rating | None = None  # to store (once, keyed by the provider's message id)
 
 
+def published_too_early(conversation: Conversation, published_at: datetime | None) -> bool:
+    """A message published before the one that moved the conversation last: a late delivery
+    of an earlier message, which must not be read as the answer to the current question.
+    (One published in the same millisecond is not earlier.)"""
+    last = conversation.last_message_at
+    return published_at is not None and last is not None and published_at < last
+
+
 def advance(
     conversation: Conversation,
     text: str,
@@ -110,8 +121,10 @@ def advance(
     message_id: str,
     received_at: datetime,
     survey: Survey,
+    published_at: datetime | None = None,
 ) -> Step:
-    """The next state, the reply to send and the rating to store for one inbound message."""
+    """The next state, the reply to send and the rating to store for one inbound message
+    (`published_at`: when the provider published it, where it says)."""
     if conversation.last_message_id == message_id:  # a provider retry: same answer again
         return Step(conversation, conversation.last_reply)
     say = _say(conversation, survey)
@@ -150,10 +163,14 @@ def advance(
             reply = say("thanks_callback" if wants_call else "thanks")
     else:  # done: nothing more to ask, and no reply that would invite another message
         return Step(conversation, None)
+    last_at = conversation.last_message_at
+    if published_at is not None and (last_at is None or published_at > last_at):
+        last_at = published_at
     updated = conversation.model_copy(
         update=changes
         | {
             "last_message_id": message_id,
+            "last_message_at": last_at,
             "last_reply": reply,
             "version": conversation.version + 1,
         }

@@ -1,7 +1,8 @@
 """SMS surveys: opt-outs, conversations, invitations and SMS callback requests.
 
 Key formats (`<key>` is the keyed HMAC of the phone number, never the number itself)
-  opt-out:            pk = PHONE#<key>,  sk = OPT_OUT        (kept: an opt-out never expires)
+  opt-out:            pk = PHONE#<key>,  sk = OPT_OUT        (kept: an opt-out never expires;
+                      `published_at`: when the provider published the STOP, where it says)
   last survey:        pk = PHONE#<key>,  sk = SURVEYED       (expires_at: after the cool-down)
   conversation:       pk = PHONE#<key>,  sk = CONVERSATION   (expires_at: invitation lifetime)
   inbound messages:   pk = PHONE#<key>,  sk = INBOUND        (message_ids: a string set of every
@@ -15,6 +16,7 @@ by TTL; TTL deletes lazily, so readers check `expires_at` themselves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,10 +90,21 @@ def is_opted_out(key: str) -> bool:
     return "Item" in response
 
 
-def inbound_state(key: str, now: datetime) -> tuple[Conversation | None, frozenset[str]]:
-    """The number's live conversation and the ids of every inbound message already
-    processed for it (a redelivery or a replay is one of these), in one round trip."""
-    keys = [to_item(_phone(key, "CONVERSATION")), to_item(_phone(key, "INBOUND"))]
+@dataclass(frozen=True)
+class InboundState:
+    """What an inbound message of a number is read against."""
+
+    conversation: Conversation | None
+    processed: frozenset[str]  # every inbound message id already processed for the number
+    # When the message that opted the number out was published (None: not opted out, or
+    # the provider gave no time).
+    opted_out_published_at: datetime | None
+
+
+def inbound_state(key: str, now: datetime) -> InboundState:
+    """The number's live conversation, the ids of every inbound message already processed
+    for it (a redelivery or a replay is one of these) and its opt-out, in one round trip."""
+    keys = [to_item(_phone(key, sk)) for sk in ("CONVERSATION", "INBOUND", "OPT_OUT")]
     with unavailable_on_failure():
         response = client().batch_get_item(
             RequestItems={table_name(): {"Keys": keys, "ConsistentRead": True}}
@@ -103,9 +116,13 @@ def inbound_state(key: str, now: datetime) -> tuple[Conversation | None, frozens
     items = {item["sk"]: item for item in map(from_item, response["Responses"][table_name()])}
     conversation = _live(items.get("CONVERSATION"), now)
     seen = _live(items.get("INBOUND"), now)
-    return (
-        Conversation.model_validate(conversation) if conversation else None,
-        frozenset(str(i) for i in seen.get("message_ids", ())) if seen else frozenset(),
+    opt_out = items.get("OPT_OUT")
+    return InboundState(
+        conversation=Conversation.model_validate(conversation) if conversation else None,
+        processed=frozenset(str(i) for i in seen.get("message_ids", ())) if seen else frozenset(),
+        opted_out_published_at=datetime.fromisoformat(str(opt_out["published_at"]))
+        if opt_out and "published_at" in opt_out
+        else None,
     )
 
 
@@ -132,10 +149,13 @@ def remember_message(key: str, message_id: str, now: datetime) -> None:
     transact([_processed(key, message_id, now)])
 
 
-def opt_out(key: str, now: datetime, source: str) -> bool:
+def opt_out(key: str, now: datetime, source: str, published_at: datetime | None = None) -> bool:
     """Record an opt-out; True the first time (only then is it confirmed to the customer).
-    `source`, the message's id, is recorded as processed with it."""
+    `source`, the message's id, is recorded as processed with it; `published_at`, when the
+    provider published it (a START published before it cannot undo it)."""
     item = _phone(key, "OPT_OUT") | {"type": "opt_out", "at": _iso(now), "source": source}
+    if published_at is not None:
+        item["published_at"] = published_at.astimezone(UTC).isoformat(timespec="milliseconds")
     first = transact(
         [
             {

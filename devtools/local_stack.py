@@ -213,7 +213,8 @@ class StaticPages(SimpleHTTPRequestHandler):
             "Content-Security-Policy", pages.content_security_policy(pages.api_origin(self.api_url))
         )
         self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("Referrer-Policy", "no-referrer")  # as CloudFront's (infra/)
+        self.send_header("X-Frame-Options", "DENY")
         super().end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:

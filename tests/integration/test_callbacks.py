@@ -107,7 +107,7 @@ def test_an_unhappy_tap_becomes_a_task_that_staff_claim_call_and_resolve(
         "contact",
         "ratings",
     }
-    assert task["contact"] == {"phone_masked": "+1******0123", "name": "Ana"}
+    assert (task["contact"]["phone_masked"], task["contact"]["name"]) == ("+1******0123", "Ana")
     assert task["priority"] == 1
     assert task["ratings"][0]["rating_id"] == rating["rating_id"]
     assert task["ratings"][0]["comment"] == "Only one till open"

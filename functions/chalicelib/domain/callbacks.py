@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from .aggregates import top_box
+from .consent import ConsentSummary
 from .phones import mask_phone
 from .survey import Scale, Survey
 
@@ -55,11 +56,14 @@ class CallbackTask(BaseModel):
     notified_at: datetime | None = None
     reminded_at: datetime | None = None
     escalated_at: datetime | None = None
+    # The customer's consent to be called, as it stood when the task was made or joined.
+    consent: ConsentSummary | None = None
     version: int = 0
 
     def view(self, phone: str | None = None) -> dict[str, Any]:
         """The task as the API shows it (DESIGN.md 4); `phone` only where staff call."""
         contact: dict[str, Any] = {"phone_masked": self.phone_masked, "name": self.name}
+        contact["consent"] = self.consent.view() if self.consent else None
         if phone is not None:
             contact["phone"] = phone
         return {

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from ..auth import KioskPrincipal, issue_kiosk_token, kiosk_principal
 from ..config import settings
+from ..domain.consent import kiosk_survey_consent
 from ..domain.kiosks import PairingRequest
 from ..domain.ratings import (
     Rating,
@@ -29,11 +30,13 @@ bp = Blueprint(__name__)
 
 
 def kiosk_survey(store: Store) -> dict[str, Any]:
-    """The survey as a kiosk needs it, with the store's name and phone country."""
+    """The survey as a kiosk needs it, with the store's name and phone country, and the
+    callback consent text to show (its version comes back with the callback)."""
     return {
         **store.survey.model_dump(mode="json"),
         "store_name": store.name,
         "country": store.country,
+        "consent": kiosk_survey_consent(),
     }
 
 

@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from ..config import settings
+from ..domain.consent import ConsentRecord
 from ..domain.invitations import (
     Invitation,
     InvitationRequest,
     SurveyHistory,
+    invitation_consent,
     next_send_time,
     suppression,
 )
@@ -70,16 +72,29 @@ def invite(request: InvitationRequest, store: Store, at: datetime) -> Invitation
         return _recorded(invitation, key=key, phone=phone, conversation=None)
     invitation = Invitation(**base, status="sent", send_at=at)
     conversation = _conversation(invitation, store, phone, at)
-    recorded = _recorded(invitation, key=key, phone=phone, conversation=conversation)
+    recorded = _recorded(
+        invitation,
+        key=key,
+        phone=phone,
+        conversation=conversation,
+        consent=invitation_consent(invitation, at),
+    )
     if recorded is not invitation:
         return recorded  # a retry: the first answer stands
     return _send_invitation(invitation, key, phone, store)
 
 
 def _recorded(
-    invitation: Invitation, *, key: str | None, phone: str | None, conversation: Conversation | None
+    invitation: Invitation,
+    *,
+    key: str | None,
+    phone: str | None,
+    conversation: Conversation | None,
+    consent: ConsentRecord | None = None,
 ) -> Invitation:
-    if sms_store.record_invitation(invitation, key=key, phone=phone, conversation=conversation):
+    if sms_store.record_invitation(
+        invitation, key=key, phone=phone, conversation=conversation, consent=consent
+    ):
         return invitation
     existing = sms_store.get_invitation(invitation.invitation_id)
     return existing or invitation
@@ -211,7 +226,7 @@ def handle_inbound_sms(
         return step.reply
     if step.rating is not None:
         ratings.put_rating(step.rating)  # keyed by the provider's message id: retry-safe
-    if not sms_store.save_conversation(key, step.conversation, message_id, at):
+    if not sms_store.save_conversation(key, step.conversation, message_id, at, step.consent):
         # Another message of this number moved the conversation first; the provider's
         # retry of this one will be answered from the new state.
         raise DependencyUnavailable("the conversation changed meanwhile; retry", 1)

@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from .consent import ConsentRecord, given
+from .sms_conversation import text_locale
+
 InvitationStatus = Literal["sent", "scheduled", "suppressed"]
 SuppressionReason = Literal[
     "invalid_phone", "opted_out", "recently_surveyed", "undeliverable", "expired"
@@ -98,6 +101,18 @@ def suppression_at_send(
     else:  # an older mark that names no invitation: ours was written when we were asked
         another = surveyed > invitation.created_at
     return "recently_surveyed" if another else None
+
+
+def invitation_consent(invitation: Invitation, at: datetime) -> ConsentRecord:
+    """The consent an invitation is sent on: the store system that asked for it vouches for
+    the customer's consent to SMS surveys, shown the invitation's versioned text."""
+    return given(
+        "sms_survey",
+        "store_system",
+        locale=text_locale(invitation.locale),
+        at=at,
+        source=invitation.invitation_id,
+    )
 
 
 def next_send_time(now: datetime, zone: str, start_hour: int, end_hour: int) -> datetime:

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from .consent import KIOSK_CALLBACK_VERSION, kiosk_callback_version
 from .phones import parse_e164
 from .survey import Channel, Expectation, Survey
 from .text import refuse_control_characters, strip_control_characters
@@ -45,6 +46,9 @@ class CallbackRequest(BaseModel):
     phone: str
     name: str | None = Field(default=None, max_length=80)
     consent: StrictBool
+    # The consent text the kiosk showed (domain/consent.py); kiosks that send none showed
+    # the current one.
+    consent_version: str = Field(default=KIOSK_CALLBACK_VERSION, max_length=40)
 
     @field_validator("phone")
     @classmethod
@@ -62,6 +66,11 @@ class CallbackRequest(BaseModel):
         if value is not True:
             raise ValueError("a callback needs the customer's consent (consent: true)")
         return value
+
+    @field_validator("consent_version")
+    @classmethod
+    def _known_text(cls, value: str) -> str:
+        return kiosk_callback_version(value)
 
 
 class KioskRatingIn(BaseModel):
@@ -123,6 +132,7 @@ class RatingBatchIn(BaseModel):
 class Contact(BaseModel):
     phone: str
     name: str | None = None
+    consent_version: str | None = None  # the callback consent text the customer saw
 
 
 class Rating(BaseModel):
@@ -183,8 +193,11 @@ def accept_kiosk_rating(
         raise _invalid("tapped_at", f"tapped_at is more than {MAX_TAP_AGE.days} days ago", raw)
     # Within MAX_TAP_AGE of sent_at, the corrected tap is within MAX_TAP_AGE of received_at.
     tapped_at = correct_skew(rating.tapped_at, sent_at=sent_at, received_at=received_at)
+    callback = rating.callback
     contact = (
-        Contact(phone=rating.callback.phone, name=rating.callback.name) if rating.callback else None
+        Contact(phone=callback.phone, name=callback.name, consent_version=callback.consent_version)
+        if callback
+        else None
     )
     return Rating(
         rating_id=str(rating.rating_id),

@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .consent import CURRENT_VERSIONS, ConsentRecord, consent_text, given
 from .ratings import Rating
 from .sms_replies import parse_score, parse_yes_no
 from .survey import Survey
@@ -31,13 +32,17 @@ from .text import strip_control_characters
 State = Literal["awaiting_score", "awaiting_reason", "awaiting_callback", "done"]
 MAX_SMS_COMMENT = 500
 
+# The invitation and the call offer are what customers consent on: their words are versioned
+# in domain/consent.py, and consent records name the version sent.
+INVITATION_VERSION = CURRENT_VERSIONS[("sms_survey", "store_system")]
+CALL_OFFER_VERSION = CURRENT_VERSIONS[("callback", "sms")]
+
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
-        "invitation": "{store}: how was your visit today? Reply {min}-{max} ({max} = great). "
-        "Reply STOP to opt out.",
+        "invitation": consent_text("sms_survey", INVITATION_VERSION)["en"],
         "reprompt_score": "Please reply with a number from {min} to {max}.",
         "ask_reason": "Sorry to hear that. What went wrong?",
-        "ask_callback": "Would you like the store manager to call you? Reply YES or NO.",
+        "ask_callback": consent_text("callback", CALL_OFFER_VERSION)["en"],
         "reprompt_yes_no": "Please reply YES or NO.",
         "thanks": "Thank you for your feedback!",
         "thanks_callback": "Thank you. The store manager will call you soon.",
@@ -49,11 +54,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Reply STOP to opt out.",
     },
     "zh-CN": {
-        "invitation": "{store}：您今天的购物体验如何？请回复 {min}-{max}（{max} = 非常满意）。"
-        "回复 退订 或 STOP 取消。",
+        "invitation": consent_text("sms_survey", INVITATION_VERSION)["zh-CN"],
         "reprompt_score": "请回复 {min} 到 {max} 之间的数字。",
         "ask_reason": "很抱歉。请告诉我们哪里做得不好？",
-        "ask_callback": "需要门店经理给您回电吗？请回复 是 或 否。",
+        "ask_callback": consent_text("callback", CALL_OFFER_VERSION)["zh-CN"],
         "reprompt_yes_no": "请回复 是 或 否。",
         "thanks": "感谢您的反馈！",
         "thanks_callback": "谢谢。门店经理会尽快给您回电。",
@@ -65,9 +69,14 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def text_locale(locale: str) -> str:
+    """The language our texts are sent in for `locale`: English when we have no other."""
+    return locale if locale in MESSAGES else "en"
+
+
 def message(key: str, locale: str, survey: Survey | None = None, store: str = "") -> str:
     """One of our SMS texts in the customer's language (English when we have no other)."""
-    texts = MESSAGES.get(locale, MESSAGES["en"])
+    texts = MESSAGES[text_locale(locale)]
     scale = survey.scale if survey else None
     return texts[key].format(
         store=store, min=scale.min if scale else "", max=scale.max if scale else ""
@@ -104,6 +113,7 @@ class Step:
     conversation: Conversation
     reply: str | None
     rating: Rating | None = None  # to store (once, keyed by the provider's message id)
+    consent: ConsentRecord | None = None  # to record with the step (YES to the call offer)
 
 
 def published_too_early(conversation: Conversation, published_at: datetime | None) -> bool:
@@ -130,6 +140,7 @@ def advance(
     say = _say(conversation, survey)
     changes: dict[str, object]
     rating = None
+    consent = None
     if conversation.state == "awaiting_score":
         score = parse_score(text, survey.scale.min, survey.scale.max)
         if score is None and not conversation.reprompted:
@@ -161,6 +172,15 @@ def advance(
         else:
             changes = {"state": "done", "callback_requested": bool(wants_call)}
             reply = say("thanks_callback" if wants_call else "thanks")
+            if wants_call:  # a YES to the offer's words is consent to be called
+                consent = given(
+                    "callback",
+                    "sms",
+                    locale=text_locale(conversation.locale),
+                    at=received_at,
+                    source=message_id,
+                    version=CALL_OFFER_VERSION,
+                )
     else:  # done: nothing more to ask, and no reply that would invite another message
         return Step(conversation, None)
     last_at = conversation.last_message_at
@@ -175,7 +195,7 @@ def advance(
             "version": conversation.version + 1,
         }
     )
-    return Step(updated, reply, rating)
+    return Step(updated, reply, rating, consent)
 
 
 def _say(conversation: Conversation, survey: Survey):  # type: ignore[no-untyped-def]

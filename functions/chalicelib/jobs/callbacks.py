@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ..config import settings
 from ..domain.callbacks import CallbackTask, TaskRating, due_at, new_task, wants_callback
+from ..domain.consent import from_kiosk
 from ..domain.survey import Store
 from ..domain.text import quote_for_notification
 from ..errors import DependencyUnavailable
@@ -21,6 +22,7 @@ from ..notify.chat import post_chat
 from ..notify.topics import publish
 from ..observability import logger
 from ..store import callbacks, stores
+from ..store import consent as consents
 from ..store.sms import key_of
 
 
@@ -42,6 +44,10 @@ def flag_kiosk_callbacks(rating_pks: list[str], now: datetime) -> int:
                 comment=item.get("comment"),
                 tapped_at=datetime.fromisoformat(str(item["tapped_at"])),
             )
+            # The consent the kiosk's box gave, recorded here, off the ingest path's budget.
+            locale = str(item.get("locale", "en"))
+            given = from_kiosk(rating.rating_id, contact, locale, rating.tapped_at)
+            consents.record_given(key_of(str(contact["phone"])), given)
             flagged += _flag(store, rating, str(contact["phone"]), contact.get("name"), now)
         callbacks.strip_kiosk_contact(rating_pk)
     return flagged
@@ -67,6 +73,7 @@ def flag_sms_callbacks(now: datetime) -> int:
 
 def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: datetime) -> int:
     customer = key_of(phone)
+    consent = consents.callback_consent(customer, now)  # what the task shows of it
     for _ in range(3):  # a race with another run settles in one retry
         task = callbacks.open_task_of(store.store_id, customer)
         if task is not None:
@@ -84,6 +91,7 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
                 update={
                     "ratings": ratings,
                     "priority": min(task.priority, rating.score),
+                    "consent": consent or task.consent,
                     "version": task.version + 1,
                 }
             )
@@ -98,6 +106,7 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
         deadline = timedelta(hours=settings().callback_deadline_hours)
         due = due_at(now, store.timezone, store.opening_hours, deadline)
         task = new_task(task_id, store.store_id, customer, phone, name, rating, now, due)
+        task = task.model_copy(update={"consent": consent})
         try:
             callbacks.create_task(task, phone, name, now)
         except callbacks.Conflict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..config import settings
-from ..domain.invitations import Invitation, suppression_at_send
+from ..domain.invitations import Invitation, invitation_consent, suppression_at_send
 from ..domain.sms_conversation import Conversation, message
 from ..errors import ApiError
 from ..notify.sms import SmsRejected, send_sms
@@ -52,7 +52,11 @@ def send_due_invitations(now: datetime) -> int:
             locale=invitation.locale,
             started_at=now,
         )
-        if not sms_store.claim_scheduled(invitation_id, now, key=key, conversation=conversation):
+        consent = invitation_consent(invitation, now)
+        claimed = sms_store.claim_scheduled(
+            invitation_id, now, key=key, conversation=conversation, consent=consent
+        )
+        if not claimed:
             continue
         try:
             send_sms(phone, message("invitation", invitation.locale, store.survey, store.name))

@@ -10,6 +10,7 @@ Key formats (`<key>` is the keyed HMAC of the phone number, never the number its
   invitation:         pk = INVITATION#<id>, sk = INVITATION  (expires_at: invitation lifetime)
     scheduled ones:   gsi1pk = SCHEDULED_SMS#<send hour, UTC>, gsi1sk = <send_at>#<id>
   callback request:   pk = CALLBACK_REQUESTS, sk = SMS#<conversation id>
+  consent records (store/consent.py) share the number's partition: sk = CONSENT#<purpose>
 Items holding a phone number (conversation, scheduled invitation, callback request) expire
 by TTL; TTL deletes lazily, so readers check `expires_at` themselves.
 """
@@ -23,10 +24,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..config import secret, settings
+from ..domain.consent import ConsentRecord
 from ..domain.invitations import Invitation, SurveyHistory
 from ..domain.phones import phone_key
 from ..domain.sms_conversation import Conversation
 from ..errors import DependencyUnavailable
+from . import consent as consents
 from .dynamodb import (
     client,
     error_code,
@@ -167,6 +170,9 @@ def opt_out(key: str, now: datetime, source: str, published_at: datetime | None 
             },
             # No survey goes on after STOP.
             {"Delete": {"TableName": table_name(), "Key": to_item(_phone(key, "CONVERSATION"))}},
+            # The customer asked for no more texts: the consent to SMS surveys is withdrawn.
+            # A callback is a phone call, not a text: its consent stays unless withdrawn.
+            consents.withdrawal_item(key, "sms_survey", now),
             _processed(key, source, now),
         ]
     )
@@ -206,11 +212,17 @@ def _conversation_item(key: str, conversation: Conversation) -> dict[str, Any]:
     )
 
 
-def save_conversation(key: str, conversation: Conversation, message_id: str, now: datetime) -> bool:
+def save_conversation(
+    key: str,
+    conversation: Conversation,
+    message_id: str,
+    now: datetime,
+    consent: ConsentRecord | None = None,
+) -> bool:
     """Store the next state, with `message_id` recorded as processed; False if another
     message moved it first (optimistic lock). A conversation that ends with "call me back"
-    writes the callback request in the same transaction, so a retried message can neither
-    lose nor repeat it."""
+    writes the callback request in the same transaction, and the consent the step gave
+    (`consent`), so a retried message can neither lose nor repeat them."""
     items: list[Any] = [
         _processed(key, message_id, now),
         {
@@ -226,6 +238,8 @@ def save_conversation(key: str, conversation: Conversation, message_id: str, now
         items.append(
             {"Put": {"TableName": table_name(), "Item": _callback_request(conversation, now)}}
         )
+    if consent is not None:
+        items.append(consents.given_item(key, consent))
     return transact(items)
 
 
@@ -260,9 +274,11 @@ def record_invitation(
     key: str | None,
     phone: str | None,
     conversation: Conversation | None,
+    consent: ConsentRecord | None = None,
 ) -> bool:
-    """Write an invitation with its conversation and the number's last-survey mark, all or
-    nothing. False if an invitation with this id exists (a store system's retry)."""
+    """Write an invitation with its conversation, the number's last-survey mark and the
+    consent it is sent on, all or nothing. False if an invitation with this id exists (a
+    store system's retry)."""
     items: list[Any] = [
         {
             "Put": {
@@ -287,11 +303,14 @@ def record_invitation(
         items.append(
             {"Put": {"TableName": table_name(), "Item": _conversation_item(key, conversation)}}
         )
+    if key and consent is not None:
+        items.append(consents.given_item(key, consent))
     return transact(items)
 
 
 def forget_invitation(invitation: Invitation, key: str) -> None:
-    """Undo `record_invitation` when the SMS could not be sent (the caller is told to retry)."""
+    """Undo `record_invitation` when the SMS could not be sent (the caller is told to retry).
+    The consent record stays: the store system vouched for it, and its retry writes it again."""
     with unavailable_on_failure():
         client().transact_write_items(
             TransactItems=[
@@ -354,11 +373,16 @@ def scheduled_invitation(invitation_id: str) -> dict[str, Any] | None:
 
 
 def claim_scheduled(
-    invitation_id: str, now: datetime, *, key: str, conversation: Conversation
+    invitation_id: str,
+    now: datetime,
+    *,
+    key: str,
+    conversation: Conversation,
+    consent: ConsentRecord,
 ) -> bool:
-    """Take a due invitation for sending, once, and start its conversation: it leaves the
-    schedule atomically with the conversation's start. False if another run took it or it
-    expired meanwhile."""
+    """Take a due invitation for sending, once: it leaves the schedule atomically with its
+    conversation's start and the record of the consent it is sent on (written before the
+    text goes out). False if another run took it or it expired meanwhile."""
     return transact(
         [
             {
@@ -375,6 +399,7 @@ def claim_scheduled(
             },
             # A new conversation replaces any earlier one of this number.
             {"Put": {"TableName": table_name(), "Item": _conversation_item(key, conversation)}},
+            consents.given_item(key, consent),
         ]
     )
 

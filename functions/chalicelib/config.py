@@ -73,6 +73,9 @@ class Settings(BaseModel):
     sms_window_end_hour: int = Field(default=20, ge=1, le=24)
     # How long a phone number may be kept (conversations, callback contacts): DynamoDB TTL.
     phone_retention_days: int = Field(default=30, ge=1)
+    # How long after a callback task is resolved its contact, name, comments and notes are
+    # kept (never beyond phone_retention_days): DynamoDB TTL.
+    resolved_contact_retention_days: int = Field(default=7, ge=0)
     # Powertools Tracer (X-Ray SDK) costs ~100 ms of cold start; on where traces are read.
     tracing: bool = True
 

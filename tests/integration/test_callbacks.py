@@ -125,7 +125,7 @@ def test_an_unhappy_tap_becomes_a_task_that_staff_claim_call_and_resolve(
     assert claimed.json_body["status"] == "claimed"
     assert claimed.json_body["claimed_by"] == "alice"
     assert full.json_body["contact"]["phone"] == PHONE
-    assert [a["subject"] for a in callbacks.audit_trail(task["task_id"])] == ["alice"]
+    assert [e["by"] for e in full.json_body["history"] if e["event"] == "phone_read"] == ["alice"]
     assert resolved.json_body["status"] == "resolved"
     assert resolved.json_body["outcome"] == "resolved"
     assert tasks(api, staff_headers, "resolved")[0]["task_id"] == task["task_id"]
@@ -347,7 +347,7 @@ def test_recovery_counts_the_tasks_created_in_the_range(api, store, staff_header
         task = new_task(
             number, "store-a", f"key-{number}", PHONE, None, rating, at, at + timedelta(hours=24)
         )
-        callbacks.create_task(task, PHONE, None, at)
+        callbacks.create_task(task, PHONE)
 
     # The range is read in the store's time zone (New York, UTC-5 in November).
     task_created(datetime(2026, 10, 1, 12, tzinfo=UTC), "t-october")
@@ -362,3 +362,328 @@ def test_recovery_counts_the_tasks_created_in_the_range(api, store, staff_header
     assert response.status_code == 200, response.json_body
     assert response.json_body["tasks"] == 2
     assert response.json_body["open"] == 2
+
+
+# ---- the store's survey and the form limits, for the staff page ---------------------------
+
+
+def test_staff_read_their_stores_survey_with_its_version_and_no_other_stores(
+    api, store, staff_headers
+):
+    from chalicelib.domain.survey import DEFAULT_SURVEY
+
+    admin = bearer(issue_staff_token("root", "admin", [], now()))
+
+    ours = api.http.get("/v1/stores/store-a/survey", headers=staff_headers)
+    theirs = api.http.get("/v1/stores/store-b/survey", headers=staff_headers)
+    as_admin = api.http.get("/v1/stores/store-b/survey", headers=admin)
+    unknown = api.http.get("/v1/stores/store-zz/survey", headers=admin)
+
+    assert ours.status_code == 200, ours.json_body
+    assert ours.json_body == DEFAULT_SURVEY.model_dump(mode="json") | {"version": 1}
+    assert theirs.status_code == 403
+    assert theirs.json_body["error"]["code"]
+    assert as_admin.status_code == 200
+    assert unknown.status_code == 404
+
+
+def test_a_0_to_10_stores_survey_gives_its_scale(api, store, staff_headers):
+    from chalicelib.domain.survey import Scale
+    from chalicelib.store import stores
+    from tests.conftest import make_store
+
+    nps = store.survey.model_copy(
+        update={"scale": Scale(kind="nps", min=0, max=10), "callback_at_or_below": 6}
+    )
+    stores.put_store(make_store("store-a", survey=nps))
+
+    survey = api.http.get("/v1/stores/store-a/survey", headers=staff_headers).json_body
+
+    assert survey["scale"] == {"kind": "nps", "min": 0, "max": 10}
+    assert survey["reason_labels"]["zh-CN"]["wait_time"] == "等待时间"
+    assert survey["version"] == 1
+
+
+def test_the_form_limits_come_from_the_api(api, store, staff_headers):
+    limits = api.http.get("/v1/callbacks/limits", headers=staff_headers)
+    anonymous = api.http.get("/v1/callbacks/limits")
+
+    assert limits.status_code == 200
+    assert limits.json_body == {"note_max_chars": 1000}
+    assert anonymous.status_code == 401
+
+
+# ---- history, call attempts, retention -----------------------------------------------------
+
+TASK_SHAPE = {
+    "task_id",
+    "store_id",
+    "status",
+    "priority",
+    "created_at",
+    "due_at",
+    "claimed_by",
+    "outcome",
+    "contact",
+    "ratings",
+}
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Any:
+    """Sets the staff API's clock: `clock(moment)`, and the next requests happen then."""
+    from chalicelib.api import callbacks as staff_api
+
+    def set_to(moment: datetime) -> None:
+        monkeypatch.setattr(staff_api, "now", lambda: moment)
+
+    return set_to
+
+
+def post(api, path: str, headers: dict[str, str], body: dict[str, Any] | None = None) -> Any:
+    return api.http.post(path, headers=headers, body=json.dumps(body) if body else b"")
+
+
+def flagged_task(api, kiosk_headers, staff_headers, scheduler) -> dict[str, Any]:
+    unhappy(api, kiosk_headers, comment="Only one till open")
+    scheduler()
+    (task,) = tasks(api, staff_headers)
+    return task
+
+
+def raw_contact(task_id: str) -> dict[str, Any] | None:
+    """The contact item as stored, to show what TTL has not removed yet."""
+    from chalicelib.store.dynamodb import client, from_item, table_name, to_item
+
+    key = to_item({"pk": f"TASK#{task_id}", "sk": "CONTACT"})
+    response = client().get_item(TableName=table_name(), Key=key, ConsistentRead=True)
+    return from_item(response["Item"]) if "Item" in response else None
+
+
+def test_the_call_view_shows_who_did_what_oldest_first_and_the_list_does_not(
+    api, kiosk_headers, staff_headers, scheduler
+):
+    task = flagged_task(api, kiosk_headers, staff_headers, scheduler)
+    path = f"/v1/callbacks/{task['task_id']}"
+
+    post(api, f"{path}/claim", staff_headers)
+    post(api, f"{path}/claim", staff_headers)  # claiming twice records nothing
+    api.http.get(path, headers=staff_headers)
+    voicemail = {"result": "no_answer", "note": "Voicemail, left a message"}
+    first = post(api, f"{path}/attempts", staff_headers, voicemail)
+    retried = post(api, f"{path}/attempts", staff_headers, voicemail)  # a lost response
+    post(api, f"{path}/attempts", staff_headers, {"result": "reached", "note": None})
+    body = {"outcome": "resolved", "note": "Apologised", "recovered_score": 4}
+    post(api, f"{path}/resolve", staff_headers, body)
+    full = api.http.get(path, headers=staff_headers).json_body
+    (listed,) = tasks(api, staff_headers, "resolved")
+
+    assert first.status_code == 200, first.json_body
+    assert set(first.json_body) == TASK_SHAPE
+    assert retried.json_body == first.json_body
+    history = full["history"]
+    assert [(e["event"], e["by"]) for e in history] == [
+        ("created", "system"),
+        ("claimed", "alice"),
+        ("phone_read", "alice"),
+        ("attempt", "alice"),
+        ("attempt", "alice"),
+        ("resolved", "alice"),
+        ("phone_read", "alice"),
+    ]
+    assert [e["at"] for e in history] == sorted(e["at"] for e in history)
+    assert history[0]["at"] == task["created_at"]
+    assert history[3]["detail"] == {"result": "no_answer", "note": "Voicemail, left a message"}
+    assert history[4]["detail"] == {"result": "reached", "note": None}
+    assert history[5]["detail"] == {
+        "outcome": "resolved",
+        "recovered_score": 4,
+        "note": "Apologised",
+    }
+    assert "detail" not in history[1]
+    assert set(listed) == TASK_SHAPE  # the list keeps its shape: no history
+    assert set(full) == TASK_SHAPE | {"history"}
+
+
+def test_only_the_claimer_or_an_admin_records_a_call_and_not_after_the_resolution(
+    api, kiosk_headers, staff_headers, scheduler
+):
+    task = flagged_task(api, kiosk_headers, staff_headers, scheduler)
+    path = f"/v1/callbacks/{task['task_id']}/attempts"
+    bob = bearer(issue_staff_token("bob", "staff", ["store-a"], now()))
+    admin = bearer(issue_staff_token("root", "admin", [], now()))
+    other_store = bearer(issue_staff_token("cy", "staff", ["store-b"], now()))
+    reached = {"result": "reached", "note": None}
+
+    unclaimed = post(api, path, staff_headers, reached)
+    post(api, f"/v1/callbacks/{task['task_id']}/claim", staff_headers)
+    not_theirs = post(api, path, bob, reached)
+    by_admin = post(api, path, admin, reached)
+    elsewhere = post(api, path, other_store, reached)
+    missing = post(api, "/v1/callbacks/no-such-task/attempts", staff_headers, reached)
+    resolve = {"outcome": "resolved", "note": "Sorted", "recovered_score": None}
+    post(api, f"/v1/callbacks/{task['task_id']}/resolve", staff_headers, resolve)
+    after = post(api, path, staff_headers, reached)
+
+    assert unclaimed.status_code == 409
+    assert "claim it" in unclaimed.json_body["error"]["message"]
+    assert not_theirs.status_code == 409
+    assert "claimed by alice" in not_theirs.json_body["error"]["message"]
+    assert by_admin.status_code == 200, by_admin.json_body
+    assert elsewhere.status_code == 403
+    assert missing.status_code == 404
+    assert after.status_code == 409
+    attempts = [
+        e
+        for e in api.http.get(f"/v1/callbacks/{task['task_id']}", headers=admin).json_body[
+            "history"
+        ]
+        if e["event"] == "attempt"
+    ]
+    assert [e["by"] for e in attempts] == ["root"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"result": "busy"}, {"result": "reached", "note": ""}, {"note": "x"}, {"result": 1}],
+)
+def test_a_bad_attempt_gets_400_and_records_nothing(
+    api, kiosk_headers, staff_headers, scheduler, body
+):
+    task = flagged_task(api, kiosk_headers, staff_headers, scheduler)
+    post(api, f"/v1/callbacks/{task['task_id']}/claim", staff_headers)
+
+    response = post(api, f"/v1/callbacks/{task['task_id']}/attempts", staff_headers, body)
+    full = api.http.get(f"/v1/callbacks/{task['task_id']}", headers=staff_headers).json_body
+
+    assert response.status_code == 400
+    assert response.json_body["error"]["details"]
+    assert "attempt" not in [e["event"] for e in full["history"]]
+
+
+def test_time_to_first_contact_runs_to_the_first_attempt(
+    api, kiosk_headers, staff_headers, scheduler, clock
+):
+    task = flagged_task(api, kiosk_headers, staff_headers, scheduler)
+    path = f"/v1/callbacks/{task['task_id']}"
+    created = datetime.fromisoformat(task["created_at"])
+
+    clock(created + timedelta(minutes=10))
+    post(api, f"{path}/claim", staff_headers)
+    clock(created + timedelta(hours=1))
+    post(api, f"{path}/attempts", staff_headers, {"result": "no_answer", "note": None})
+    clock(created + timedelta(hours=3))
+    post(api, f"{path}/attempts", staff_headers, {"result": "reached", "note": None})
+    clock(created + timedelta(hours=5))
+    body = {"outcome": "resolved", "note": "Sorted", "recovered_score": 5}
+    post(api, f"{path}/resolve", staff_headers, body)
+    metrics = api.http.get("/v1/stores/store-a/recovery", headers=staff_headers).json_body
+
+    assert metrics["time_to_first_contact"] == {"median_s": 3600, "p90_s": 3600}
+
+
+def test_a_resolved_tasks_contact_and_words_expire_and_reads_ignore_what_ttl_left(
+    api, kiosk_headers, staff_headers, scheduler, clock
+):
+    task = flagged_task(api, kiosk_headers, staff_headers, scheduler)
+    path = f"/v1/callbacks/{task['task_id']}"
+    created = datetime.fromisoformat(task["created_at"])
+    resolved_at = created + timedelta(hours=2)
+
+    clock(created + timedelta(hours=1))
+    post(api, f"{path}/claim", staff_headers)
+    post(api, f"{path}/attempts", staff_headers, {"result": "no_answer", "note": "Voicemail"})
+    clock(resolved_at)
+    body = {"outcome": "resolved", "note": "Ana was happy with a refund", "recovered_score": 4}
+    post(api, f"{path}/resolve", staff_headers, body)
+    clock(resolved_at + timedelta(days=7) - timedelta(minutes=1))
+    before = api.http.get(path, headers=staff_headers).json_body
+    clock(resolved_at + timedelta(days=7, minutes=1))
+    after = api.http.get(path, headers=staff_headers).json_body
+    (listed,) = tasks(api, staff_headers, "resolved")
+    metrics = api.http.get("/v1/stores/store-a/recovery", headers=staff_headers).json_body
+
+    contact = raw_contact(task["task_id"])
+    assert contact is not None  # still there (TTL deletes lazily) ...
+    assert contact["expires_at"] == int((resolved_at + timedelta(days=7)).timestamp())
+    assert before["contact"]["phone"] == PHONE
+    assert before["contact"]["name"] == "Ana"
+    assert before["ratings"][0]["comment"] == "Only one till open"
+    assert before["history"][-2]["detail"]["note"] == "Ana was happy with a refund"
+    # ... but every read ignores it once expired.
+    for shown in (after, listed):
+        assert (shown["contact"]["phone_masked"], shown["contact"]["name"]) == (None, None)
+        assert "phone" not in shown["contact"]
+        assert shown["ratings"][0]["comment"] is None
+        assert PHONE[-4:] not in json.dumps(shown)
+        assert "Only one till open" not in json.dumps(shown)
+    assert [e["detail"]["note"] for e in after["history"] if "note" in e.get("detail", {})] == [
+        None,
+        None,
+    ]
+    # No number shown, so no read recorded.
+    assert [e["event"] for e in after["history"]] == [e["event"] for e in before["history"]]
+    # What the figures need stays: the scores, reasons, outcome, times, recovered score.
+    assert after["ratings"][0]["score"] == 1
+    assert after["ratings"][0]["reasons"] == ["wait_time"]
+    assert after["outcome"] == "resolved"
+    assert metrics["resolved"] == 1
+    assert metrics["recovery_rate"] == 1.0
+    assert metrics["time_to_first_contact"]["median_s"] == 3600
+
+
+def test_the_task_item_itself_holds_no_name_comment_note_or_number(
+    api, kiosk_headers, staff_headers, scheduler
+):
+    from chalicelib.store.dynamodb import client, from_item, table_name, to_item
+
+    task = flagged_task(api, kiosk_headers, staff_headers, scheduler)
+    path = f"/v1/callbacks/{task['task_id']}"
+    post(api, f"{path}/claim", staff_headers)
+    body = {"outcome": "resolved", "note": "Refund for Ana", "recovered_score": None}
+    post(api, f"{path}/resolve", staff_headers, body)
+
+    key = to_item({"pk": f"TASK#{task['task_id']}", "sk": "TASK"})
+    stored = json.dumps(
+        from_item(client().get_item(TableName=table_name(), Key=key)["Item"]), default=str
+    )
+
+    assert "Ana" not in stored
+    assert "Only one till open" not in stored
+    assert "Refund" not in stored
+    assert PHONE[-4:] not in stored
+
+
+def test_an_open_tasks_contact_expires_after_the_phone_retention(
+    api, kiosk_headers, staff_headers, scheduler, clock
+):
+    task = flagged_task(api, kiosk_headers, staff_headers, scheduler)
+    created = datetime.fromisoformat(task["created_at"])
+
+    clock(created + timedelta(days=30, minutes=1))
+    late = api.http.get(f"/v1/callbacks/{task['task_id']}", headers=staff_headers).json_body
+
+    assert raw_contact(task["task_id"]) is not None
+    assert "phone" not in late["contact"]
+    assert late["contact"]["name"] is None
+    assert late["ratings"][0]["comment"] is None
+    assert [e["event"] for e in late["history"]] == ["created"]  # no number was read
+
+
+def test_how_long_a_resolved_contact_is_kept_is_a_setting(
+    api, kiosk_headers, staff_headers, scheduler, clock, monkeypatch
+):
+    from chalicelib import config
+
+    monkeypatch.setenv("STOREPULSE_RESOLVED_CONTACT_RETENTION_DAYS", "1")
+    config.settings.cache_clear()
+    task = flagged_task(api, kiosk_headers, staff_headers, scheduler)
+    resolved_at = datetime.fromisoformat(task["created_at"]) + timedelta(hours=1)
+
+    clock(resolved_at)
+    body = {"outcome": "declined", "note": "Did not want to talk", "recovered_score": None}
+    post(api, f"/v1/callbacks/{task['task_id']}/resolve", staff_headers, body)
+
+    contact = raw_contact(task["task_id"])
+    assert contact is not None
+    assert contact["expires_at"] == int((resolved_at + timedelta(days=1)).timestamp())

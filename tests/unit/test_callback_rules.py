@@ -7,11 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.domain.callbacks import (
+    AttemptRequest,
     ResolveRequest,
     TaskRating,
     TransitionError,
     claim,
+    contact_is_kept,
+    history,
+    new_event,
     new_task,
+    record_attempt,
     recovery_metrics,
     resolve,
     wants_callback,
@@ -112,6 +117,127 @@ def test_recovery_figures():
         "time_to_first_contact": {"median_s": 9000, "p90_s": 108000},
         "recovery_rate": 0.6667,
     }
+
+
+NO_ANSWER = AttemptRequest(result="no_answer")
+REACHED = AttemptRequest(result="reached", note="Talked; a voucher is in the post")
+
+
+def test_only_the_staff_member_who_claimed_the_task_or_an_admin_records_a_call():
+    claimed = claim(task(), "alice", AT)
+
+    with pytest.raises(TransitionError, match="not claimed"):
+        record_attempt(task(), "alice", NO_ANSWER, AT)
+    with pytest.raises(TransitionError, match="claimed by alice"):
+        record_attempt(claimed, "bob", NO_ANSWER, AT)
+    assert record_attempt(claimed, "root", NO_ANSWER, AT, admin=True).last_attempt.by == "root"
+    assert record_attempt(claimed, "alice", NO_ANSWER, AT).version == claimed.version + 1
+
+
+def test_a_resolved_task_takes_no_call_attempt():
+    done = resolve(
+        claim(task(), "alice", AT), "alice", ResolveRequest(outcome="resolved", note="ok"), FIVE, AT
+    )
+
+    with pytest.raises(TransitionError, match="resolved"):
+        record_attempt(done, "alice", REACHED, AT, admin=True)
+
+
+def test_the_first_attempt_is_the_first_contact_and_a_retry_is_recorded_once():
+    claimed = claim(task(), "alice", AT)
+    first = record_attempt(claimed, "alice", NO_ANSWER, AT + timedelta(hours=1))
+    retried = record_attempt(first, "alice", NO_ANSWER, AT + timedelta(hours=1, seconds=20))
+    again = record_attempt(first, "alice", NO_ANSWER, AT + timedelta(hours=2))
+    reached = record_attempt(again, "alice", REACHED, AT + timedelta(hours=2, seconds=5))
+
+    assert first.first_contact_at == AT + timedelta(hours=1)
+    assert retried is first
+    assert again is not first
+    assert again.first_contact_at == AT + timedelta(hours=1)
+    assert reached.last_attempt.result == "reached"
+    assert reached.first_contact_at == AT + timedelta(hours=1)
+
+
+def test_time_to_first_contact_runs_to_the_first_attempt_else_to_the_resolution():
+    def resolved(hours: float, attempt_hours: float | None = None):
+        claimed = claim(task(), "a", AT)
+        if attempt_hours is not None:
+            claimed = record_attempt(claimed, "a", NO_ANSWER, AT + timedelta(hours=attempt_hours))
+        request = ResolveRequest(outcome="resolved", note="n")
+        return resolve(claimed, "a", request, FIVE, AT + timedelta(hours=hours))
+
+    attempted_only = record_attempt(claim(task(), "a", AT), "a", NO_ANSWER, AT + timedelta(hours=3))
+    tasks = [resolved(10, attempt_hours=1), resolved(2), attempted_only, task()]
+
+    metrics = recovery_metrics(tasks, FIVE, AT + timedelta(hours=12))
+
+    # 1 h (attempt, not the resolution 10 h later), 2 h (resolution), 3 h (an open task
+    # whose customer was called); the task nobody called yet has no first contact.
+    assert metrics["time_to_first_contact"] == {"median_s": 7200, "p90_s": 10800}
+
+
+def test_resolving_brings_the_contacts_expiry_forward_never_back():
+    created = task()  # kept 30 days from creation by default
+    request = ResolveRequest(outcome="resolved", note="n")
+
+    soon = resolve(created, "a", request, FIVE, AT + timedelta(days=1), timedelta(days=7))
+    late = resolve(created, "a", request, FIVE, AT + timedelta(days=28), timedelta(days=7))
+
+    assert created.contact_expires_at == AT + timedelta(days=30)
+    assert soon.contact_expires_at == AT + timedelta(days=8)
+    assert late.contact_expires_at == AT + timedelta(days=30)
+    assert contact_is_kept(soon, AT + timedelta(days=8) - timedelta(seconds=1))
+    assert not contact_is_kept(soon, AT + timedelta(days=8))
+
+
+def test_the_history_starts_with_the_creation_and_keeps_events_in_order():
+    read = new_event("phone_read", "alice", AT + timedelta(minutes=2))
+    claimed = new_event("claimed", "alice", AT + timedelta(minutes=1))
+    attempt = new_event("attempt", "alice", AT + timedelta(minutes=3), {"result": "reached"})
+    done = new_event(
+        "resolved",
+        "alice",
+        AT + timedelta(minutes=4),
+        {"outcome": "resolved", "recovered_score": 4},
+        note="Voucher sent",
+    )
+
+    shown = [event.view() for event in history(task(), [done, read, attempt, claimed])]
+
+    assert shown == [
+        {"at": AT.isoformat(), "by": "system", "event": "created", "detail": {"channel": "kiosk"}},
+        {"at": (AT + timedelta(minutes=1)).isoformat(), "by": "alice", "event": "claimed"},
+        {"at": (AT + timedelta(minutes=2)).isoformat(), "by": "alice", "event": "phone_read"},
+        {
+            "at": (AT + timedelta(minutes=3)).isoformat(),
+            "by": "alice",
+            "event": "attempt",
+            "detail": {"result": "reached", "note": None},
+        },
+        {
+            "at": (AT + timedelta(minutes=4)).isoformat(),
+            "by": "alice",
+            "event": "resolved",
+            "detail": {"outcome": "resolved", "recovered_score": 4, "note": "Voucher sent"},
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"result": "busy"},
+        {"result": "reached", "note": ""},
+        {"result": "reached", "note": "x" * 1001},
+        {"result": "reached", "extra": 1},
+        {},
+    ],
+)
+def test_a_bad_attempt_is_refused(body):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        AttemptRequest.model_validate(body)
 
 
 def test_the_task_link_sits_beside_any_fragment_of_the_staff_url():

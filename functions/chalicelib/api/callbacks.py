@@ -1,5 +1,6 @@
-"""Staff API for callback tasks: list, read (the one place the full number is shown, each
-read audited), claim, resolve; and a store's recovery figures.
+"""Staff API for callback tasks: list, read (the one place the full number and the history
+are shown, each read of the number recorded), claim, record call attempts, resolve; and a
+store's recovery figures. Every change is recorded as an event in the task's history.
 
 The task rules and storage load on first use (`_tasks()`): the kiosk ingest path, a
 cold-start budget, never needs them."""
@@ -13,13 +14,14 @@ from chalice.app import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import StaffPrincipal, staff_principal
+from ..config import settings
 from ..errors import BadRequest, Conflict, NotFound
 from ..observability import logger
 from ..store import stores
 from .http import MAX_ID_CHARS, PeriodQuery, now, parse_body, parse_query
 
 if TYPE_CHECKING:
-    from ..domain.callbacks import CallbackTask
+    from ..domain.callbacks import CallbackTask, TaskEvent
 
 bp = Blueprint(__name__)
 STATUSES: tuple[Literal["open", "claimed", "resolved"], ...] = ("open", "claimed", "resolved")
@@ -55,13 +57,20 @@ def list_tasks() -> Any:
         raise BadRequest("store_id is required")
     staff.require_store(store_id)
     _, storage = _tasks()
-    tasks = storage.tasks_of(store_id, query.status)
+    tasks = storage.with_contacts(storage.tasks_of(store_id, query.status), now())
     return {"tasks": [task.view() for task in tasks]}
+
+
+@bp.route("/v1/callbacks/limits", methods=["GET"])
+def callback_limits() -> Any:
+    _staff()
+    rules, _ = _tasks()
+    return rules.limits()
 
 
 def _task_for(staff: StaffPrincipal, task_id: str) -> CallbackTask:
     _, storage = _tasks()
-    task: CallbackTask | None = storage.get_task(task_id)
+    task: CallbackTask | None = storage.get_task(task_id, now())
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
     staff.require_store(task.store_id)
@@ -71,18 +80,26 @@ def _task_for(staff: StaffPrincipal, task_id: str) -> CallbackTask:
 @bp.route("/v1/callbacks/{task_id}", methods=["GET"])
 def read_task(task_id: str) -> Any:
     staff = _staff()
-    task = _task_for(staff, task_id)
     at = now()
-    _, storage = _tasks()
-    storage.audit_phone_read(task_id, staff.subject, at)
-    logger.info("callback number read", extra={"task_id": task_id, "staff": staff.subject})
-    return task.view(phone=storage.contact_phone(task_id, at))
+    rules, storage = _tasks()
+    record = storage.read_task(task_id, at)
+    if record is None:
+        raise NotFound(f"task {task_id} does not exist")
+    staff.require_store(record.task.store_id)
+    events: list[TaskEvent] = record.events
+    if record.phone is not None:
+        read = rules.new_event("phone_read", staff.subject, at)
+        storage.add_event(record.task, read)
+        events = [*events, read]
+        logger.info("callback number read", extra={"task_id": task_id, "staff": staff.subject})
+    return record.task.view(phone=record.phone, history=rules.history(record.task, events))
 
 
-def _save(task: CallbackTask) -> dict[str, Any]:
+def _save(task: CallbackTask, event: TaskEvent) -> dict[str, Any]:
+    """Store the task's next version with the event that made it; 409 if it moved on."""
     _, storage = _tasks()
     try:
-        storage.save_task(task)
+        storage.save_task(task, event.at, event)
     except storage.Conflict:
         raise Conflict("the task changed meanwhile; reload it") from None
     return task.view()
@@ -93,11 +110,35 @@ def claim_task(task_id: str) -> Any:
     staff = _staff()
     task = _task_for(staff, task_id)
     rules, _ = _tasks()
+    at = now()
     try:
-        claimed = rules.claim(task, staff.subject, now())
+        claimed = rules.claim(task, staff.subject, at)
     except rules.TransitionError as error:
         raise Conflict(str(error)) from None
-    return task.view() if claimed is task else _save(claimed)
+    if claimed is task:
+        return task.view()
+    return _save(claimed, rules.new_event("claimed", staff.subject, at))
+
+
+@bp.route("/v1/callbacks/{task_id}/attempts", methods=["POST"])
+def record_attempt(task_id: str) -> Any:
+    staff = _staff()
+    rules, _ = _tasks()
+    request = parse_body(bp.current_request, rules.AttemptRequest)
+    task = _task_for(staff, task_id)
+    at = now()
+    try:
+        attempted = rules.record_attempt(
+            task, staff.subject, request, at, admin=staff.role == "admin"
+        )
+    except rules.TransitionError as error:
+        raise Conflict(str(error)) from None
+    if attempted is task:
+        return task.view()  # the same attempt sent again: recorded once
+    event = rules.new_event(
+        "attempt", staff.subject, at, {"result": request.result}, note=request.note
+    )
+    return _save(attempted, event)
 
 
 @bp.route("/v1/callbacks/{task_id}/resolve", methods=["POST"])
@@ -109,13 +150,16 @@ def resolve_task(task_id: str) -> Any:
     store = stores.get_store(task.store_id)
     if store is None:
         raise NotFound(f"store {task.store_id} does not exist")
+    at = now()
+    keep = timedelta(days=settings().resolved_contact_retention_days)
     try:
-        resolved = rules.resolve(task, staff.subject, request, store.survey.scale, now())
+        resolved = rules.resolve(task, staff.subject, request, store.survey.scale, at, keep)
     except rules.TransitionError as error:
         raise Conflict(str(error)) from None
     except ValueError as error:
         raise BadRequest(str(error)) from None
-    return _save(resolved)
+    detail = {"outcome": request.outcome, "recovered_score": request.recovered_score}
+    return _save(resolved, rules.new_event("resolved", staff.subject, at, detail, request.note))
 
 
 @bp.route("/v1/stores/{store_id}/recovery", methods=["GET"])

@@ -1,4 +1,4 @@
-"""Staff API for a store's kiosks: issue pairing codes, list, revoke."""
+"""Staff API for a store: its survey; its kiosks: issue pairing codes, list, revoke."""
 
 from __future__ import annotations
 
@@ -18,12 +18,24 @@ from .http import json_response, now, parse_body
 bp = Blueprint(__name__)
 
 _CODE_ATTEMPTS = 5
+# Surveys have no versions yet: a store's current survey is its version 1.
+UNVERSIONED_SURVEY = 1
 
 
 def _authorised_store(store_id: str) -> None:
     staff_principal(bp.current_request.headers).require_store(store_id)
     if stores.get_store(store_id) is None:
         raise NotFound(f"store {store_id} does not exist")
+
+
+@bp.route("/v1/stores/{store_id}/survey", methods=["GET"])
+def store_survey(store_id: str) -> Any:
+    """The store's current survey as staff pages need it (scale, reason labels)."""
+    _authorised_store(store_id)
+    store = stores.get_store(store_id)
+    if store is None:
+        raise NotFound(f"store {store_id} does not exist")
+    return store.survey.model_dump(mode="json") | {"version": UNVERSIONED_SURVEY}
 
 
 @bp.route("/v1/stores/{store_id}/kiosks", methods=["POST"])

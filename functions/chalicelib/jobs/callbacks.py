@@ -2,7 +2,8 @@
 
 Flagging is exactly once: a task's id is derived from its first rating, the task, its
 contact and the customer's open-task pointer are written in one conditional transaction,
-and a later rating joins the open task only if the task does not hold it yet.
+and a later rating joins the open task only if the task does not hold it yet (its comment
+goes to the contact, which expires).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
     customer = key_of(phone)
     consent = consents.callback_consent(customer, now)  # what the task shows of it
     for _ in range(3):  # a race with another run settles in one retry
-        task = callbacks.open_task_of(store.store_id, customer)
+        task = callbacks.open_task_of(store.store_id, customer, now)
         if task is not None:
             held = next((r for r in task.ratings if r.rating_id == rating.rating_id), None)
             if held is not None and (held.comment or not rating.comment):
@@ -96,19 +97,20 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
                 }
             )
             try:
-                callbacks.save_task(joined)
+                callbacks.save_task(joined, now, comments=[rating])
             except callbacks.Conflict:
                 continue
             return 0
         task_id = str(uuid5(NAMESPACE_URL, f"storepulse-task:{store.store_id}:{rating.rating_id}"))
-        if callbacks.get_task(task_id) is not None:
+        if callbacks.get_task(task_id, now) is not None:
             return 0  # flagged by an earlier run, and resolved since
         deadline = timedelta(hours=settings().callback_deadline_hours)
         due = due_at(now, store.timezone, store.opening_hours, deadline)
-        task = new_task(task_id, store.store_id, customer, phone, name, rating, now, due)
+        keep = timedelta(days=settings().phone_retention_days)
+        task = new_task(task_id, store.store_id, customer, phone, name, rating, now, due, keep)
         task = task.model_copy(update={"consent": consent})
         try:
-            callbacks.create_task(task, phone, name, now)
+            callbacks.create_task(task, phone)
         except callbacks.Conflict:
             continue
         _notify(store, task, "callback_task", now)
@@ -127,17 +129,33 @@ def follow_up(now: datetime) -> dict[str, int]:
             continue
         for status in ("open", "claimed"):
             for task in callbacks.tasks_of(store_id, status):
-                if task.notified_at is None:
-                    counts["notified"] += _notify(store, task, "callback_task", now)
-                elif (
-                    status == "open"
-                    and task.reminded_at is None
-                    and now >= task.created_at + (task.due_at - task.created_at) / 2
-                ):
-                    counts["reminded"] += _notify(store, task, "callback_reminder", now)
-                elif task.escalated_at is None and now > task.due_at:
-                    counts["escalated"] += _notify(store, task, "callback_overdue", now)
+                kind = _follow_up_kind(task, now)
+                # The list holds no names or comments: the message reads them from the task.
+                full = callbacks.get_task(task.task_id, now) if kind else None
+                if kind and full is not None:
+                    counts[_COUNT[kind]] += _notify(store, full, kind, now)
     return counts
+
+
+def _follow_up_kind(task: CallbackTask, now: datetime) -> str | None:
+    if task.notified_at is None:
+        return "callback_task"
+    if (
+        task.status == "open"
+        and task.reminded_at is None
+        and now >= task.created_at + (task.due_at - task.created_at) / 2
+    ):
+        return "callback_reminder"
+    if task.escalated_at is None and now > task.due_at:
+        return "callback_overdue"
+    return None
+
+
+_COUNT = {
+    "callback_task": "notified",
+    "callback_reminder": "reminded",
+    "callback_overdue": "escalated",
+}
 
 
 _STAMP = {
@@ -166,7 +184,7 @@ def _notify(store: Store, task: CallbackTask, kind: str, now: datetime) -> int:
     # If staff moved the task meanwhile the stamp is lost: at worst a reminder goes out twice.
     with contextlib.suppress(callbacks.Conflict):
         callbacks.save_task(
-            task.model_copy(update={_STAMP[kind]: now, "version": task.version + 1})
+            task.model_copy(update={_STAMP[kind]: now, "version": task.version + 1}), now
         )
     return 1
 
@@ -177,15 +195,13 @@ COMMENT_CHARS = 160
 
 
 def notification_text(store: Store, task: CallbackTask, kind: str) -> str:
-    """Who, what went wrong, the deadline and a link; a masked number only (PII)."""
+    """Who, what went wrong, the deadline and a link; a masked number only (PII). A task
+    whose contact has expired is "a customer"."""
     zone = ZoneInfo(store.timezone)
     due = task.due_at.astimezone(zone).strftime("%a %d %b %H:%M")
     # Customer text is quoted as one inert line: it must not read as a line of ours.
-    who = (
-        f"{quote_for_notification(task.name, NAME_CHARS)} ({task.phone_masked})"
-        if task.name
-        else task.phone_masked
-    )
+    masked = task.phone_masked or "a customer"
+    who = f"{quote_for_notification(task.name, NAME_CHARS)} ({masked})" if task.name else masked
     worst = min(task.ratings, key=lambda r: r.score)
     reasons = (
         ", ".join(sorted({reason for r in task.ratings for reason in r.reasons}))

@@ -1,22 +1,28 @@
-"""Callback tasks, their contact, the one-open-task pointer and the phone-read audit.
+"""Callback tasks, their contact, the one-open-task pointer and the task's history.
 
 Key formats
   task:     pk = TASK#<task_id>, sk = TASK
             gsi2pk = TASKS#<store_id>#<status>, gsi2sk = <due_at UTC>#<task_id>  (`tasks` index)
-  contact:  pk = TASK#<task_id>, sk = CONTACT   (the phone; expires_at: phone retention)
+  contact:  pk = TASK#<task_id>, sk = CONTACT   (the phone, the name, the ratings' comments
+            and the staff's notes; expires_at: the task's contact_expires_at)
   pointer:  pk = CUSTOMER#<store_id>#<customer key>, sk = OPEN_TASK   (one open task each)
-  audit:    pk = TASK#<task_id>, sk = AUDIT#<at>#<id>   (every read of the full number)
-Tasks hold no phone number, so they outlive it for the recovery figures.
+  event:    pk = TASK#<task_id>, sk = AUDIT#<at UTC, microseconds>#<event id>   (claimed,
+            attempt, resolved, phone_read: appended, never changed; no free text)
+Tasks and events hold no phone number, name or free text, so they outlive the contact for
+the recovery figures. TTL deletes lazily: every read checks the contact's expires_at itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
 
 from ..config import settings
-from ..domain.callbacks import CallbackTask, TaskStatus
+from ..domain.callbacks import CallbackTask, TaskEvent, TaskRating, TaskStatus
+from ..domain.phones import mask_phone
+from ..errors import DependencyUnavailable
 from .dynamodb import (
     client,
     from_item,
@@ -27,21 +33,44 @@ from .dynamodb import (
     unavailable_on_failure,
 )
 
+# What the task item never holds: the customer's contact and words live in the contact item.
+_PRIVATE: dict[str, Any] = {"phone_masked": True, "name": True, "ratings": {"__all__": {"comment"}}}
+_BATCH_KEYS = 100  # BatchGetItem's limit per request
+
 
 class Conflict(Exception):
     """The task changed since it was read (optimistic lock) or already exists."""
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+@dataclass(frozen=True)
+class TaskRecord:
+    """A task with what only its call view shows: the full number and the history."""
+
+    task: CallbackTask
+    phone: str | None
+    events: list[TaskEvent]
+
+
+def _iso(moment: datetime, timespec: str = "seconds") -> str:
+    return moment.astimezone(UTC).isoformat(timespec=timespec)
 
 
 def _task_key(task_id: str) -> dict[str, str]:
     return {"pk": f"TASK#{task_id}", "sk": "TASK"}
 
 
+def _contact_key(task_id: str) -> dict[str, str]:
+    return {"pk": f"TASK#{task_id}", "sk": "CONTACT"}
+
+
 def _pointer_key(store_id: str, customer_key: str) -> dict[str, str]:
     return {"pk": f"CUSTOMER#{store_id}#{customer_key}", "sk": "OPEN_TASK"}
+
+
+def _event_key(task_id: str, event: TaskEvent) -> dict[str, str]:
+    # Microseconds: the key orders the history, and one second may hold two events.
+    at = _iso(event.at, "microseconds")
+    return {"pk": f"TASK#{task_id}", "sk": f"AUDIT#{at}#{event.event_id}"}
 
 
 def _task_item(task: CallbackTask) -> dict[str, Any]:
@@ -53,23 +82,103 @@ def _task_item(task: CallbackTask) -> dict[str, Any]:
             "gsi2sk": f"{_iso(task.due_at)}#{task.task_id}",
             "rating_ids": {r.rating_id for r in task.ratings},
         }
-        | task.model_dump(mode="json", exclude_none=True)
+        | task.model_dump(mode="json", exclude_none=True, exclude=_PRIVATE)
     )
 
 
-def _task(item: dict[str, Any]) -> CallbackTask:
-    return CallbackTask.model_validate(from_item(item))
+def _public_task(item: dict[str, Any]) -> CallbackTask:
+    """The task item without the customer's words: tasks written before the contact item
+    held them carried a name and comments that must not outlive the contact."""
+    values = {k: v for k, v in item.items() if k not in ("phone_masked", "name")}
+    values["ratings"] = [
+        {k: v for k, v in rating.items() if k != "comment"} for rating in item["ratings"]
+    ]
+    task = CallbackTask.model_validate(values)
+    if task.contact_expires_at is None:  # written before tasks recorded it
+        retention = timedelta(days=settings().phone_retention_days)
+        task = task.model_copy(update={"contact_expires_at": task.created_at + retention})
+    return task
 
 
-def get_task(task_id: str) -> CallbackTask | None:
-    with unavailable_on_failure():
-        response = client().get_item(
-            TableName=table_name(), Key=to_item(_task_key(task_id)), ConsistentRead=True
-        )
-    return _task(response["Item"]) if "Item" in response else None
+def _kept(contact: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    """The contact item while it is kept (TTL may leave an expired one for days)."""
+    if contact is None or int(contact["expires_at"]) <= now.timestamp():
+        return None
+    return contact
 
 
-def open_task_of(store_id: str, customer_key: str) -> CallbackTask | None:
+def _with_contact(task: CallbackTask, contact: dict[str, Any] | None) -> CallbackTask:
+    if contact is None:
+        return task
+    comments = {str(c["rating_id"]): str(c["text"]) for c in contact.get("comments", [])}
+    phone = contact.get("phone")
+    return task.model_copy(
+        update={
+            "phone_masked": mask_phone(str(phone)) if phone else None,
+            "name": contact.get("name"),
+            "ratings": [
+                r.model_copy(update={"comment": comments.get(r.rating_id)}) for r in task.ratings
+            ],
+        }
+    )
+
+
+def _event(item: dict[str, Any], notes: dict[str, str]) -> TaskEvent:
+    # Phone reads recorded before the history existed have no event id or detail.
+    event_id = str(item.get("event_id") or str(item["sk"]).rsplit("#", 1)[-1])
+    return TaskEvent(
+        event_id=event_id,
+        at=datetime.fromisoformat(str(item["at"])),
+        by=str(item["subject"]),
+        event=item["action"],
+        detail=item.get("detail", {}),
+        note=notes.get(event_id),
+    )
+
+
+def _notes(contact: dict[str, Any] | None) -> dict[str, str]:
+    return {str(n["event_id"]): str(n["text"]) for n in (contact or {}).get("notes", [])}
+
+
+def get_task(task_id: str, now: datetime) -> CallbackTask | None:
+    """The task with its contact's name, masked number and comments while they are kept
+    (one Query: the task and contact items sort next to each other)."""
+    items = query_all(
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :contact AND :task",
+        ExpressionAttributeValues=to_item(
+            {":pk": f"TASK#{task_id}", ":contact": "CONTACT", ":task": "TASK"}
+        ),
+        ConsistentRead=True,
+    )
+    by_sk = {str(item["sk"]): item for item in items}
+    if "TASK" not in by_sk:
+        return None
+    return _with_contact(_public_task(by_sk["TASK"]), _kept(by_sk.get("CONTACT"), now))
+
+
+def read_task(task_id: str, now: datetime) -> TaskRecord | None:
+    """The task, its full number while it is kept, and its recorded events oldest first:
+    the whole partition in one Query."""
+    items = query_all(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=to_item({":pk": f"TASK#{task_id}"}),
+        ConsistentRead=True,
+    )
+    by_sk = {str(item["sk"]): item for item in items}
+    if "TASK" not in by_sk:
+        return None
+    contact = _kept(by_sk.get("CONTACT"), now)
+    notes = _notes(contact)
+    return TaskRecord(
+        task=_with_contact(_public_task(by_sk["TASK"]), contact),
+        phone=str(contact["phone"]) if contact and contact.get("phone") else None,
+        events=[
+            _event(item, notes) for sk, item in sorted(by_sk.items()) if sk.startswith("AUDIT#")
+        ],
+    )
+
+
+def open_task_of(store_id: str, customer_key: str, now: datetime) -> CallbackTask | None:
     """The customer's open (or claimed) task at this store, if any."""
     with unavailable_on_failure():
         response = client().get_item(
@@ -79,19 +188,48 @@ def open_task_of(store_id: str, customer_key: str) -> CallbackTask | None:
         )
     if "Item" not in response:
         return None
-    return get_task(str(from_item(response["Item"])["task_id"]))
+    return get_task(str(from_item(response["Item"])["task_id"]), now)
 
 
-def create_task(task: CallbackTask, phone: str, name: str | None, now: datetime) -> None:
-    """Store a new task, its contact and the customer's open-task pointer, all or nothing.
-    Raises Conflict if the task exists (a re-run) or the customer has an open task."""
-    retention = timedelta(days=settings().phone_retention_days)
-    contact = _task_key(task.task_id) | {
-        "sk": "CONTACT",
+def with_contacts(tasks: list[CallbackTask], now: datetime) -> list[CallbackTask]:
+    """The tasks with their contacts' names, masked numbers and comments while kept (one
+    BatchGetItem per 100 tasks)."""
+    contacts: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(tasks), _BATCH_KEYS):
+        keys = [to_item(_contact_key(t.task_id)) for t in tasks[start : start + _BATCH_KEYS]]
+        for item in _batch_get(keys):
+            contacts[str(item["pk"]).removeprefix("TASK#")] = item
+    return [_with_contact(t, _kept(contacts.get(t.task_id), now)) for t in tasks]
+
+
+def _batch_get(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {table_name(): {"Keys": keys, "ConsistentRead": True}}
+    with unavailable_on_failure():
+        for _ in range(5):  # keys left unprocessed (throttling) are asked again
+            response = client().batch_get_item(RequestItems=request)
+            items.extend(from_item(i) for i in response["Responses"].get(table_name(), []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return items
+    raise DependencyUnavailable("storage is busy; retry later", settings().retry_after_s)
+
+
+def create_task(task: CallbackTask, phone: str) -> None:
+    """Store a new task, its contact (kept until the task's contact_expires_at) and the
+    customer's open-task pointer, all or nothing. Raises Conflict if the task exists (a
+    re-run) or the customer has an open task."""
+    if task.contact_expires_at is None:
+        raise ValueError("a new task says how long its contact is kept")
+    contact = _contact_key(task.task_id) | {
         "type": "callback_contact",
         "phone": phone,
-        "name": name,
-        "expires_at": int((now + retention).timestamp()),
+        "name": task.name,
+        "comments": [
+            {"rating_id": r.rating_id, "text": r.comment} for r in task.ratings if r.comment
+        ],
+        "notes": [],
+        "expires_at": int(task.contact_expires_at.timestamp()),
     }
     pointer = _pointer_key(task.store_id, task.customer_key) | {
         "type": "open_task",
@@ -118,9 +256,16 @@ def create_task(task: CallbackTask, phone: str, name: str | None, now: datetime)
     )
 
 
-def save_task(task: CallbackTask) -> None:
-    """Store the task's next version (conditional on the version read); a resolved task
-    frees the customer's pointer in the same transaction. Raises Conflict."""
+def save_task(
+    task: CallbackTask,
+    now: datetime,
+    event: TaskEvent | None = None,
+    comments: Iterable[TaskRating] = (),
+) -> None:
+    """Store the task's next version (conditional on the version read), in one transaction
+    with the event it records (appended) and the free text that came with it (the event's
+    note, new comments: into the contact, while it is kept). A resolved task frees the
+    customer's pointer and brings its contact's expiry forward. Raises Conflict."""
     items: list[Any] = [
         {
             "Put": {
@@ -131,6 +276,8 @@ def save_task(task: CallbackTask) -> None:
             }
         }
     ]
+    if event is not None:
+        items.append({"Put": {"TableName": table_name(), "Item": _event_item(task, event)}})
     if task.status == "resolved":
         items.append(
             {
@@ -140,41 +287,55 @@ def save_task(task: CallbackTask) -> None:
                 }
             }
         )
+    notes = [{"event_id": event.event_id, "text": event.note}] if event and event.note else []
+    texts = [{"rating_id": r.rating_id, "text": r.comment} for r in comments if r.comment]
+    kept = task.contact_expires_at is not None and now < task.contact_expires_at
+    if kept and (notes or texts or task.status == "resolved"):
+        items.append(_contact_update(task, notes, texts))
     _transact(items)
 
 
-def contact_phone(task_id: str, now: datetime) -> str | None:
-    """The full number, while it is kept (None once its retention has passed)."""
-    with unavailable_on_failure():
-        response = client().get_item(
-            TableName=table_name(),
-            Key=to_item({"pk": f"TASK#{task_id}", "sk": "CONTACT"}),
-            ConsistentRead=True,
-        )
-    item = from_item(response["Item"]) if "Item" in response else None
-    if item is None or int(item["expires_at"]) <= now.timestamp():
-        return None
-    return str(item["phone"])
-
-
-def audit_phone_read(task_id: str, subject: str, now: datetime) -> None:
-    item = {
-        "pk": f"TASK#{task_id}",
-        "sk": f"AUDIT#{_iso(now)}#{uuid4().hex[:8]}",
-        "type": "audit",
-        "action": "phone_read",
-        "subject": subject,
-        "at": _iso(now),
-    }
-    with unavailable_on_failure():
-        client().put_item(TableName=table_name(), Item=to_item(item))
-
-
-def audit_trail(task_id: str) -> list[dict[str, Any]]:
-    return query_all(
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :audit)",
-        ExpressionAttributeValues=to_item({":pk": f"TASK#{task_id}", ":audit": "AUDIT#"}),
+def _event_item(task: CallbackTask, event: TaskEvent) -> dict[str, Any]:
+    return to_item(
+        _event_key(task.task_id, event)
+        | {
+            "type": "task_event",
+            "event_id": event.event_id,
+            "action": event.event,
+            "subject": event.by,
+            "at": _iso(event.at, "microseconds"),
+            "detail": {k: v for k, v in event.detail.items() if v is not None} or None,
+        }
     )
+
+
+def _contact_update(
+    task: CallbackTask, notes: list[dict[str, str]], comments: list[dict[str, str]]
+) -> dict[str, Any]:
+    """Append notes and comments to the contact and set its expiry to the task's. Without
+    a condition: had the contact gone, this makes one without a number that expires too."""
+    expires_at = task.contact_expires_at or task.created_at
+    assignments = ["expires_at = :expires_at"]
+    values: dict[str, Any] = {":expires_at": int(expires_at.timestamp())}
+    # if_not_exists: contacts written before these lists existed have neither.
+    for name, entries in (("notes", notes), ("comments", comments)):
+        if entries:
+            assignments.append(f"{name} = list_append(if_not_exists({name}, :empty), :{name})")
+            values |= {f":{name}": entries, ":empty": []}
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_item(_contact_key(task.task_id)),
+            "UpdateExpression": "SET " + ", ".join(assignments),
+            "ExpressionAttributeValues": to_item(values),
+        }
+    }
+
+
+def add_event(task: CallbackTask, event: TaskEvent) -> None:
+    """Append one event that changes nothing else (a read of the full number)."""
+    with unavailable_on_failure():
+        client().put_item(TableName=table_name(), Item=_event_item(task, event))
 
 
 def tasks_of(
@@ -190,7 +351,7 @@ def tasks_of(
         KeyConditionExpression=condition,
         ExpressionAttributeValues=to_item(values),
     )
-    return [CallbackTask.model_validate(item) for item in items]
+    return [_public_task(item) for item in items]
 
 
 def sms_callback_requests(now: datetime) -> list[dict[str, Any]]:

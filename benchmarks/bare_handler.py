@@ -5,7 +5,7 @@ keys as ours, so DynamoDB Local does the same index work), then answers 200. No 
 auth, logging or metrics: the gap to it is what our app costs.
 
 `handler` makes the put conditional on the key being new, as any ingest that honours
-DESIGN.md's "a retry never counts twice" must (DynamoDB Local spends ~0.2 ms evaluating
+the contract's "a retry never counts twice" must (DynamoDB Local spends ~0.2 ms evaluating
 it); `handler_unconditional` is the plain put, reported beside it for transparency.
 """
 

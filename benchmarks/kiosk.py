@@ -5,7 +5,7 @@
 1. Transferred size of a first load (the page's own files, and with the API calls).
 2. Tap-to-thank-you with the network off: the tap stores the rating in IndexedDB and shows
    the follow-up screen, which opens with "Thank you!"; and skip-to-thank-you-screen.
-Budgets (DESIGN.md 6): under 100 KB, under 100 ms. Prints figures; always exits 0.
+Budgets (README, Benchmarks): under 100 KB, under 100 ms. Prints figures; always exits 0.
 """
 
 from __future__ import annotations

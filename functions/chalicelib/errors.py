@@ -1,4 +1,5 @@
-"""The API's error vocabulary: each maps to one status and the DESIGN.md error body.
+"""The API's error vocabulary: each maps to one status and the error body
+`{"error": {"code", "message", "details"}}` (README, "HTTP API").
 
 They derive from ChaliceUnhandledError because Chalice turns any other exception a view
 raises into a bare 500 before middleware sees it; these reach `api.http.http_boundary`.

@@ -127,7 +127,7 @@ def top_box(scale: Scale) -> int:
 
 
 def bucket_view(start: datetime, tally: Tally, scale: Scale) -> dict[str, Any]:
-    """A bucket as the satisfaction API shows it (DESIGN.md 4)."""
+    """A bucket as the satisfaction API shows it (README, "Satisfaction")."""
     answered = tally.responses
     distribution = {
         str(s): tally.distribution.get(str(s), 0) for s in range(scale.min, scale.max + 1)

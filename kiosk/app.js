@@ -365,9 +365,12 @@ async function refreshSurvey() {
 }
 
 function useSurvey(fresh) {
+  const changed = JSON.stringify(fresh) !== JSON.stringify(survey);
   survey = fresh;
   localStorage.setItem("survey", JSON.stringify(fresh));
   localStorage.setItem("survey_at", String(Date.now()));
+  // An unchanged survey leaves the screen alone: faces rebuilt under a finger lose the tap.
+  if (!changed) return;
   if (!flow) locale = fresh.default_locale;
   renderTexts();
 }

@@ -276,3 +276,20 @@ def test_the_page_is_accessible_by_its_labels(stack, new_kiosk, open_kiosk):
     assert all(box["width"] >= 88 and box["height"] >= 88 for box in boxes)
     assert page.evaluate("getComputedStyle(document.body).userSelect") == "none"
     assert "user-scalable=no" in page.get_attribute('meta[name="viewport"]', "content")
+
+
+def test_a_survey_refresh_that_changes_nothing_leaves_the_faces_in_place(
+    stack, new_kiosk, open_kiosk
+):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])  # refreshes the survey every second
+    page.wait_for_selector(".face")
+    page.evaluate("window.firstFace = document.querySelector('.face')")
+    refreshed = page.evaluate("localStorage.getItem('survey_at')")
+
+    wait_until(
+        lambda: page.evaluate("localStorage.getItem('survey_at')") != refreshed,
+        message="a survey refresh",
+    )
+
+    assert page.evaluate("document.querySelector('.face') === window.firstFace")

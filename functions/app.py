@@ -82,9 +82,9 @@ def rebuild_aggregates(event: dict[str, str], context: object) -> dict[str, int]
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def send_scheduled_invitations(event: CloudWatchEvent) -> dict[str, int]:
-    from chalicelib.jobs.sms import send_due_invitations
+    from chalicelib.jobs.sms import send_due_invitations, store_unanswered_ratings
 
-    return {"sent": send_due_invitations(now())}
+    return {"sent": send_due_invitations(now()), "ratings": store_unanswered_ratings(now())}
 
 
 gc.freeze()

@@ -79,14 +79,16 @@ def callback_task_within_one_interval(demo: dict[str, Any], masked: str) -> dict
 
 
 def sms_survey_through_the_fake_phone(demo: dict[str, Any]) -> dict[str, Any]:
-    """The issue's walk-through: invitation, `2`, a reason, `YES`."""
+    """The issue's walk-through: invitation, `2`, the expectation, a reason, `YES`."""
     from devtools import dynamodb_local, fake_phone
 
     phone = "+14155550177"
     assert fake_phone.invite(demo, phone)["status"] == "sent"
     invitation = fake_phone.outbox_to(demo, phone, 0)[0]
     assert "Reply 1-5" in invitation[0]
-    assert fake_phone.text(demo, phone, "2") == "Sorry to hear that. What went wrong?"
+    # The demo survey asks the expectation question after the score.
+    assert "Reply 1 worse, 2 as expected, 3 better" in (fake_phone.text(demo, phone, "2") or "")
+    assert fake_phone.text(demo, phone, "1") == "Sorry to hear that. What went wrong?"
     assert "YES or NO" in (fake_phone.text(demo, phone, "Nobody at the till") or "")
     assert "call you soon" in (fake_phone.text(demo, phone, "YES") or "")
     ddb = dynamodb_local.client(demo["dynamodb_endpoint"])

@@ -553,3 +553,111 @@ def test_a_late_start_sent_before_a_stop_does_not_undo_it(api, integration, stor
     assert len(texts_to(PHONE)) == texts  # no "resubscribed"
     assert "aws-m-start" in processed_ids()
     assert invite_by_api(api, integration).json_body["reason"] == "opted_out"
+
+
+# The expectation question (issue 11, point 4), where the store's survey asks it.
+ASK_EXPECTATION = (
+    "Compared with what you expected, was it worse, as expected or better? "
+    "Reply 1 worse, 2 as expected, 3 better"
+)
+
+
+@pytest.fixture
+def expecting(store):
+    """store-a's survey asks the expectation question."""
+    survey = store.survey.model_copy(update={"ask_expectation": True})
+    stores.put_store(store.model_copy(update={"survey": survey}))
+
+
+def test_the_sms_survey_asks_the_expectation_and_stores_it_on_the_rating(
+    api, integration, expecting
+):
+    invite_by_api(api, integration)
+    phone = Phone(api)
+
+    asked = phone.send("2", sid="SMscore")
+    waiting = ratings.get_rating("sms-twilio-SMscore")
+    why = phone.send("worse", sid="SMexpect")
+    retried = phone.send("worse", sid="SMexpect")  # Twilio's retry
+    offer = phone.send("the queue", sid="SMreason")
+
+    assert reply_of(asked) == ASK_EXPECTATION
+    assert waiting is None  # the score waits for its expectation (the rating is immutable)
+    assert reply_of(why) == reply_of(retried) == "Sorry to hear that. What went wrong?"
+    assert reply_of(offer) == "Would you like the store manager to call you? Reply YES or NO."
+    rating = ratings.get_rating("sms-twilio-SMscore")
+    assert rating is not None
+    assert (rating.score, rating.expectation, rating.channel) == (2, "worse", "sms")
+    arrival = dynamodb.client().get_item(
+        TableName=dynamodb.table_name(),
+        Key={"pk": {"S": "RATING#sms-twilio-SMscore"}, "sk": {"S": "RATING"}},
+    )["Item"]
+    assert arrival["gsi1pk"]["S"].startswith("ARRIVAL#")  # aggregation finds it in arrivals
+
+
+def test_keywords_still_work_while_the_expectation_is_asked(api, integration, expecting):
+    invite_by_api(api, integration)
+    phone = Phone(api)
+
+    phone.send("5", sid="SMscore")
+    helped = phone.send("HELP")
+    thanked = phone.send("3")
+
+    assert "STOP" in reply_of(helped)
+    assert reply_of(thanked) == "Thank you for your feedback!"
+    rating = ratings.get_rating("sms-twilio-SMscore")
+    assert rating is not None
+    assert rating.expectation == "better"
+
+
+def test_an_unparseable_expectation_is_skipped_and_never_asked_again(api, integration, expecting):
+    invite_by_api(api, integration)
+    phone = Phone(api)
+
+    phone.send("4", sid="SMscore")
+    thanked = phone.send("dunno")
+
+    assert reply_of(thanked) == "Thank you for your feedback!"
+    rating = ratings.get_rating("sms-twilio-SMscore")
+    assert rating is not None
+    assert (rating.score, rating.expectation) == (4, None)
+
+
+def test_a_score_whose_expectation_goes_unanswered_is_stored_without_it(
+    api, integration, expecting
+):
+    from chalicelib.domain.sms_conversation import EXPECTATION_WAIT
+    from chalicelib.jobs.sms import store_unanswered_ratings
+
+    invite_by_api(api, integration)
+    phone = Phone(api)
+    phone.send("4", sid="SMscore")
+    scored_at = now()
+
+    early = store_unanswered_ratings(scored_at + EXPECTATION_WAIT - timedelta(minutes=1))
+    late_at = scored_at + EXPECTATION_WAIT + timedelta(minutes=1)
+    stored = store_unanswered_ratings(late_at)
+    again = store_unanswered_ratings(late_at + timedelta(minutes=5))
+    late_answer = phone.send("3")
+
+    assert (early, stored, again) == (0, 1, 0)
+    rating = ratings.get_rating("sms-twilio-SMscore")
+    assert rating is not None
+    assert (rating.score, rating.expectation) == (4, None)
+    assert rating.received_at == late_at.replace(microsecond=late_at.microsecond // 1000 * 1000)
+    assert reply_of(late_answer) == "Thank you for your feedback!"  # the flow goes on
+    unchanged = ratings.get_rating("sms-twilio-SMscore")
+    assert unchanged == rating
+
+
+def test_a_stop_while_the_expectation_is_asked_keeps_the_score(api, integration, expecting):
+    invite_by_api(api, integration)
+    phone = Phone(api)
+    phone.send("1", sid="SMscore")
+
+    stopped = phone.send("STOP")
+
+    assert "unsubscribed" in reply_of(stopped)
+    rating = ratings.get_rating("sms-twilio-SMscore")
+    assert rating is not None
+    assert (rating.score, rating.expectation) == (1, None)

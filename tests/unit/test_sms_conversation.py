@@ -146,3 +146,99 @@ def test_the_conversation_keeps_when_its_last_message_was_published():
     assert not published_too_early(second, later)  # the same millisecond is not earlier
     assert not published_too_early(second, None)  # Twilio: no publish time, read as it comes
     assert not published_too_early(start(), AT)  # nothing processed yet
+
+
+# The expectation question (issue 11, point 4), where the survey sets ask_expectation.
+EXPECTING = DEFAULT_SURVEY.model_copy(update={"ask_expectation": True})
+ASK_EXPECTATION = (
+    "Compared with what you expected, was it worse, as expected or better? "
+    "Reply 1 worse, 2 as expected, 3 better"
+)
+
+
+def test_an_unhappy_score_is_asked_the_expectation_once_then_what_went_wrong():
+    steps = talk(start(), "2", "1", "rude staff", "yes", survey=EXPECTING)
+    score, expectation, reason, answer = steps
+
+    assert score.reply == ASK_EXPECTATION
+    assert score.rating is None  # stored once, whole, when the expectation is answered
+    assert score.conversation.state == "awaiting_expectation"
+    assert expectation.reply == "Sorry to hear that. What went wrong?"
+    assert expectation.conversation.state == "awaiting_reason"
+    assert expectation.rating is not None
+    assert (expectation.rating.rating_id, expectation.rating.score) == ("sms-m0", 2)
+    assert expectation.rating.expectation == "worse"
+    assert expectation.rating.tapped_at == AT  # the score's time
+    assert expectation.conversation.pending_rating is None
+    assert reason.reply == "Would you like the store manager to call you? Reply YES or NO."
+    assert answer.conversation.callback_requested is True
+    assert [s.rating is not None for s in (score, expectation, reason, answer)] == [
+        False,
+        True,
+        False,
+        False,
+    ]
+
+
+def test_a_happy_score_is_asked_the_expectation_instead_of_thanked_at_once():
+    score, expectation, after = talk(start(), "5", "3 better", "bye", survey=EXPECTING)
+
+    assert score.reply == ASK_EXPECTATION
+    assert expectation.reply == "Thank you for your feedback!"
+    assert expectation.conversation.state == "done"
+    assert expectation.rating is not None
+    assert expectation.rating.expectation == "better"
+    assert after.reply is None
+
+
+@pytest.mark.parametrize("score", ["1", "4"])
+def test_an_unparseable_expectation_is_skipped_without_a_second_question(score):
+    asked, skipped = talk(start(), score, "what do you mean", survey=EXPECTING)
+
+    assert asked.reply == ASK_EXPECTATION
+    assert skipped.rating is not None
+    assert skipped.rating.expectation is None
+    assert skipped.reply in ("Sorry to hear that. What went wrong?", "Thank you for your feedback!")
+    assert skipped.conversation.state in ("awaiting_reason", "done")
+
+
+def test_the_expectation_is_asked_in_chinese_to_chinese_customers():
+    (step,) = talk(start(locale="zh-CN"), "不满意", survey=EXPECTING)
+
+    assert step.reply == "与您的预期相比，是更差、符合预期还是更好？回复 1 更差，2 符合预期，3 更好"
+
+
+def test_no_expectation_question_where_the_survey_does_not_ask_it():
+    (step,) = talk(start(), "5")
+
+    assert step.reply == "Thank you for your feedback!"
+    assert step.rating is not None
+    assert step.rating.expectation is None
+
+
+def test_where_the_store_calls_every_detractor_the_score_still_requests_the_call_at_once():
+    survey = EXPECTING.model_copy(update={"callback_every_sms_detractor": True})
+
+    score, expectation, reason = talk(start(), "1", "2", "the queue", survey=survey)
+
+    assert score.conversation.callback_requested is True
+    assert expectation.rating is not None
+    assert expectation.rating.expectation == "as_expected"
+    assert expectation.reply == "Sorry to hear that. What went wrong?"
+    assert reason.reply == "Thank you. The store manager will call you soon."
+
+
+def test_a_score_whose_expectation_never_comes_is_stored_without_it():
+    from datetime import timedelta
+
+    from chalicelib.domain.sms_conversation import EXPECTATION_WAIT, unanswered_rating
+
+    (score,) = talk(start(), "4", survey=EXPECTING)
+    later = AT + EXPECTATION_WAIT + timedelta(minutes=1)
+
+    rating = unanswered_rating(score.conversation, later)
+
+    assert rating is not None
+    assert (rating.rating_id, rating.score, rating.expectation) == ("sms-m0", 4, None)
+    assert (rating.tapped_at, rating.received_at) == (AT, later)
+    assert unanswered_rating(start(), later) is None

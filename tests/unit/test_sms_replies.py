@@ -282,3 +282,44 @@ def test_any_opt_out_keyword_however_typed_opts_out(keyword, upper, before, afte
     assert match_keyword(text) is Keyword.OPT_OUT
     assert parse_score(text, 1, 5) is None
     assert parse_yes_no(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1", "worse"),
+        ("2", "as_expected"),
+        ("3", "better"),
+        (" 3! ", "better"),
+        ("3️⃣", "better"),
+        ("３", "better"),
+        ("1 worse", "worse"),
+        ("2 as expected", "as_expected"),
+        ("Worse", "worse"),
+        ("worse than expected", "worse"),
+        ("As expected.", "as_expected"),
+        ("about the same", "as_expected"),
+        ("Better, thanks", "better"),
+        ("much better", "better"),
+        ("更差", "worse"),
+        ("比预期差", "worse"),
+        ("符合预期", "as_expected"),
+        ("差不多", "as_expected"),
+        ("3更好", "better"),
+        ("超出预期！", "better"),
+        # Not an answer: skipped, never asked again.
+        ("4", None),
+        ("10", None),
+        ("2 hours", None),
+        ("3 worse", None),
+        ("1 or 2", None),
+        ("maybe", None),
+        ("the queue was long", None),
+        ("", None),
+        ("STOP", None),
+    ],
+)
+def test_expectation_answers(text, expected):
+    from chalicelib.domain.sms_replies import parse_expectation
+
+    assert parse_expectation(text) == expected

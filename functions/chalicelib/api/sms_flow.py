@@ -19,7 +19,13 @@ from ..domain.invitations import (
     suppression,
 )
 from ..domain.phones import local_time_zone, mask_phone, parse_e164
-from ..domain.sms_conversation import Conversation, advance, message, published_too_early
+from ..domain.sms_conversation import (
+    Conversation,
+    advance,
+    message,
+    published_too_early,
+    unanswered_rating,
+)
 from ..domain.sms_replies import Keyword, match_keyword
 from ..domain.survey import Store
 from ..errors import ApiError, DependencyUnavailable
@@ -188,6 +194,9 @@ def handle_inbound_sms(
     locale = conversation.locale if conversation else _guess_locale(text)
     keyword = match_keyword(text)
     if keyword is Keyword.OPT_OUT:
+        waiting = unanswered_rating(conversation, at) if conversation else None
+        if waiting is not None:  # the score given before the STOP is kept, like any other
+            ratings.put_rating(waiting)
         first = sms_store.opt_out(key, at, source=message_id, published_at=published_at)
         logger.info("sms opt-out", extra={"phone": mask_phone(phone), "first": first})
         return message("opted_out", locale, store=store_name) if first else None

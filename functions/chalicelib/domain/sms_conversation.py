@@ -3,11 +3,27 @@ inbound message. Pure: the caller loads the conversation, stores what `advance` 
 
     awaiting_score --score--> done                        (happy or neutral: thanks)
                    --score at or below the callback threshold--> awaiting_reason
+                   --score, where the survey asks the expectation--> awaiting_expectation
                    --unparseable, once--> awaiting_score  (one short re-prompt with the range)
                    --unparseable again--> done            (the text is kept as a comment)
+    awaiting_expectation --1/2/3, worse/as expected/better, or unparseable (skipped, never
+                           asked again)--> awaiting_reason (at or below the threshold)
+                                           | done (thanks)
+                         --no answer within EXPECTATION_WAIT--> (the scheduled SMS job
+                           stores the score without it; a later answer moves on the same way)
     awaiting_reason --any text (the comment)--> awaiting_callback
     awaiting_callback --YES--> done (callback requested) | --NO--> done
                       --unclear, once--> awaiting_callback (re-prompt)
+
+Keywords (STOP, START, HELP) are read before any of this, in every state.
+
+The expectation and the stored rating: a rating is immutable, written once and keyed by the
+score message's id, and aggregation counts `expectation` from the rating item (and its
+arrivals index entry), where a late update would miss an arrival hour already final. So
+where the survey asks the expectation, the rating waits in the conversation
+(`pending_rating`) and is stored once, whole, when the expectation is answered or skipped;
+one never answered is stored without it after EXPECTATION_WAIT (`unanswered_rating`), and a
+STOP stores it at once: the customer's score is never lost.
 
 Where the store calls back every SMS detractor (`Survey.callback_every_sms_detractor`), the
 callback is requested with the unhappy score itself (a customer who goes silent is still
@@ -18,19 +34,23 @@ call you" instead of a YES/NO question whose NO would be ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from .consent import CURRENT_VERSIONS, ConsentRecord, consent_text, given
 from .ratings import Rating
-from .sms_replies import parse_score, parse_yes_no
+from .sms_replies import parse_expectation, parse_score, parse_yes_no
 from .survey import Survey
 from .text import strip_control_characters
 
-State = Literal["awaiting_score", "awaiting_reason", "awaiting_callback", "done"]
+State = Literal[
+    "awaiting_score", "awaiting_expectation", "awaiting_reason", "awaiting_callback", "done"
+]
 MAX_SMS_COMMENT = 500
+# How long a score waits for its expectation answer before it is stored without it.
+EXPECTATION_WAIT = timedelta(minutes=30)
 
 # The invitation and the call offer are what customers consent on: their words are versioned
 # in domain/consent.py, and consent records name the version sent.
@@ -41,6 +61,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "invitation": consent_text("sms_survey", INVITATION_VERSION)["en"],
         "reprompt_score": "Please reply with a number from {min} to {max}.",
+        "ask_expectation": "Compared with what you expected, was it worse, as expected or "
+        "better? Reply 1 worse, 2 as expected, 3 better",
         "ask_reason": "Sorry to hear that. What went wrong?",
         "ask_callback": consent_text("callback", CALL_OFFER_VERSION)["en"],
         "reprompt_yes_no": "Please reply YES or NO.",
@@ -56,6 +78,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "zh-CN": {
         "invitation": consent_text("sms_survey", INVITATION_VERSION)["zh-CN"],
         "reprompt_score": "请回复 {min} 到 {max} 之间的数字。",
+        "ask_expectation": "与您的预期相比，是更差、符合预期还是更好？"
+        "回复 1 更差，2 符合预期，3 更好",
         "ask_reason": "很抱歉。请告诉我们哪里做得不好？",
         "ask_callback": consent_text("callback", CALL_OFFER_VERSION)["zh-CN"],
         "reprompt_yes_no": "请回复 是 或 否。",
@@ -99,6 +123,8 @@ class Conversation(BaseModel):
     rating_id: str | None = None
     comment: str | None = None
     callback_requested: bool = False
+    # The score's rating while it waits for the expectation answer (see the module's doc).
+    pending_rating: Rating | None = None
     started_at: datetime
     last_message_id: str | None = None
     # When the provider published the last message that moved the conversation (AWS End User
@@ -159,6 +185,19 @@ def advance(
                 "callback_requested": unhappy and survey.callback_every_sms_detractor,
             }
             reply = say("ask_reason" if unhappy else "thanks")
+            if survey.ask_expectation:  # asked once; the rating waits for the answer
+                changes |= {"state": "awaiting_expectation", "pending_rating": rating}
+                rating, reply = None, say("ask_expectation")
+    elif conversation.state == "awaiting_expectation":
+        pending = conversation.pending_rating  # None once the scheduled job stored it
+        if pending is not None:
+            expectation = parse_expectation(text)  # None: skipped, not asked again
+            rating = pending.model_copy(
+                update={"expectation": expectation, "received_at": received_at}
+            )
+        unhappy = (conversation.score or 0) <= survey.callback_at_or_below
+        changes = {"state": "awaiting_reason" if unhappy else "done", "pending_rating": None}
+        reply = say("ask_reason" if unhappy else "thanks")
     elif conversation.state == "awaiting_reason" and conversation.callback_requested:
         changes = {"state": "done", "comment": _comment(text)}
         reply = say("thanks_callback")
@@ -196,6 +235,13 @@ def advance(
         }
     )
     return Step(updated, reply, rating, consent)
+
+
+def unanswered_rating(conversation: Conversation, at: datetime) -> Rating | None:
+    """The score waiting for its expectation answer, to store at `at` without it (the answer
+    did not come within EXPECTATION_WAIT, or the customer opted out); None if none waits."""
+    pending = conversation.pending_rating
+    return pending.model_copy(update={"received_at": at}) if pending is not None else None
 
 
 def _say(conversation: Conversation, survey: Survey):  # type: ignore[no-untyped-def]

@@ -32,6 +32,13 @@ times and ordinals (`10:30`, `2nd`), a number word starting a sentence (`one of 
 Yes/no (`parse_yes_no`), the whole message, optionally with `please` or `thanks`:
 - True: yes, y, yeah, yep, yup, sure, ok, okay, please, 是, 是的, 好, 好的, 要, 需要, 可以;
 - False: no, n, nope, nah, no thanks, 不, 不用, 不要, 否, 不需要, 不用了, 不要了, 不需要了.
+
+Expectation (`parse_expectation`), the answer to "compared with what you expected, was it
+worse, as expected or better? Reply 1 worse, 2 as expected, 3 better": the whole message is
+`1`/`2`/`3`, one of EXPECTATION_WORDS (`worse`, `as expected`, `about the same`, `better`,
+`更差`, `符合预期`, `更好` ...), or the digit with its own words (`3 better`, `3更好`),
+optionally with `thanks`. Anything else is None: another number (`4`, `10`), a digit with
+other words (`2 hours`, `3 worse`), two answers (`1 or 2`), an opt-out.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
+
+from .survey import Expectation
 
 
 class Keyword(StrEnum):
@@ -96,6 +105,56 @@ NO_WORDS = frozenset(
     {"no", "n", "nope", "nah"}
     | {"不", "不用", "不要", "否", "不需要", "不用了", "不要了", "不需要了"}
 )
+
+# What a reply to the expectation question may say (lower-case words, as `_words` leaves them).
+EXPECTATION_DIGITS: dict[str, Expectation] = {"1": "worse", "2": "as_expected", "3": "better"}
+_EXPECTATION_ANSWERS: dict[Expectation, tuple[str, ...]] = {
+    "worse": (
+        "worse",
+        "worse than expected",
+        "worse than i expected",
+        "much worse",
+        "a bit worse",
+        "更差",
+        "较差",
+        "比预期差",
+        "不如预期",
+        "没有预期好",
+    ),
+    "as_expected": (
+        "as expected",
+        "as i expected",
+        "expected",
+        "what i expected",
+        "about as expected",
+        "same",
+        "the same",
+        "about the same",
+        "符合预期",
+        "和预期一样",
+        "与预期一样",
+        "跟预期一样",
+        "一样",
+        "差不多",
+        "预期之内",
+    ),
+    "better": (
+        "better",
+        "better than expected",
+        "better than i expected",
+        "much better",
+        "a bit better",
+        "更好",
+        "比预期好",
+        "好于预期",
+        "超出预期",
+        "超预期",
+    ),
+}
+EXPECTATION_WORDS: dict[str, Expectation] = {
+    word: expectation for expectation, words in _EXPECTATION_ANSWERS.items() for word in words
+}
+_EXPECTATION = re.compile(r"(?P<digit>[123])(?!\d)\s*(?P<rest>.*)")
 
 # Zero-width characters, the emoji variation selector and the keycap mark (4️⃣ is 4).
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f\u20e3"))
@@ -232,6 +291,21 @@ def parse_yes_no(text: str) -> bool | None:
     if answer in NO_WORDS:
         return False
     return None
+
+
+def parse_expectation(text: str) -> Expectation | None:
+    """worse / as_expected / better for a reply to the expectation question, None when unsure
+    (including an opt-out): the conversation then skips the question, it never asks twice."""
+    if match_keyword(text) is Keyword.OPT_OUT:
+        return None
+    words = _words(text)
+    answer = _THANKS.sub("", words) or words
+    match = _EXPECTATION.fullmatch(answer)
+    if match is None:
+        return EXPECTATION_WORDS.get(answer)
+    by_digit = EXPECTATION_DIGITS[match["digit"]]
+    rest = match["rest"]
+    return by_digit if not rest or EXPECTATION_WORDS.get(rest) == by_digit else None
 
 
 def _satisfaction_score(level: float, scale_min: int, scale_max: int) -> int:

@@ -1,4 +1,5 @@
-"""Scheduled: send the invitations that waited for the store's sending window."""
+"""Scheduled: send the invitations that waited for the store's sending window, and store the
+SMS scores whose expectation question went unanswered."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from datetime import datetime, timedelta
 
 from ..config import settings
 from ..domain.invitations import Invitation, invitation_consent, suppression_at_send
-from ..domain.sms_conversation import Conversation, message
+from ..domain.sms_conversation import Conversation, message, unanswered_rating
 from ..errors import ApiError
 from ..notify.sms import SmsRejected, send_sms
 from ..observability import logger
+from ..store import ratings, stores
 from ..store import sms as sms_store
-from ..store import stores
 
 
 def send_due_invitations(now: datetime) -> int:
@@ -75,3 +76,19 @@ def send_due_invitations(now: datetime) -> int:
             continue
         sent += 1
     return sent
+
+
+def store_unanswered_ratings(now: datetime) -> int:
+    """Store the SMS scores whose expectation question went unanswered for EXPECTATION_WAIT,
+    without it (a score is never lost for a question the customer skipped); returns how many.
+    Re-runs and overlaps are safe: the rating is keyed by the score's message id."""
+    stored = 0
+    lookback = timedelta(hours=settings().invitation_ttl_hours)
+    for key in sms_store.unanswered_expectations(now, lookback):
+        conversation = sms_store.waiting_conversation(key)
+        rating = unanswered_rating(conversation, now) if conversation else None
+        if conversation is None or rating is None:
+            continue  # answered meanwhile
+        stored += ratings.put_rating(rating)
+        sms_store.settle_unanswered(key, conversation)
+    return stored

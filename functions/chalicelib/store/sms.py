@@ -9,6 +9,8 @@ Key formats (`<key>` is the keyed HMAC of the phone number, never the number its
                       provider message id processed; expires_at: the phone retention)
   invitation:         pk = INVITATION#<id>, sk = INVITATION  (expires_at: invitation lifetime)
     scheduled ones:   gsi1pk = SCHEDULED_SMS#<send hour, UTC>, gsi1sk = <send_at>#<id>
+  a conversation whose score waits for its expectation answer:
+                      gsi1pk = UNANSWERED_SMS#<due hour, UTC>, gsi1sk = <due>#<key>
   callback request:   pk = CALLBACK_REQUESTS, sk = SMS#<conversation id>
   consent records (store/consent.py) share the number's partition: sk = CONSENT#<purpose>
 Items holding a phone number (conversation, scheduled invitation, callback request) expire
@@ -27,7 +29,7 @@ from ..config import secret, settings
 from ..domain.consent import ConsentRecord
 from ..domain.invitations import Invitation, SurveyHistory
 from ..domain.phones import phone_key
-from ..domain.sms_conversation import Conversation
+from ..domain.sms_conversation import EXPECTATION_WAIT, Conversation
 from ..errors import DependencyUnavailable
 from . import consent as consents
 from .dynamodb import (
@@ -39,6 +41,10 @@ from .dynamodb import (
     transact,
     unavailable_on_failure,
 )
+
+# Schedules on the `arrivals` index (beside the ratings' ARRIVAL# partitions), by due hour.
+_SCHEDULED = "SCHEDULED_SMS#"  # invitations waiting for the sending window
+_UNANSWERED = "UNANSWERED_SMS#"  # scores waiting for their expectation answer
 
 
 def key_of(phone: str) -> str:
@@ -205,11 +211,19 @@ def _conversation_item(key: str, conversation: Conversation) -> dict[str, Any]:
     # The survey can be answered while the invitation lives (72 h by default); then the
     # conversation, and the phone number in it, expire.
     lifetime = timedelta(hours=settings().invitation_ttl_hours)
-    return to_item(
+    values = (
         _phone(key, "CONVERSATION")
         | {"type": "conversation", "expires_at": _epoch(conversation.started_at + lifetime)}
         | conversation.model_dump(mode="json", exclude_none=True)
     )
+    pending = conversation.pending_rating
+    if pending is not None:
+        # A score waiting for its expectation answer is on the schedule until it is stored
+        # (the next state's Put takes it off: a whole item without these keys).
+        due = pending.tapped_at + EXPECTATION_WAIT
+        values["gsi1pk"] = f"{_UNANSWERED}{due.astimezone(UTC):%Y-%m-%dT%H}"
+        values["gsi1sk"] = f"{_iso(due)}#{key}"
+    return to_item(values)
 
 
 def save_conversation(
@@ -253,7 +267,7 @@ def _invitation_item(invitation: Invitation, phone: str | None) -> dict[str, Any
     }
     if invitation.status == "scheduled" and invitation.send_at and phone:
         values["phone"] = phone
-        values["gsi1pk"] = f"SCHEDULED_SMS#{invitation.send_at.astimezone(UTC):%Y-%m-%dT%H}"
+        values["gsi1pk"] = f"{_SCHEDULED}{invitation.send_at.astimezone(UTC):%Y-%m-%dT%H}"
         values["gsi1sk"] = f"{_iso(invitation.send_at)}#{invitation.invitation_id}"
     return to_item(values)
 
@@ -335,6 +349,17 @@ def forget_invitation(invitation: Invitation, key: str) -> None:
 
 def due_invitations(now: datetime, lookback: timedelta) -> list[str]:
     """Ids of scheduled invitations whose send time has come (a Query per hour, no scan)."""
+    return [pk.removeprefix("INVITATION#") for pk in _due(_SCHEDULED, now, lookback)]
+
+
+def unanswered_expectations(now: datetime, lookback: timedelta) -> list[str]:
+    """Keys of the numbers whose score has waited EXPECTATION_WAIT for its expectation answer
+    (a Query per hour, no scan)."""
+    return [pk.removeprefix("PHONE#") for pk in _due(_UNANSWERED, now, lookback)]
+
+
+def _due(prefix: str, now: datetime, lookback: timedelta) -> list[str]:
+    """The pk of every item on one of the schedules the `arrivals` index holds, due by now."""
     due: list[str] = []
     hour = (now - lookback).replace(minute=0, second=0, microsecond=0)
     while hour <= now:
@@ -343,19 +368,53 @@ def due_invitations(now: datetime, lookback: timedelta) -> list[str]:
             "IndexName": "arrivals",
             "KeyConditionExpression": "gsi1pk = :hour AND gsi1sk <= :now",
             "ExpressionAttributeValues": to_item(
-                {":hour": f"SCHEDULED_SMS#{hour:%Y-%m-%dT%H}", ":now": f"{_iso(now)}#~"}
+                {":hour": f"{prefix}{hour:%Y-%m-%dT%H}", ":now": f"{_iso(now)}#~"}
             ),
         }
         with unavailable_on_failure():
             while True:
                 response = client().query(**request)
-                for item in map(from_item, response.get("Items", [])):
-                    due.append(str(item["pk"]).removeprefix("INVITATION#"))
+                due.extend(str(item["pk"]) for item in map(from_item, response.get("Items", [])))
                 if "LastEvaluatedKey" not in response:
                     break
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         hour += timedelta(hours=1)
     return due
+
+
+def waiting_conversation(key: str) -> Conversation | None:
+    """The number's conversation if a score in it waits for its expectation answer, expired
+    or not (the score must be stored even if the job comes late)."""
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(), Key=to_item(_phone(key, "CONVERSATION")), ConsistentRead=True
+        )
+    if "Item" not in response:
+        return None
+    conversation = Conversation.model_validate(from_item(response["Item"]))
+    return conversation if conversation.pending_rating is not None else None
+
+
+def settle_unanswered(key: str, conversation: Conversation) -> bool:
+    """Take the stored score out of the conversation and off the schedule (a later answer to
+    the expectation question then only moves the conversation on). False if a message moved
+    the conversation meanwhile (its step stored the rating, or finds it stored)."""
+    try:
+        with unavailable_on_failure():
+            client().update_item(
+                TableName=table_name(),
+                Key=to_item(_phone(key, "CONVERSATION")),
+                UpdateExpression="SET version = :next REMOVE pending_rating, gsi1pk, gsi1sk",
+                ConditionExpression="version = :read",
+                ExpressionAttributeValues=to_item(
+                    {":read": conversation.version, ":next": conversation.version + 1}
+                ),
+            )
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def _invitation_key(invitation_id: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 // The storepulse staff page: sign in with a staff token, see a store's callback tasks by
-// deadline, claim one, call the customer, record how it went; recovery figures beside.
-import { NOTE_MAX, SCALE, STRINGS } from "./strings.js";
+// deadline, claim one, call the customer, record each call and how it went, see who did
+// what; recovery figures beside. English or Chinese; the store's scale from its survey.
+import { LOCALES, STRINGS } from "./strings.js";
 
 const options = new URLSearchParams(location.search);
 const TIMING = {
@@ -13,8 +14,10 @@ const RECOVERY_DAYS = 30; // the recovery figures' period, named in its heading
 const STORE_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
 const $ = (id) => document.getElementById(id);
+// The language is the staff member's choice, kept in this browser.
+let locale = LOCALES.includes(localStorage.getItem("locale")) ? localStorage.getItem("locale") : "en";
 const text = (key, ...args) => {
-  const value = STRINGS[key];
+  const value = STRINGS[locale][key] ?? STRINGS.en[key];
   return typeof value === "function" ? value(...args) : value;
 };
 const enc = encodeURIComponent;
@@ -26,6 +29,13 @@ let forbidden = false; // the last load was refused for this store (403)
 let seen = null; // ids of the open and claimed tasks at the last refresh; null before the first
 const fresh = new Map(); // task id -> when it appeared (the "new" highlight)
 let detail = null; // the task in the call view: the only place the full number is kept
+let survey = null; // the open store's survey (scale, reason labels), from the API
+let surveyStore = null; // the store whose survey is loaded or loading
+let limits = null; // what staff may write (note length), from the API
+let figures = null; // the last recovery figures
+let updatedAt = null; // when the list was last loaded
+// What each message element says, kept as how to write it: a change of language rewrites it.
+const messages = new Map();
 let recovered = null; // the recovered score chosen in the resolve form
 let errorSource = null; // what put the message in #error: "load" or "action"
 let refreshTimer = 0;
@@ -108,24 +118,33 @@ function show(name, focus = true) {
   if (focus) document.querySelector(`#screen-${name} h1`)?.focus();
 }
 
+// A message is a string or a function that writes it in the current language.
+function put(id, message) {
+  const write = typeof message === "function" ? message : () => message ?? "";
+  messages.set(id, write);
+  const value = write();
+  if ($(id).textContent !== value) $(id).textContent = value;
+  return value;
+}
+
 function say(message) {
-  $("status").textContent = message;
+  put("status", message);
 }
 
 function showError(message, source) {
   errorSource = source;
-  if ($("error").textContent !== message) $("error").textContent = message;
+  put("error", message);
 }
 
 function clearError(source) {
   if (source === undefined || errorSource === source) {
-    $("error").textContent = "";
+    put("error", "");
     errorSource = null;
   }
 }
 
 function fieldError(input, output, message) {
-  $(output).textContent = message ?? "";
+  message = put(output, message);
   if (message) input.setAttribute("aria-invalid", "true");
   else input.removeAttribute("aria-invalid");
   if (message) input.focus();
@@ -133,29 +152,25 @@ function fieldError(input, output, message) {
 
 // ---- time and figures -------------------------------------------------------------------
 
-const plural = (count, one, many) => `${count} ${count === 1 ? one : many}`;
-
 // A span of seconds in at most two units: "45 seconds", "3 hours 5 minutes", "2 days 1 hour".
 export function duration(seconds) {
+  const unit = (count, name) => text("time_unit", count, name);
+  const two = (first, count, name) => (count ? first + text("time_join") + unit(count, name) : first);
   const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return plural(s, "second", "seconds");
+  if (s < 60) return unit(s, "second");
   const minutes = Math.floor(s / 60); // never says more time is left than there is
-  if (minutes < 60) return plural(minutes, "minute", "minutes");
+  if (minutes < 60) return unit(minutes, "minute");
   const hours = Math.floor(minutes / 60);
-  if (hours < 48) {
-    const rest = minutes % 60;
-    return plural(hours, "hour", "hours") + (rest ? ` ${plural(rest, "minute", "minutes")}` : "");
-  }
+  if (hours < 48) return two(unit(hours, "hour"), minutes % 60, "minute");
   const days = Math.floor(hours / 24);
-  const rest = hours % 24;
-  return plural(days, "day", "days") + (rest ? ` ${plural(rest, "hour", "hours")}` : "");
+  return two(unit(days, "day"), hours % 24, "hour");
 }
 
 function clock(iso) {
   const moment = new Date(iso);
   if (Number.isNaN(moment.getTime())) return "";
   const sameDay = moment.toDateString() === new Date().toDateString();
-  return moment.toLocaleString(undefined, sameDay
+  return moment.toLocaleString(locale, sameDay
     ? { hour: "2-digit", minute: "2-digit" }
     : { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }
@@ -177,10 +192,31 @@ function sortTasks(tasks) {
   );
 }
 
+// The open store's scale (null until its survey is loaded): a 0-10 store is asked 0 to 10.
+function storeScale() {
+  return survey?.scale ?? null;
+}
+
 function scaleLabel(score) {
-  const labels = STRINGS.scale_labels;
-  const level = (score - SCALE.min) / (SCALE.max - SCALE.min);
+  const scale = storeScale();
+  if (!scale) return "";
+  const labels = text("scale_labels");
+  const level = (score - scale.min) / (scale.max - scale.min);
   return labels[Math.max(0, Math.min(labels.length - 1, Math.round(level * (labels.length - 1))))];
+}
+
+function scoreText(score) {
+  return text("score", score, storeScale()?.max);
+}
+
+// The survey's label in this language, else in English, else the reason's id.
+function reasonLabel(reason) {
+  const labels = survey?.reason_labels ?? {};
+  return labels[locale]?.[reason] ?? labels.en?.[reason] ?? reason;
+}
+
+function noteMax() {
+  return limits?.note_max_chars ?? null;
 }
 
 function formatPhone(phone) {
@@ -234,13 +270,13 @@ async function api(path, init = {}) {
 // The answers every call treats the same way; true when handled.
 function handledGlobally(error) {
   if (error.status === 401) {
-    signOut(text("signed_out_401"));
+    signOut(() => text("signed_out_401"));
     return true;
   }
   if (error.status === 403) {
     forbidden = true;
     lists = emptyLists();
-    showError(text("forbidden"), "load");
+    showError(() => text("forbidden"), "load");
     renderTasks();
     return true;
   }
@@ -253,7 +289,8 @@ function route() {
   const token = session.token;
   if (!token || tokenProblem(token)) {
     if (token) sessionStorage.removeItem("token");
-    showSignIn(token ? text(tokenProblem(token)) : "");
+    const problem = token && tokenProblem(token);
+    showSignIn(problem ? () => text(problem) : "");
     return;
   }
   const linked = sessionStorage.getItem("task");
@@ -275,7 +312,7 @@ async function openLinkedTask(id) {
     if (error.status === 401) return handledGlobally(error);
     sessionStorage.removeItem("task");
     route();
-    showError(text("link_failed", error.message), "action");
+    showError(() => text("link_failed", error.message), "action");
     return;
   }
   sessionStorage.removeItem("task");
@@ -289,7 +326,7 @@ async function openLinkedTask(id) {
 function showSignIn(message) {
   stopRefresh();
   $("session").hidden = true;
-  $("signin-error").textContent = message;
+  put("signin-error", message);
   show("signin");
   if (message) $("token").focus();
 }
@@ -299,7 +336,7 @@ function signIn(event) {
   const token = $("token").value.trim().replace(/^Bearer\s+/i, "");
   const problem = token ? tokenProblem(token) : "token_missing";
   if (problem) {
-    fieldError($("token"), "signin-error", text(problem));
+    fieldError($("token"), "signin-error", () => text(problem));
     return;
   }
   fieldError($("token"), "signin-error", "");
@@ -315,7 +352,7 @@ function signOut(message) {
   resetStore();
   closeDetail(false);
   clearError();
-  say(message ? "" : text("signed_out"));
+  say(message ? "" : () => text("signed_out"));
   showSignIn(message ?? "");
 }
 
@@ -324,7 +361,7 @@ function showStorePicker() {
   renderSession();
   const claims = session.claims;
   const admin = claims.role === "admin";
-  $("store-text").textContent = text(admin ? "store_text_admin" : "store_text_staff");
+  put("store-text", () => text(admin ? "store_text_admin" : "store_text_staff"));
   $("store-form").hidden = !admin;
   $("store-choices").replaceChildren(
     ...(admin ? [] : claims.stores ?? []).map((store) =>
@@ -343,7 +380,7 @@ function submitStore(event) {
   event.preventDefault();
   const store = $("store-input").value.trim().toLowerCase();
   const problem = !store ? "store_missing" : STORE_ID.test(store) ? null : "store_invalid";
-  fieldError($("store-input"), "store-error", problem && text(problem));
+  fieldError($("store-input"), "store-error", problem && (() => text(problem)));
   if (!problem) chooseStore(store);
 }
 
@@ -352,9 +389,13 @@ function resetStore() {
   forbidden = false;
   seen = null;
   fresh.clear();
+  survey = null;
+  surveyStore = null;
+  figures = null;
   $("task-list").replaceChildren();
   $("recovery-figures").replaceChildren();
-  $("updated").textContent = "";
+  put("updated", "");
+  renderScale();
 }
 
 function openStore() {
@@ -407,21 +448,48 @@ function refresh() {
   return refreshing;
 }
 
+// The store's survey (its scale and reason labels) and the form limits, once per store; a
+// failed load is tried again at the next refresh.
+async function loadSurvey(store) {
+  surveyStore = store;
+  try {
+    const [loaded, given] = await Promise.all([
+      api(`/v1/stores/${enc(store)}/survey`),
+      limits ?? api("/v1/callbacks/limits"),
+    ]);
+    limits = given;
+    if (store !== session.store) return;
+    survey = loaded;
+  } catch (error) {
+    if (store === session.store) surveyStore = null;
+    if (!handledGlobally(error)) console.warn("survey not loaded:", error.message);
+    return;
+  }
+  renderScale();
+  applyLimits();
+  if (detail) renderDetailView();
+}
+
 async function load() {
   const store = session.store;
+  // The list is shown once the survey is there too: its scores read on the store's scale.
+  const surveyLoad = surveyStore === store ? null : loadSurvey(store);
   const statuses = new Set(["open", "claimed", tab]);
   let loaded;
   try {
-    loaded = await Promise.all(
-      [...statuses].map(async (status) => {
-        const body = await api(`/v1/callbacks?store_id=${enc(store)}&status=${status}`);
-        return [status, body.tasks];
-      }),
-    );
+    [loaded] = await Promise.all([
+      Promise.all(
+        [...statuses].map(async (status) => {
+          const body = await api(`/v1/callbacks?store_id=${enc(store)}&status=${status}`);
+          return [status, body.tasks];
+        }),
+      ),
+      surveyLoad,
+    ]);
   } catch (error) {
     if (store !== session.store) return;
     if (!handledGlobally(error)) {
-      showError(error.status ? text("load_failed", error.message) : error.message, "load");
+      showError(error.status ? () => text("load_failed", error.message) : () => text("offline"), "load");
     }
     return;
   }
@@ -430,7 +498,8 @@ async function load() {
   clearError("load");
   for (const [status, tasks] of loaded) lists[status] = sortTasks(tasks);
   noticeNew();
-  $("updated").textContent = text("updated_at", new Date().toLocaleTimeString());
+  updatedAt = new Date();
+  put("updated", () => text("updated_at", updatedAt.toLocaleTimeString(locale)));
   renderTasks();
   await loadRecovery(store);
 }
@@ -442,7 +511,7 @@ function noticeNew() {
   if (seen) {
     const added = open.filter((task) => !seen.has(task.task_id));
     for (const task of added) fresh.set(task.task_id, now);
-    if (added.length) say(text("new_tasks", added.length));
+    if (added.length) say(() => text("new_tasks", added.length));
   }
   for (const [id, since] of fresh) if (now - since > TIMING.fresh) fresh.delete(id);
   seen = new Set([...open, ...(lists.claimed ?? [])].map((task) => task.task_id));
@@ -466,8 +535,13 @@ function renderTasks() {
   const focused = document.activeElement?.closest?.("#task-list [data-action]");
   const focusKey = focused && [focused.closest("[data-task-id]").dataset.taskId, focused.dataset.action];
   const now = Date.now();
-  $("task-list").replaceChildren(...(forbidden ? [] : tasks ?? []).map((task, index) => taskCard(task, index, now)));
+  const cards = (forbidden ? [] : tasks ?? []).map((task, index) => taskCard(task, index, now));
   $("recovery").hidden = forbidden;
+  // A refresh that changes nothing shown leaves the nodes alone (and the keyboard focus, and
+  // a screen reader's place in the list).
+  const list = $("task-list");
+  if (cards.length === list.children.length && cards.every((card, i) => card.isEqualNode(list.children[i]))) return;
+  list.replaceChildren(...cards);
   if (focusKey) {
     const again = [...$("task-list").querySelectorAll("[data-action]")].find(
       (node) => node.closest("[data-task-id]").dataset.taskId === focusKey[0] && node.dataset.action === focusKey[1],
@@ -497,7 +571,7 @@ function taskCard(task, index, now) {
           "div",
           { class: "badges" },
           isNew && el("span", { class: "badge new-badge" }, text("new_badge")),
-          priority !== null && el("span", { class: ["badge", "priority", priority <= SCALE.min && task.status !== "resolved" && "p1"], title: text("priority_hint") },
+          priority !== null && el("span", { class: ["badge", "priority", storeScale() && priority <= storeScale().min && task.status !== "resolved" && "p1"], title: text("priority_hint") },
             text("priority", priority)),
         ),
       ),
@@ -519,7 +593,7 @@ function dueLine(task, due) {
 }
 
 function outcomeLine(task) {
-  const outcome = STRINGS.outcome_short[task.outcome] ?? task.outcome ?? "";
+  const outcome = text("outcome_short")[task.outcome] ?? task.outcome ?? "";
   return el("p", { class: "due" }, `${text("outcome_label")}: `, el("strong", { "data-outcome": task.outcome }, outcome),
     task.claimed_by ? el("span", { class: "meta" }, ` · ${claimedText(task)}`) : null);
 }
@@ -537,15 +611,15 @@ function ratingsList(ratings) {
         "li",
         { "data-rating-id": rating.rating_id },
         el("p", {},
-          el("span", { class: "score" }, `${text("score_label")} ${text("score", rating.score, SCALE.max)}`),
-          ` (${scaleLabel(rating.score)}) `,
+          el("span", { class: "score" }, `${text("score_label")} ${scoreText(rating.score)}`),
+          scaleLabel(rating.score) ? text("score_feeling", scaleLabel(rating.score)) : " ",
           el("span", { class: "meta" },
-            `· ${STRINGS.channel[rating.channel] ?? rating.channel ?? ""} · ${text("rated_at", clock(rating.tapped_at))}`)),
+            `· ${text("channel")[rating.channel] ?? rating.channel ?? ""} · ${text("rated_at", clock(rating.tapped_at))}`)),
         el("p", {}, `${text("reasons_label")}: `,
           rating.reasons?.length
             ? rating.reasons.flatMap((reason, i) => [
               i ? ", " : null,
-              el("span", { class: "reason", "data-reason": reason }, STRINGS.reasons[reason] ?? reason),
+              el("span", { class: "reason", "data-reason": reason }, reasonLabel(reason)),
             ])
             : text("no_reasons")),
         rating.comment ? el("p", { class: "comment" }, `${text("comment_label")}: “`, customerText(rating.comment), "”") : null,
@@ -593,14 +667,15 @@ async function listAction(event) {
     if (button.dataset.action === "claim") {
       await api(`/v1/callbacks/${enc(id)}/claim`, { method: "POST" });
       fresh.delete(id);
-      say(text("claimed_message"));
+      say(() => text("claimed_message"));
     }
     await openTask(id);
     refresh();
   } catch (error) {
     if (handledGlobally(error)) return;
     // 409: someone else has it (or it moved on); the list shows what is true now.
-    showError(error.status === 409 ? text("conflict", error.message) : error.message, "action");
+    const message = error.message;
+    showError(error.status === 409 ? () => text("conflict", message) : message, "action");
     button.disabled = false;
     refresh();
   }
@@ -614,21 +689,91 @@ async function openTask(id) {
   show("task");
 }
 
+// A task just opened: its view and an empty form.
 function renderDetail() {
+  renderDetailView();
+  $("resolve-form").reset();
+  for (const input of document.querySelectorAll("#resolve-form [aria-invalid]")) input.removeAttribute("aria-invalid");
+  put("resolve-error", "");
+  setRecovered(null);
+  noteCount();
+}
+
+// The open task as it is now, in the current language; what is typed in the form stays.
+function renderDetailView() {
   const task = detail;
   const phone = task.contact?.phone;
   $("task-title").replaceChildren(...text("task_title", customerText(who(task))));
-  $("task-due").replaceWith(Object.assign(dueLine(task, dueState(task)), { id: "task-due" }));
+  $("task-due").replaceWith(Object.assign(
+    task.status === "resolved" ? outcomeLine(task) : dueLine(task, dueState(task)), { id: "task-due" }));
   const link = $("call-link");
   link.hidden = !phone;
   link.href = phone ? `tel:${phone}` : "#";
   link.replaceChildren(...(phone ? text("call_link", el("span", { class: "number" }, formatPhone(phone))) : []));
+  $("attempts").hidden = !canRecordCall(task);
   $("task-ratings").replaceChildren(...ratingsList(task.ratings ?? []).children);
-  $("resolve-form").reset();
-  for (const input of document.querySelectorAll("#resolve-form [aria-invalid]")) input.removeAttribute("aria-invalid");
-  $("resolve-error").textContent = "";
-  setRecovered(null);
-  noteCount();
+  const history = task.history ?? [];
+  $("history-list").replaceChildren(...history.map(historyItem));
+  $("history-empty").hidden = history.length > 0;
+}
+
+// The API's rule: the staff member who claimed the task, or an admin, until it is resolved.
+function canRecordCall(task) {
+  const claims = session.claims;
+  if (task.status === "resolved" || !claims) return false;
+  return claims.role === "admin" || (task.status === "claimed" && task.claimed_by === claims.sub);
+}
+
+// Who did it; nothing for what the system did itself (the task's creation).
+function byText(subject) {
+  if (subject === "system") return null;
+  return subject === session.claims?.sub ? text("by_you") : text("by", subject);
+}
+
+function historyItem(event) {
+  const detail = event.detail ?? {};
+  const what = [text("event")[event.event] ?? event.event];
+  if (event.event === "created" && detail.channel) what.push(text("channel")[detail.channel] ?? detail.channel);
+  if (event.event === "attempt") what.push(text("attempt_result")[detail.result] ?? detail.result);
+  if (event.event === "resolved") {
+    what.push(text("outcome_short")[detail.outcome] ?? detail.outcome);
+    if (Number.isFinite(detail.recovered_score)) what.push(text("satisfied_now", scoreText(detail.recovered_score)));
+  }
+  return el("li", { "data-event": event.event },
+    el("time", { datetime: event.at }, clock(event.at)), " ",
+    el("strong", {}, what.join(" · ")), " ",
+    byText(event.by) && el("span", { class: "meta" }, byText(event.by)),
+    // Notes are free text (and gone once the contact's retention has passed).
+    detail.note ? el("p", { class: "note" }, `${text("note_shown")}: `, customerText(detail.note)) : null);
+}
+
+// The API records the same result from the same person within a minute once: so does the page.
+const ATTEMPT_RETRY_MS = 60000;
+
+async function recordAttempt(result) {
+  if (!detail) return;
+  const buttons = [...$("attempts").querySelectorAll("button")];
+  for (const button of buttons) button.disabled = true;
+  clearError("action");
+  say("");
+  try {
+    const task = await api(`/v1/callbacks/${enc(detail.task_id)}/attempts`, {
+      method: "POST",
+      body: JSON.stringify({ result, note: null }),
+    });
+    const me = session.claims?.sub;
+    const history = detail.history ?? [];
+    const last = history.findLast((event) => event.event === "attempt");
+    const retry = last && last.by === me && last.detail?.result === result && Date.now() - Date.parse(last.at) < ATTEMPT_RETRY_MS;
+    const attempt = { at: new Date().toISOString(), by: me, event: "attempt", detail: { result, note: null } };
+    detail = { ...detail, ...task, contact: detail.contact, history: retry ? history : [...history, attempt] };
+    renderDetailView();
+    say(() => text("attempt_saved", text("attempt_result")[result]));
+  } catch (error) {
+    if (!handledGlobally(error)) showError(() => text("attempt_failed", error.message), "action");
+  } finally {
+    for (const button of buttons) button.disabled = false;
+  }
 }
 
 // Leaving the call view removes the number from the page.
@@ -638,6 +783,7 @@ function closeDetail(toList = true) {
   link.href = "#";
   link.textContent = "";
   $("task-ratings").replaceChildren();
+  $("history-list").replaceChildren();
   $("resolve-form").reset();
   if (toList) {
     show("tasks", false);
@@ -653,7 +799,7 @@ function setRecovered(score) {
 }
 
 function noteCount() {
-  $("note-count").textContent = text("note_count", $("note").value.length, NOTE_MAX);
+  $("note-count").textContent = text("note_count", $("note").value.length, noteMax());
 }
 
 async function resolve(event) {
@@ -664,10 +810,11 @@ async function resolve(event) {
   const firstOutcome = document.querySelector('#outcomes input[name="outcome"]');
   firstOutcome.removeAttribute("aria-invalid");
   $("note").removeAttribute("aria-invalid");
-  if (!checked) return fieldError(firstOutcome, "resolve-error", text("outcome_missing"));
-  if (!note) return fieldError($("note"), "resolve-error", text("note_missing"));
-  if (note.length > NOTE_MAX) return fieldError($("note"), "resolve-error", text("note_too_long", NOTE_MAX));
-  $("resolve-error").textContent = "";
+  if (!checked) return fieldError(firstOutcome, "resolve-error", () => text("outcome_missing"));
+  if (!note) return fieldError($("note"), "resolve-error", () => text("note_missing"));
+  const max = noteMax();
+  if (max && note.length > max) return fieldError($("note"), "resolve-error", () => text("note_too_long", max));
+  put("resolve-error", "");
   const save = $("save");
   save.disabled = true;
   save.textContent = text("saving");
@@ -677,10 +824,11 @@ async function resolve(event) {
       body: JSON.stringify({ outcome: checked.value, note, recovered_score: recovered }),
     });
     closeDetail();
-    say(text("saved", STRINGS.outcome_short[task.outcome] ?? STRINGS.outcome_short[checked.value]));
+    const outcome = task.outcome ?? checked.value;
+    say(() => text("saved", text("outcome_short")[outcome]));
     refresh();
   } catch (error) {
-    if (!handledGlobally(error)) $("resolve-error").textContent = text("save_failed", error.message);
+    if (!handledGlobally(error)) put("resolve-error", () => text("save_failed", error.message));
   } finally {
     save.disabled = false;
     save.textContent = text("save");
@@ -697,14 +845,15 @@ const FIGURES = [
 async function loadRecovery(store) {
   try {
     const since = new Date(Date.now() - RECOVERY_DAYS * 86400000).toISOString().slice(0, 10);
-    const figures = await api(`/v1/stores/${enc(store)}/recovery?from=${since}`);
-    if (store === session.store) renderRecovery(figures);
+    const loaded = await api(`/v1/stores/${enc(store)}/recovery?from=${since}`);
+    if (store === session.store) renderRecovery(loaded);
   } catch (error) {
     if (!handledGlobally(error)) console.warn("recovery figures not loaded:", error.message);
   }
 }
 
-function renderRecovery(figures) {
+function renderRecovery(shown) {
+  figures = shown;
   $("recovery-figures").replaceChildren(
     ...FIGURES.map(([key, kind]) => {
       const value = key.endsWith("_s") ? figures?.time_to_first_contact?.[key] : figures?.[key];
@@ -713,7 +862,7 @@ function renderRecovery(figures) {
         ? text(figures ? "no_data" : "loading")
         : kind === "share" ? `${Math.round(value * 100)}%` : kind === "seconds" ? duration(value) : String(value);
       return el("div", { "data-figure": key, class: key === "overdue" && value > 0 && "bad" },
-        el("dt", {}, STRINGS.recovery_figures[key]),
+        el("dt", {}, text("recovery_figures")[key]),
         el("dd", { class: missing && "none", "data-value": missing ? null : value }, shown));
     }),
   );
@@ -722,26 +871,68 @@ function renderRecovery(figures) {
 // ---- start ------------------------------------------------------------------------------
 
 function renderTexts() {
+  document.documentElement.lang = locale;
+  document.title = text("app_name");
   for (const node of document.querySelectorAll("[data-text]")) node.textContent = text(node.dataset.text);
   $("tabs").setAttribute("aria-label", text("tabs_label"));
   $("recovery-title").textContent = text("recovery_title", RECOVERY_DAYS);
-  $("note").maxLength = NOTE_MAX;
-  $("outcomes").append(
-    ...Object.entries(STRINGS.outcomes).map(([value, label]) =>
-      el("label", {}, el("input", { type: "radio", name: "outcome", value, required: true }), label),
+  $("languages").setAttribute("aria-label", text("languages_label"));
+  $("languages").replaceChildren(
+    ...LOCALES.map((code) =>
+      el("button", { type: "button", class: "secondary small", lang: code, "data-locale": code, "aria-pressed": String(code === locale) },
+        STRINGS[code].language_name),
     ),
   );
-  $("recovered").replaceChildren(
-    ...Array.from({ length: SCALE.max - SCALE.min + 1 }, (_, i) => {
-      const score = SCALE.min + i;
-      return el("button", {
-        type: "button", "data-score": score, "aria-pressed": "false",
-        "aria-label": text("recovered_button", score, SCALE.max, scaleLabel(score)),
-      }, String(score));
+  renderOutcomes();
+  renderScale();
+  noteCount();
+}
+
+// The outcome choices in this language, keeping the one chosen.
+function renderOutcomes() {
+  const chosen = document.querySelector('#outcomes input[name="outcome"]:checked')?.value;
+  for (const label of $("outcomes").querySelectorAll("label")) label.remove();
+  $("outcomes").append(
+    ...Object.entries(text("outcomes")).map(([value, label]) => {
+      const input = el("input", { type: "radio", name: "outcome", value, required: true });
+      input.checked = value === chosen;
+      return el("label", {}, input, label);
     }),
   );
-  $("scale-low").textContent = `${SCALE.min} = ${scaleLabel(SCALE.min)}`;
-  $("scale-high").textContent = `${SCALE.max} = ${scaleLabel(SCALE.max)}`;
+}
+
+// The recovered-score buttons: the open store's scale, once its survey is loaded.
+function renderScale() {
+  const scale = storeScale();
+  if (!scale || recovered < scale.min || recovered > scale.max) recovered = null;
+  $("recovered").replaceChildren(
+    ...(scale ? Array.from({ length: scale.max - scale.min + 1 }, (_, i) => {
+      const score = scale.min + i;
+      return el("button", {
+        type: "button", "data-score": score, "aria-pressed": String(score === recovered),
+        "aria-label": text("recovered_button", score, scale.max, scaleLabel(score)),
+      }, String(score));
+    }) : []),
+  );
+  $("scale-low").textContent = scale ? `${scale.min} = ${scaleLabel(scale.min)}` : text("recovered_loading");
+  $("scale-high").textContent = scale ? `${scale.max} = ${scaleLabel(scale.max)}` : "";
+}
+
+function applyLimits() {
+  if (noteMax()) $("note").maxLength = noteMax();
+  noteCount();
+}
+
+function setLocale(code) {
+  if (!LOCALES.includes(code) || code === locale) return;
+  locale = code;
+  localStorage.setItem("locale", code);
+  renderTexts();
+  renderSession();
+  renderTasks();
+  if (session.store && !forbidden) renderRecovery(figures);
+  if (detail) renderDetailView();
+  for (const [id, write] of messages) $(id).textContent = write();
 }
 
 function wire() {
@@ -778,6 +969,14 @@ function wire() {
     if (!event.target.hasAttribute("aria-invalid")) return;
     for (const input of $("resolve-form").querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
     $("resolve-error").textContent = "";
+  });
+  $("languages").addEventListener("click", (event) => {
+    const button = event.target.closest("[data-locale]");
+    if (button) setLocale(button.dataset.locale);
+  });
+  $("attempts").addEventListener("click", (event) => {
+    const button = event.target.closest("[data-result]");
+    if (button) recordAttempt(button.dataset.result);
   });
   $("recovered").addEventListener("click", (event) => {
     const button = event.target.closest("[data-score]");

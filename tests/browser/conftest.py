@@ -95,6 +95,23 @@ def open_staff(stack: LocalStack, browser: Browser) -> Iterator[Callable[..., Pa
         context.close()
 
 
+@pytest.fixture
+def put_stack_store(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Writes a store into the running stack's table through the store layer (there is no
+    route that creates stores): `put_stack_store(store)`."""
+    from chalicelib.store import stores
+    from tests.conftest import reset_caches
+
+    def put(store: Any) -> None:
+        monkeypatch.setenv("STOREPULSE_TABLE_NAME", stack.demo["table_name"])
+        monkeypatch.setenv("STOREPULSE_DYNAMODB_ENDPOINT", stack.demo["dynamodb_endpoint"])
+        reset_caches()
+        stores.put_store(store)
+
+    yield put
+    reset_caches()  # the next test reads its own settings again
+
+
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

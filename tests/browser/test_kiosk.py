@@ -93,7 +93,12 @@ def test_an_unhappy_tap_with_a_callback_keeps_the_phone_off_the_screen(
     assert stored[0]["score"] == 1
     assert stored[0]["reasons"] == ["wait_time"]
     assert stored[0]["comment"] == "Only one till open"
-    assert stored[0]["contact"] == {"phone": "+14155550123", "name": "Ana"}
+    # The consent text the kiosk showed is the API's, and its version comes back with the call.
+    assert stored[0]["contact"] == {
+        "phone": "+14155550123",
+        "name": "Ana",
+        "consent_version": "kiosk-1",
+    }
     wait_until(lambda: screen(page) == "rate", message="reset to the start")
     html = page.content()
     assert "4155550123" not in html

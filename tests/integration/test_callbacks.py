@@ -264,6 +264,8 @@ def test_unclaimed_tasks_are_reminded_then_overdue_ones_escalate_once(
         ("callback_reminder", "staff"),
         ("callback_overdue", "manager"),
     ]
+    # The reminders read the name and masked number from the task's contact.
+    assert all("“Ana” (+1******0123)" in n["message"] for n in topics.PUBLISHED)
 
 
 def invited_sms_customer(api: Any, number: str) -> Any:

@@ -280,6 +280,17 @@ def test_a_notification_quotes_customer_text_as_one_inert_line():
     assert link.endswith("#task=t1")
 
 
+def test_a_notification_of_a_task_whose_contact_has_expired_names_nobody():
+    from chalicelib.jobs.callbacks import notification_text
+    from tests.conftest import make_store
+
+    expired = task().model_copy(update={"name": None, "phone_masked": None})
+
+    heading = notification_text(make_store(), expired, "callback_overdue").split("\n")[0]
+
+    assert heading.startswith("OVERDUE: the call to a customer was due")
+
+
 @pytest.mark.parametrize(
     ("typed", "quoted"),
     [

@@ -83,7 +83,22 @@ def test_ratings_land_in_the_store_local_hour_with_every_figure(api, store, staf
         "nps": None,
         "expectation": {"worse": 1, "as_expected": 0, "better": 0},
         "reasons": {"staff": 2, "wait_time": 1},
-        "channels": {"kiosk": {"responses": 2, "mean": 3.5}, "sms": {"responses": 1, "mean": 4.0}},
+        "channels": {
+            "kiosk": {
+                "responses": 2,
+                "mean": 3.5,
+                "distribution": {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1},
+                "csat": 0.5,
+                "nps": None,
+            },
+            "sms": {
+                "responses": 1,
+                "mean": 4.0,
+                "distribution": {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0},
+                "csat": 1.0,
+                "nps": None,
+            },
+        },
     }
     assert body["previous"] == []
 

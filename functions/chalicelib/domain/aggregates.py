@@ -25,10 +25,14 @@ GRANULARITIES: tuple[Granularity, ...] = ("hour", "day", "week")
 
 
 class ChannelTally(BaseModel):
+    """One channel's share of a tally: enough for every figure of the bucket, per channel.
+    (Partials written before `distribution` was kept lack it: a rebuild adds it.)"""
+
     model_config = ConfigDict(defer_build=True)  # built on first use, not at cold start
 
     responses: int = 0
     total: int = 0
+    distribution: dict[str, int] = Field(default_factory=dict)
 
 
 class Tally(BaseModel):
@@ -60,6 +64,7 @@ class Tally(BaseModel):
         channel = self.channels.setdefault(str(rating["channel"]), ChannelTally())
         channel.responses += 1
         channel.total += score
+        _bump(channel.distribution, str(score))
 
     def merge(self, other: Tally) -> None:
         self.responses += other.responses
@@ -76,6 +81,8 @@ class Tally(BaseModel):
             channel = self.channels.setdefault(name, ChannelTally())
             channel.responses += tally.responses
             channel.total += tally.total
+            for key, count in tally.distribution.items():
+                _bump(channel.distribution, key, count)
 
 
 def _bump(counts: dict[str, int], key: str, by: int = 1) -> None:
@@ -126,38 +133,50 @@ def top_box(scale: Scale) -> int:
     return scale.max - 1 if points >= 4 else scale.max
 
 
-def bucket_view(start: datetime, tally: Tally, scale: Scale) -> dict[str, Any]:
-    """A bucket as the satisfaction API shows it (README, "Satisfaction")."""
-    answered = tally.responses
-    distribution = {
-        str(s): tally.distribution.get(str(s), 0) for s in range(scale.min, scale.max + 1)
-    }
+def has_nps(scale: Scale) -> bool:
+    """NPS is defined on the 0-10 scale only."""
+    return scale.min == 0 and scale.max == 10
+
+
+def figures(responses: int, total: int, counts: dict[str, int], scale: Scale) -> dict[str, Any]:
+    """`mean`, the full `distribution`, `csat` and `nps` (None where the scale has none) of
+    `responses` answers summing to `total` with these counts per score."""
+    distribution = {str(s): counts.get(str(s), 0) for s in range(scale.min, scale.max + 1)}
     satisfied = sum(n for s, n in distribution.items() if int(s) >= top_box(scale))
     nps = None
-    if answered and scale.min == 0 and scale.max == 10:
+    if responses and has_nps(scale):
         promoters = sum(n for s, n in distribution.items() if int(s) >= 9)
         detractors = sum(n for s, n in distribution.items() if int(s) <= 6)
-        nps = round(100 * (promoters - detractors) / answered, 1)
+        nps = round(100 * (promoters - detractors) / responses, 1)
+    return {
+        "mean": round(total / responses, 3) if responses else None,
+        "distribution": distribution,
+        "csat": round(satisfied / responses, 4) if responses else None,
+        "nps": nps,
+    }
+
+
+def bucket_view(start: datetime, tally: Tally, scale: Scale) -> dict[str, Any]:
+    """A bucket as the satisfaction API shows it: the figures of all answers, and the same
+    figures per channel."""
+    whole = figures(tally.responses, tally.total, tally.distribution, scale)
+    channels = {}
+    for name in ("kiosk", "sms"):
+        channel = tally.channels.get(name, ChannelTally())
+        channels[name] = {"responses": channel.responses} | figures(
+            channel.responses, channel.total, channel.distribution, scale
+        )
     return {
         "start": start.isoformat(),
-        "responses": answered,
+        "responses": tally.responses,
         "filtered": tally.filtered,
-        "mean": round(tally.total / answered, 3) if answered else None,
-        "distribution": distribution,
-        "csat": round(satisfied / answered, 4) if answered else None,
-        "nps": nps,
+        "mean": whole["mean"],
+        "distribution": whole["distribution"],
+        "csat": whole["csat"],
+        "nps": whole["nps"],
         "expectation": {
             key: tally.expectation.get(key, 0) for key in ("worse", "as_expected", "better")
         },
         "reasons": dict(sorted(tally.reasons.items())),
-        "channels": {
-            name: {
-                "responses": channel.responses,
-                "mean": round(channel.total / channel.responses, 3) if channel.responses else None,
-            }
-            for name, channel in (
-                ("kiosk", tally.channels.get("kiosk", ChannelTally())),
-                ("sms", tally.channels.get("sms", ChannelTally())),
-            )
-        },
+        "channels": channels,
     }

@@ -1,6 +1,9 @@
-"""`make rebuild-aggregates SINCE=2026-11-01`: recompute every aggregate of the running local
+"""`make rebuild-aggregates SINCE=2026-11-01`: recompute the aggregates of the running local
 stack from its raw ratings (after a bug fix or a rule change), through the app's own
-`rebuild_aggregates` function. In AWS, invoke that Lambda with {"since": "2026-11-01"}."""
+`rebuild_aggregates` function: the partials of the ratings that arrived from SINCE's UTC hour
+on are recomputed, those of earlier arrivals left as they are. SINCE is a date or an ISO
+date-time (`2026-11-18T09:30-05:00`; UTC without an offset). In AWS, invoke that Lambda with
+{"since": "2026-11-01"}."""
 
 from __future__ import annotations
 
@@ -14,7 +17,11 @@ from devtools import local_stack
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--since", required=True, help="first arrival day to read (YYYY-MM-DD)")
+    parser.add_argument(
+        "--since",
+        required=True,
+        help="first arrival time to recompute: YYYY-MM-DD or an ISO date-time (UTC without offset)",
+    )
     args = parser.parse_args()
     demo = json.loads((local_stack.LOCAL / "demo.json").read_text())
     os.environ.update(
@@ -22,6 +29,13 @@ def main() -> None:
     )
     sys.path.insert(0, str(local_stack.FUNCTIONS))
     from chalice.test import Client
+
+    from chalicelib.jobs.aggregate import parse_since
+
+    try:
+        parse_since(args.since)  # a bad SINCE is named here, not in a Lambda's traceback
+    except ValueError as error:
+        parser.error(str(error))
 
     from app import app
 

@@ -70,13 +70,11 @@ def follow_up_callbacks(event: CloudWatchEvent) -> dict[str, int]:
 
 @app.lambda_function()
 def rebuild_aggregates(event: dict[str, str], context: object) -> dict[str, int]:
-    """Recompute every aggregate from the raw ratings: {"since": "2026-01-01"}."""
-    from datetime import UTC, datetime
+    """Recompute the aggregates of the ratings that arrived since a date or an ISO date-time
+    (UTC unless it has an offset) from the raw ratings: {"since": "2026-01-01"}."""
+    from chalicelib.jobs.aggregate import parse_since, rebuild
 
-    from chalicelib.jobs.aggregate import rebuild
-
-    since = datetime.fromisoformat(event["since"]).replace(tzinfo=UTC)
-    run = rebuild(since, now())
+    run = rebuild(parse_since(event["since"]), now())
     return {"hours": run.hours, "ratings": run.ratings, "partials": run.partials}
 
 

@@ -57,6 +57,8 @@ class Settings(BaseModel):
     callbacks_topic: str = "callbacks"  # the topic's ARN in AWS
     staff_url: str = "http://127.0.0.1:8001/staff/"  # links in notifications
     callback_deadline_hours: float = Field(default=24, gt=0)
+    # One alert per incident: after a store alert, no other alert for that store this long.
+    alert_cooldown_hours: float = Field(default=24, gt=0)
     notifications_log: str | None = None
     twilio_account_sid: str | None = None
     twilio_from_number: str | None = None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.aggregates import Tally
-from chalicelib.domain.alerts import significantly_worse, wilson_interval
+from chalicelib.domain.alerts import alert_message, significantly_worse, wilson_interval
 from chalicelib.domain.survey import Scale
 
 pytestmark = pytest.mark.unit
@@ -57,3 +60,26 @@ def test_a_slightly_worse_hour_does_not():
 
 def test_no_baseline_no_alert():
     assert not significantly_worse(tally(s1=40), tally(s5=20), FIVE_POINT)
+
+
+def test_the_message_carries_the_window_its_interval_and_the_baseline():
+    window = tally(s1=8, s4=1, s5=1)
+    baseline = tally(s5=60, s2=20)
+
+    message = alert_message(
+        store_name="Harbour St",
+        period="day",
+        start=datetime(2026, 11, 19, tzinfo=ZoneInfo("Europe/Berlin")),
+        window=window,
+        baseline=baseline,
+        scale=FIVE_POINT,
+        quiet_until=datetime(2026, 11, 21, 0, 5, tzinfo=ZoneInfo("Europe/Berlin")),
+    )
+
+    low, high = wilson_interval(2, 10)
+    assert (round(100 * low), round(100 * high)) == (6, 51)
+    assert message == (
+        "Harbour St: satisfaction in the day from 2026-11-19 00:00 was 20% "
+        "(95% interval 6-51%, 10 answers; 4+ counts as satisfied), against 75% over the "
+        "previous 7 days (80 answers). No further alert for this store until 2026-11-21 00:05."
+    )

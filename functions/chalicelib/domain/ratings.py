@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -218,20 +219,29 @@ def accept_kiosk_rating(
     )
 
 
-def find_bursts(taps: list[tuple[str, datetime]]) -> set[str]:
+def tap_runs(taps: Iterable[tuple[str, datetime]]) -> list[list[tuple[str, datetime]]]:
+    """One kiosk's taps `(rating_id, tapped_at)` in time order (ties by rating id, each id
+    once), cut into runs: a tap within BURST_GAP of the one before joins its run."""
+    ordered = sorted(dict(reversed(list(taps))).items(), key=lambda tap: (tap[1], tap[0]))
+    runs: list[list[tuple[str, datetime]]] = []
+    for tap in ordered:
+        if runs and tap[1] - runs[-1][-1][1] <= BURST_GAP:
+            runs[-1].append(tap)
+        else:
+            runs.append([tap])
+    return runs
+
+
+def find_bursts(taps: Iterable[tuple[str, datetime]]) -> set[str]:
     """Ids of the repeat presses among one kiosk's taps `(rating_id, tapped_at)`: in every run
-    of at least BURST_MIN_RUN taps each within BURST_GAP of the previous, all but the first."""
-    bursts: set[str] = set()
-    run: list[tuple[str, datetime]] = []
-    for tap in sorted(taps, key=lambda tap: tap[1]):
-        if run and tap[1] - run[-1][1] > BURST_GAP:
-            if len(run) >= BURST_MIN_RUN:
-                bursts.update(rating_id for rating_id, _ in run[1:])
-            run = []
-        run.append(tap)
-    if len(run) >= BURST_MIN_RUN:
-        bursts.update(rating_id for rating_id, _ in run[1:])
-    return bursts
+    of at least BURST_MIN_RUN taps each within BURST_GAP of the previous, all but the first.
+
+    The order and grouping the taps come in change nothing, and more taps never unmark one
+    (a run only grows, and its first tap only gets earlier): so marks decided from some of a
+    kiosk's taps are a subset of the marks of all of them, and can only be added to."""
+    return {
+        rating_id for run in tap_runs(taps) if len(run) >= BURST_MIN_RUN for rating_id, _ in run[1:]
+    }
 
 
 def _invalid(field: str, message: str, raw: Any) -> ValidationError:

@@ -7,23 +7,35 @@ lifetime, and the index follows within a second); then the watermark moves past 
 run reads it again. Cost per run: the arrivals of the last hour or so, whatever the history.
 A late tap (an offline kiosk syncing days later) arrives in the current hour and updates the
 buckets of the hours when it was tapped.
+
+Repeat presses are decided here, where a kiosk's taps can be seen together whatever request,
+hour or run brought them: each kiosk's taps go into its tap log (by tapped hour), and the
+burst rule runs over the new taps and the logged ones around them. A rating newly found to
+be a repeat press is marked in its item and the partials it is counted in are recomputed,
+before the log records the mark: a run that dies in between leaves the work to the next.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..domain.aggregates import tally_ratings
-from ..domain.ratings import find_bursts
+from ..domain.aggregates import GRANULARITIES, bucket_start, tally_ratings
+from ..domain.ratings import BURST_GAP, MAX_TAP_AGE, find_bursts, tap_runs
 from ..observability import logger
-from ..store import aggregates, stores
+from ..store import aggregates, ratings, stores
+from ..store.aggregates import LoggedTap
 
 LAG = timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = timedelta(days=7)
 HOUR = timedelta(hours=1)
+# Arrival hours are read, up to about this many ratings, before their repeat presses are
+# decided together: one tap log read and write per kiosk for a backlog, bounded memory.
+CHUNK_RATINGS = 50_000
+
+Kiosk = tuple[str, str]  # (store_id, kiosk_id)
 
 
 @dataclass
@@ -34,6 +46,10 @@ class AggregationRun:
     finalised: list[str] = field(default_factory=list)
     stores: set[str] = field(default_factory=set)  # stores whose ratings this run counted
     flagged: int = 0  # callback tasks created by `flag`
+    bursts: set[str] = field(default_factory=set)  # ratings this run knows are repeat presses
+    marked: int = 0  # ratings this run marked as repeat presses
+    recomputed: int = 0  # partials of other arrival hours rewritten for those marks
+    zones: dict[str, str | None] = field(default_factory=dict)  # store id -> time zone
 
 
 def floor_hour(moment: datetime) -> datetime:
@@ -52,73 +68,272 @@ def aggregate(
     run = AggregationRun()
     mark = aggregates.watermark()
     hour = mark or floor_hour(now - FIRST_RUN_LOOKBACK)
+    last = floor_hour(now)
     final = True
-    while hour <= floor_hour(now):
-        if stop_after_hours is not None and run.hours >= stop_after_hours:
+    while hour <= last:
+        room = None if stop_after_hours is None else stop_after_hours - run.hours
+        if room is not None and room <= 0:
             break
-        candidates = aggregate_hour(hour, run)
-        if flag is not None and candidates:
-            # Before the watermark may pass this hour: no run reads its arrivals again, so
-            # a request not flagged by then would be lost. Flagging is idempotent.
-            run.flagged += flag(candidates)
-        run.hours += 1
-        final = final and now >= hour + HOUR + LAG
-        if final:
-            if not aggregates.advance_watermark(mark, hour + HOUR):
+        chunk = _read_hours(hour, last, room, run)
+        _mark_repeat_presses(chunk, run)
+        for arrival_hour, arrived in chunk:
+            candidates, complete = _write_partials(arrival_hour, arrived, run)
+            if flag is not None and candidates:
+                # Before the watermark may pass this hour: no run reads its arrivals again,
+                # so a request not flagged by then would be lost. Flagging is idempotent.
+                run.flagged += flag(candidates)
+            run.hours += 1
+            final = final and now >= arrival_hour + HOUR + LAG
+            if not final:
+                continue
+            if not complete:
+                # Another run stored a fuller view of a partial: the next run reads the hour
+                # again rather than leave it behind the watermark as this run saw it.
+                logger.info("a fuller view of an hour is stored; stopping")
+                return _logged(run)
+            if not aggregates.advance_watermark(mark, arrival_hour + HOUR):
                 logger.info("another run moved the watermark; stopping")
-                break
-            mark = hour + HOUR
-            run.finalised.append(aggregates.hour_label(hour))
-        hour += HOUR
+                return _logged(run)
+            mark = arrival_hour + HOUR
+            run.finalised.append(aggregates.hour_label(arrival_hour))
+        hour = chunk[-1][0] + HOUR
+    return _logged(run)
+
+
+def rebuild(since: datetime, now: datetime) -> AggregationRun:
+    """Recompute the partials of every arrival hour from `since` (its UTC hour) to now from
+    the raw ratings, repeat presses decided again; the partials of earlier arrival hours are
+    left as they are. A bucket is the sum of its partials, so one that holds ratings of both
+    sides is the full recomputation. The watermark stays where it is: the hours it has not
+    passed are still the scheduled runs' to finish (and to flag for callbacks)."""
+    run = AggregationRun()
+    first, last = floor_hour(since), floor_hour(now)
+    # No rating of those hours is in an older bucket: a tap is at most MAX_TAP_AGE older
+    # than its arrival, and its week (the longest bucket) starts at most 7 days before it.
+    aggregates.delete_partials(
+        stores.list_store_ids(), first, first - MAX_TAP_AGE - timedelta(days=8)
+    )
+    hour = first
+    while hour <= last:
+        chunk = _read_hours(hour, last, None, run)
+        _mark_repeat_presses(chunk, run, again=True)
+        for arrival_hour, arrived in chunk:
+            _write_partials(arrival_hour, arrived, run)
+            run.hours += 1
+        hour = chunk[-1][0] + HOUR
+    return _logged(run)
+
+
+def parse_since(text: str) -> datetime:
+    """SINCE as an operator gives it: a date (UTC midnight) or an ISO date-time; one without
+    an offset is UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"since must be a date or an ISO date-time, not {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _logged(run: AggregationRun) -> AggregationRun:
     log = logger.info if run.ratings else logger.debug  # an idle store's runs are no news
     log(
         "aggregation run",
-        extra={"hours": run.hours, "ratings": run.ratings, "partials": run.partials},
+        extra={
+            "hours": run.hours,
+            "ratings": run.ratings,
+            "partials": run.partials,
+            "marked": run.marked,
+            "recomputed": run.recomputed,
+        },
     )
     return run
 
 
-def aggregate_hour(hour: datetime, run: AggregationRun) -> list[str]:
-    """Recompute the partials of every bucket this arrival hour touches; returns the keys of
-    its kiosk ratings that still ask for a call (flagging strips the request)."""
-    arrived = aggregates.arrivals(hour)
-    run.ratings += len(arrived)
-    zone_of: dict[str, str] = {}
-    known: list[dict[str, Any]] = []
+def _read_hours(
+    hour: datetime, last: datetime, most: int | None, run: AggregationRun
+) -> list[tuple[datetime, list[dict[str, Any]]]]:
+    """The arrivals of `hour` and the hours after it, up to `last`, `most` hours or about
+    CHUNK_RATINGS ratings: at least one hour."""
+    chunk: list[tuple[datetime, list[dict[str, Any]]]] = []
+    count = 0
+    while hour <= last and count < CHUNK_RATINGS and (most is None or len(chunk) < most):
+        arrived = aggregates.arrivals(hour)
+        run.ratings += len(arrived)
+        count += len(arrived)
+        chunk.append((hour, arrived))
+        hour += HOUR
+    return chunk
+
+
+def _zone(store_id: str, run: AggregationRun) -> str | None:
+    if store_id not in run.zones:
+        store = stores.get_store(store_id)
+        run.zones[store_id] = store.timezone if store else None
+    return run.zones[store_id]
+
+
+def _counted(arrived: list[dict[str, Any]], run: AggregationRun) -> list[dict[str, Any]]:
+    """The ratings of known stores, `burst` as this run knows it (the index may not show
+    a mark made a moment ago)."""
+    known = []
     for rating in arrived:
-        store_id = str(rating["store_id"])
-        if store_id not in zone_of:
-            store = stores.get_store(store_id)
-            if store is None:
-                continue
-            zone_of[store_id] = store.timezone
+        if _zone(str(rating["store_id"]), run) is None:
+            continue
+        if rating["rating_id"] in run.bursts:
+            rating = rating | {"burst": True}
         known.append(rating)
-    _mark_bursts(known)
+    return known
+
+
+def _zones(rows: Iterable[dict[str, Any]], run: AggregationRun) -> dict[str, str]:
+    return {
+        str(rating["store_id"]): zone
+        for rating in rows
+        if (zone := _zone(str(rating["store_id"]), run)) is not None
+    }
+
+
+def _write_partials(
+    hour: datetime, arrived: list[dict[str, Any]], run: AggregationRun
+) -> tuple[list[str], bool]:
+    """Recompute the partials of every bucket this arrival hour touches. Returns the keys of
+    its kiosk ratings that still ask for a call (flagging strips the request), and whether
+    every partial was written (False: another run stored a fuller view of one)."""
+    known = _counted(arrived, run)
+    zone_of = _zones(known, run)
     run.stores.update(zone_of)
+    complete = True
     for (store_id, granularity, start), tally in tally_ratings(known, zone_of).items():
         if aggregates.put_partial(store_id, granularity, start, hour, tally, len(arrived)):
             run.partials += 1
-    return [str(rating["pk"]) for rating in known if rating.get("callback_requested")]
+        else:
+            complete = False
+    return [str(rating["pk"]) for rating in known if rating.get("callback_requested")], complete
 
 
-def _mark_bursts(ratings: list[dict[str, Any]]) -> None:
-    """Repeat presses across the kiosk's batches of this hour (ingest saw one batch)."""
-    by_kiosk: dict[str, list[dict[str, Any]]] = {}
-    for rating in ratings:
-        if rating.get("channel") == "kiosk":
-            by_kiosk.setdefault(str(rating.get("source_id")), []).append(rating)
-    for taps in by_kiosk.values():
-        ids = find_bursts(
-            [(str(t["pk"]), datetime.fromisoformat(str(t["tapped_at"]))) for t in taps]
-        )
-        for tap in taps:
-            if str(tap["pk"]) in ids:
-                tap["burst"] = True
+def _recompute(hour: datetime, rating_ids: set[str], run: AggregationRun) -> None:
+    """Rewrite the partials of arrival hour `hour` that count these ratings (newly marked
+    repeat presses); the hour's other partials are unchanged."""
+    arrived = aggregates.arrivals(hour)
+    known = _counted(arrived, run)
+    zone_of = _zones(known, run)
+    touched = {
+        (str(rating["store_id"]), granularity, start)
+        for rating in known
+        if rating["rating_id"] in rating_ids
+        for granularity in GRANULARITIES
+        for start in [
+            bucket_start(
+                datetime.fromisoformat(str(rating["tapped_at"])),
+                zone_of[str(rating["store_id"])],
+                granularity,
+            )
+        ]
+    }
+    for key, tally in tally_ratings(known, zone_of).items():
+        if key in touched:
+            store_id, granularity, start = key
+            if aggregates.put_partial(store_id, granularity, start, hour, tally, len(arrived)):
+                run.recomputed += 1
 
 
-def rebuild(since: datetime, now: datetime) -> AggregationRun:
-    """Recompute every aggregate from the raw ratings that arrived since `since`."""
-    store_ids = stores.list_store_ids()
-    aggregates.delete_aggregates(store_ids)
-    aggregates.advance_watermark(None, floor_hour(since))
-    return aggregate(now)
+def _mark_repeat_presses(
+    chunk: list[tuple[datetime, list[dict[str, Any]]]], run: AggregationRun, *, again: bool = False
+) -> None:
+    """Decide the repeat presses among the kiosk taps of these arrival hours and the logged
+    taps around them. A kiosk whose taps of an hour are all in its log already (the hour was
+    read before) is skipped, unless `again` (a rebuild decides everything again)."""
+    new: dict[Kiosk, list[LoggedTap]] = {}
+    marked_at_ingest: set[str] = set()
+    merged_counts: list[tuple[datetime, Kiosk, int]] = []
+    for hour, arrived in chunk:
+        taps_of: dict[Kiosk, list[dict[str, Any]]] = {}
+        for rating in arrived:
+            if rating.get("channel") == "kiosk" and _zone(str(rating["store_id"]), run):
+                kiosk = (str(rating["store_id"]), str(rating["source_id"]))
+                taps_of.setdefault(kiosk, []).append(rating)
+        if not taps_of:
+            continue
+        merged = {} if again else aggregates.merged_taps(hour)
+        for kiosk, taps in taps_of.items():
+            if merged.get(kiosk) == len(taps):
+                continue
+            new.setdefault(kiosk, []).extend(
+                LoggedTap(
+                    str(tap["rating_id"]), datetime.fromisoformat(str(tap["tapped_at"])), hour
+                )
+                for tap in taps
+            )
+            marked_at_ingest.update(str(tap["rating_id"]) for tap in taps if tap.get("burst"))
+            merged_counts.append((hour, kiosk, len(taps)))
+    for kiosk, kiosk_taps in new.items():
+        _merge_kiosk(kiosk, kiosk_taps, marked_at_ingest, {hour for hour, _ in chunk}, run)
+    # Last: a count says "merged", and merging includes marking and recomputing.
+    for hour, (store_id, kiosk_id), count in merged_counts:
+        aggregates.record_merged(hour, store_id, kiosk_id, count)
+
+
+def _merge_kiosk(
+    kiosk: Kiosk,
+    new: list[LoggedTap],
+    marked_at_ingest: set[str],
+    chunk_hours: set[datetime],
+    run: AggregationRun,
+) -> None:
+    """Merge one kiosk's new taps into its tap log, deciding repeat presses over them and the
+    logged taps of every run of taps they belong to."""
+    store_id, kiosk_id = kiosk
+    new_ids = {tap.rating_id for tap in new}
+    taps = {tap.rating_id: tap for tap in new}
+    logged_bursts: set[str] = set()
+    logged: set[str] = set()
+    loaded: set[datetime] = set()
+    wanted = {floor_hour(tap.tapped_at + shift) for tap in new for shift in (-BURST_GAP, BURST_GAP)}
+    while wanted - loaded:
+        for first, last in _spans(wanted - loaded):
+            found, bursts = aggregates.logged_taps(store_id, kiosk_id, first, last)
+            logged.update(tap.rating_id for tap in found)
+            taps = {tap.rating_id: tap for tap in found} | taps
+            logged_bursts |= bursts
+        loaded |= wanted
+        # A run of taps that reaches the edge of what was read may go on in the next hour.
+        for run_of_taps in tap_runs((tap.rating_id, tap.tapped_at) for tap in taps.values()):
+            if any(rating_id in new_ids for rating_id, _ in run_of_taps):
+                wanted.add(floor_hour(run_of_taps[0][1] - BURST_GAP))
+                wanted.add(floor_hour(run_of_taps[-1][1] + BURST_GAP))
+    decided = find_bursts((tap.rating_id, tap.tapped_at) for tap in taps.values())
+    already = logged_bursts | (marked_at_ingest & new_ids)
+    run.bursts |= decided | already
+    # Newly found repeat presses: the item first, then every partial that counts them
+    # (this chunk's hours are written next, with run.bursts), then the log.
+    recompute: dict[datetime, set[str]] = {}
+    for rating_id in sorted(decided - already):
+        ratings.mark_burst(rating_id)
+        run.marked += 1
+        if taps[rating_id].arrival_hour not in chunk_hours:
+            recompute.setdefault(taps[rating_id].arrival_hour, set()).add(rating_id)
+    for hour, rating_ids in sorted(recompute.items()):
+        _recompute(hour, rating_ids, run)
+    additions: dict[datetime, tuple[list[LoggedTap], set[str]]] = {}
+    for tap in taps.values():
+        unlogged = tap.rating_id in new_ids and tap.rating_id not in logged
+        unmarked = tap.rating_id in decided | already and tap.rating_id not in logged_bursts
+        if unlogged or unmarked:
+            entry = additions.setdefault(floor_hour(tap.tapped_at), ([], set()))
+            if unlogged:
+                entry[0].append(tap)
+            if unmarked:
+                entry[1].add(tap.rating_id)
+    for tapped_hour, (to_log, to_mark) in sorted(additions.items()):
+        aggregates.log_taps(store_id, kiosk_id, tapped_hour, to_log, to_mark)
+
+
+def _spans(hours: set[datetime]) -> list[tuple[datetime, datetime]]:
+    """Consecutive hours as (first, last) spans: one Query each."""
+    spans: list[tuple[datetime, datetime]] = []
+    for hour in sorted(hours):
+        if spans and hour - spans[-1][1] == HOUR:
+            spans[-1] = (spans[-1][0], hour)
+        else:
+            spans.append((hour, hour))
+    return spans

@@ -1,13 +1,16 @@
 """After aggregation: alert a store whose last hour or day is significantly worse than its
-own baseline (the rule is in domain/alerts.py), once per bucket."""
+own baseline (the rule is in domain/alerts.py), once per incident: an alert starts the
+store's cool-down (`alert_cooldown_hours`), and the bad day that holds an alerted hour is
+the same incident."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from ..config import settings
-from ..domain.aggregates import Granularity, Tally, bucket_start, top_box
-from ..domain.alerts import BASELINE_DAYS, satisfied, significantly_worse
+from ..domain.aggregates import Granularity, Tally, bucket_start, next_bucket
+from ..domain.alerts import BASELINE_DAYS, alert_message, significantly_worse
 from ..domain.survey import Store
 from ..errors import DependencyUnavailable
 from ..notify.topics import publish
@@ -16,7 +19,9 @@ from ..store import aggregates, stores
 
 
 def check_alerts(store_ids: list[str], now: datetime) -> list[str]:
-    """Raise the alerts due for these stores; returns their `store/granularity/start` ids."""
+    """Raise the alerts due for these stores at `now`; returns their
+    `store/granularity/start` ids. The hour is checked first: when it alerts, the day (which
+    holds it) is the same incident."""
     raised = []
     for store_id in store_ids:
         store = stores.get_store(store_id)
@@ -24,7 +29,7 @@ def check_alerts(store_ids: list[str], now: datetime) -> list[str]:
             continue
         for granularity in ("hour", "day"):
             start = _last_closed(store, granularity, now)
-            if _alert(store, granularity, start):
+            if _alert(store, granularity, start, now):
                 raised.append(f"{store_id}/{granularity}/{start.isoformat()}")
     return raised
 
@@ -41,38 +46,38 @@ def _summed(store: Store, granularity: Granularity, start: datetime, end: dateti
     return total
 
 
-def _alert(store: Store, granularity: Granularity, start: datetime) -> bool:
-    end = start + (timedelta(hours=1) if granularity == "hour" else timedelta(days=1))
+def _alert(store: Store, granularity: Granularity, start: datetime, now: datetime) -> bool:
+    end = next_bucket(start, granularity)
     window = _summed(store, granularity, start, end)
-    baseline = _summed(store, "day", start - timedelta(days=BASELINE_DAYS), start)
+    # The whole days before the window's day: an hour's own day is not its baseline.
+    day = bucket_start(start, store.timezone, "day")
+    baseline = _summed(store, "day", day - timedelta(days=BASELINE_DAYS), day)
     scale = store.survey.scale
     if not significantly_worse(window, baseline, scale):
         return False
-    if not aggregates.claim_alert(store.store_id, granularity, start):
+    quiet_until = now + timedelta(hours=settings().alert_cooldown_hours)
+    claim = aggregates.claim_alert(store.store_id, start, end, now, quiet_until)
+    if claim is None:  # cooling down, the same incident, or another run sent it
         return False
-    csat = satisfied(window, scale) / window.responses
-    usual = satisfied(baseline, scale) / baseline.responses
-    reasons = ", ".join(
-        f"{name} ({count})"
-        for name, count in sorted(window.reasons.items(), key=lambda r: -r[1])[:3]
-    )
-    period = "hour" if granularity == "hour" else "day"
-    message = (
-        f"{store.name}: satisfaction in the {period} from {start:%Y-%m-%d %H:%M} was "
-        f"{csat:.0%} ({window.responses} answers; {top_box(scale)}+ counts as satisfied), "
-        f"against {usual:.0%} over the previous {BASELINE_DAYS} days."
-        + (f" Top reasons: {reasons}." if reasons else "")
+    message = alert_message(
+        store_name=store.name,
+        period=granularity,
+        start=start,
+        window=window,
+        baseline=baseline,
+        scale=scale,
+        quiet_until=quiet_until.astimezone(ZoneInfo(store.timezone)),
     )
     try:
         publish(
             settings().alerts_topic,
             f"storepulse alert: {store.name}",
             message,
-            {"store_id": store.store_id, "kind": "satisfaction_alert", "granularity": period},
+            {"store_id": store.store_id, "kind": "satisfaction_alert", "granularity": granularity},
         )
     except DependencyUnavailable:
-        aggregates.release_alert(store.store_id, granularity, start)
+        aggregates.release_alert(claim)
         logger.warning("store alert not sent; the next run tries again")
         return False
-    logger.info("store alert raised", extra={"store_id": store.store_id, "period": period})
+    logger.info("store alert raised", extra={"store_id": store.store_id, "period": granularity})
     return True

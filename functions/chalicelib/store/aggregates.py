@@ -1,25 +1,39 @@
-"""Aggregates: per-store bucket tallies, written as partials that a re-run overwrites.
+"""Aggregates: per-store bucket tallies, written as partials that a re-run overwrites, and
+what the runs keep to decide repeat presses across requests, hours and runs.
 
 Key formats
   partial:    pk = AGG#<store_id>#<hour|day|week>,
               sk = <bucket start, UTC ISO-8601>#<arrival hour, UTC YYYY-MM-DDTHH>
               tally (map), seen (how many arrivals of that hour the tally was computed from)
   watermark:  pk = AGGREGATION, sk = WATERMARK; next_hour = the oldest arrival hour not final
+  tap log:    pk = TAPS#<store_id>#<kiosk_id>, sk = <tapped hour, UTC YYYY-MM-DDTHH>
+              taps (string set of "<tapped_at>|<arrival hour>|<rating_id>"), bursts (string
+              set of the rating ids marked as repeat presses), expires_at
+  merged:     pk = MERGED#<arrival hour>, sk = <store_id>#<kiosk_id>; merged = how many of
+              that kiosk's arrivals of that hour are in its tap log; expires_at
+  store alert: pk = ALERTS#<store_id>, sk = COOLDOWN; raised_at, quiet_until, covered_until
 
 Why a re-run cannot double count: a partial is a pure function of one arrival hour's
 ratings (all of them, read again), never an increment. Writing it again replaces it; the
-write is conditional on `seen` not shrinking, so of two overlapping runs the one that saw
-more of a still-open hour wins, and a late, slower run cannot put an older view back.
+write is conditional on neither `seen` nor the tally's `filtered` shrinking: arrivals only
+grow and a rating is only ever marked a repeat press, never unmarked, so of two overlapping
+runs the one that saw more wins, and a late, slower run cannot put an older view back.
+
+The tap log and the merged counts only ever grow (ADD to sets; a lower count written by a
+slower run only makes the next run merge again), so retries and overlapping runs can do no
+harm with them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..domain.aggregates import Granularity, Tally
+from ..domain.ratings import MAX_TAP_AGE
 from .dynamodb import (
     client,
     error_code,
@@ -30,7 +44,7 @@ from .dynamodb import (
     to_item,
     unavailable_on_failure,
 )
-from .ratings import ARRIVAL_SHARDS
+from .ratings import ARRIVAL_SHARDS, rating_id_of
 
 _WATERMARK = {"pk": "AGGREGATION", "sk": "WATERMARK"}
 
@@ -44,7 +58,8 @@ def hour_label(hour: datetime) -> str:
 
 
 def arrivals(hour: datetime) -> list[dict[str, Any]]:
-    """Every rating that arrived in this UTC hour, as the arrivals index projects it."""
+    """Every rating that arrived in this UTC hour, as the arrivals index projects it, with
+    its `rating_id`."""
     items: list[dict[str, Any]] = []
     for shard in range(ARRIVAL_SHARDS):
         items.extend(
@@ -56,6 +71,8 @@ def arrivals(hour: datetime) -> list[dict[str, Any]]:
                 ),
             )
         )
+    for item in items:
+        item["rating_id"] = rating_id_of(str(item["pk"]))
     return items
 
 
@@ -67,7 +84,8 @@ def put_partial(
     tally: Tally,
     seen: int,
 ) -> bool:
-    """Write one bucket's tally of one arrival hour; False if a fuller view is stored."""
+    """Write one bucket's tally of one arrival hour; False if a fuller view is stored (more
+    arrivals seen, or more of them known to be repeat presses)."""
     item = {
         "pk": f"AGG#{store_id}#{granularity}",
         "sk": f"{_iso(bucket_start)}#{hour_label(arrival_hour)}",
@@ -76,7 +94,11 @@ def put_partial(
         "tally": tally.model_dump(),
         "seen": seen,
     }
-    return put_if(to_item(item), "attribute_not_exists(pk) OR seen <= :seen", {":seen": seen})
+    return put_if(
+        to_item(item),
+        "attribute_not_exists(pk) OR (seen <= :seen AND tally.filtered <= :filtered)",
+        {":seen": seen, ":filtered": tally.filtered},
+    )
 
 
 def bucket_tallies(
@@ -129,42 +151,213 @@ def advance_watermark(past: datetime | None, to: datetime) -> bool:
     return True
 
 
-def delete_aggregates(store_ids: list[str]) -> int:
-    """Remove every partial of these stores and the watermark (before a rebuild)."""
-    removed = 0
+def delete_partials(store_ids: list[str], arrived_from: datetime, buckets_from: datetime) -> int:
+    """Remove these stores' partials of the arrival hours from `arrived_from` on (before a
+    rebuild recomputes them); earlier arrival hours keep theirs. Only buckets starting from
+    `buckets_from` are looked at: no rating of those hours is in an older one."""
+    first = hour_label(arrived_from)
     keys = [
         {"pk": item["pk"], "sk": item["sk"]}
         for store_id in store_ids
         for granularity in ("hour", "day", "week")
         for item in query_all(
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=to_item({":pk": f"AGG#{store_id}#{granularity}"}),
+            KeyConditionExpression="pk = :pk AND sk >= :from",
+            ExpressionAttributeValues=to_item(
+                {":pk": f"AGG#{store_id}#{granularity}", ":from": _iso(buckets_from)}
+            ),
             ProjectionExpression="pk, sk",
         )
-    ] + [_WATERMARK]
+        if str(item["sk"]).rsplit("#", 1)[-1] >= first
+    ]
     with unavailable_on_failure():
         for index in range(0, len(keys), 25):
             chunk = [{"DeleteRequest": {"Key": to_item(k)}} for k in keys[index : index + 25]]
             pending: Any = {table_name(): chunk}
             while pending:
                 pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems")
-            removed += len(chunk)
-    return removed
+    return len(keys)
 
 
-def claim_alert(store_id: str, granularity: str, bucket_start: datetime) -> bool:
-    """Mark a store alert as raised; False if it was raised before (alerts go out once)."""
-    item = {
-        "pk": f"ALERTS#{store_id}",
-        "sk": f"{granularity}#{_iso(bucket_start)}",
-        "type": "alert",
-        "raised_at": _iso(datetime.now(UTC)),
+@dataclass(frozen=True)
+class LoggedTap:
+    """One kiosk tap as the tap log keeps it."""
+
+    rating_id: str
+    tapped_at: datetime
+    arrival_hour: datetime
+
+
+# A tap may arrive up to MAX_TAP_AGE after it was made, and its neighbours are needed then.
+TAP_LOG_RETENTION = MAX_TAP_AGE + timedelta(days=2)
+MERGED_RETENTION = timedelta(days=3)  # only runs reading an hour that is not final use them
+
+
+def _tap_log_pk(store_id: str, kiosk_id: str) -> str:
+    return f"TAPS#{store_id}#{kiosk_id}"
+
+
+def logged_taps(
+    store_id: str, kiosk_id: str, first_hour: datetime, last_hour: datetime
+) -> tuple[list[LoggedTap], set[str]]:
+    """The kiosk's logged taps of the tapped hours `first_hour` to `last_hour` (UTC, both
+    included), and which of them are marked repeat presses. Expired items are read as any:
+    what they hold stays true, TTL only bounds how long it is kept."""
+    items = query_all(
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+        ExpressionAttributeValues=to_item(
+            {
+                ":pk": _tap_log_pk(store_id, kiosk_id),
+                ":first": hour_label(first_hour),
+                ":last": hour_label(last_hour),
+            }
+        ),
+        ConsistentRead=True,
+    )
+    taps: list[LoggedTap] = []
+    bursts: set[str] = set()
+    for item in items:
+        for entry in item.get("taps", ()):
+            tapped_at, arrival_hour, rating_id = str(entry).split("|", 2)
+            taps.append(
+                LoggedTap(
+                    rating_id,
+                    datetime.fromisoformat(tapped_at),
+                    datetime.strptime(arrival_hour, "%Y-%m-%dT%H").replace(tzinfo=UTC),
+                )
+            )
+        bursts.update(str(rating_id) for rating_id in item.get("bursts", ()))
+    return taps, bursts
+
+
+def log_taps(
+    store_id: str,
+    kiosk_id: str,
+    tapped_hour: datetime,
+    taps: list[LoggedTap],
+    bursts: set[str],
+) -> None:
+    """Add taps of one tapped hour, and marks of repeat presses among that hour's taps, to
+    the kiosk's tap log (set union: written again, nothing changes)."""
+    additions = [
+        "taps :taps" if taps else "",
+        "bursts :bursts" if bursts else "",
+    ]
+    values: dict[str, Any] = {
+        ":expires": int((tapped_hour + TAP_LOG_RETENTION).timestamp()),
+        ":type": "tap_log",
     }
-    return put_if(to_item(item), "attribute_not_exists(pk)")
-
-
-def release_alert(store_id: str, granularity: str, bucket_start: datetime) -> None:
-    """Forget a claimed alert whose message could not be sent (the next run tries again)."""
-    key = {"pk": f"ALERTS#{store_id}", "sk": f"{granularity}#{_iso(bucket_start)}"}
+    if taps:
+        values[":taps"] = {
+            f"{tap.tapped_at.astimezone(UTC).isoformat(timespec='milliseconds')}"
+            f"|{hour_label(tap.arrival_hour)}|{tap.rating_id}"
+            for tap in taps
+        }
+    if bursts:
+        values[":bursts"] = set(bursts)
     with unavailable_on_failure():
-        client().delete_item(TableName=table_name(), Key=to_item(key))
+        client().update_item(
+            TableName=table_name(),
+            Key=to_item({"pk": _tap_log_pk(store_id, kiosk_id), "sk": hour_label(tapped_hour)}),
+            UpdateExpression="SET expires_at = :expires, #type = :type ADD "
+            + ", ".join(part for part in additions if part),
+            ExpressionAttributeNames={"#type": "type"},
+            ExpressionAttributeValues=to_item(values),
+        )
+
+
+def merged_taps(arrival_hour: datetime) -> dict[tuple[str, str], int]:
+    """How many of each kiosk's (store_id, kiosk_id) arrivals of this hour are in its tap
+    log. A count stays true after its TTL: expiry only bounds how long it is kept."""
+    items = query_all(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=to_item({":pk": f"MERGED#{hour_label(arrival_hour)}"}),
+        ConsistentRead=True,
+    )
+    return {(str(item["store_id"]), str(item["kiosk_id"])): int(item["merged"]) for item in items}
+
+
+def record_merged(arrival_hour: datetime, store_id: str, kiosk_id: str, count: int) -> None:
+    """Remember that `count` of the kiosk's arrivals of this hour are in its tap log."""
+    item = {
+        "pk": f"MERGED#{hour_label(arrival_hour)}",
+        "sk": f"{store_id}#{kiosk_id}",
+        "type": "taps_merged",
+        "store_id": store_id,
+        "kiosk_id": kiosk_id,
+        "merged": count,
+        "expires_at": int((arrival_hour + MERGED_RETENTION).timestamp()),
+    }
+    with unavailable_on_failure():
+        client().put_item(TableName=table_name(), Item=to_item(item))
+
+
+@dataclass(frozen=True)
+class AlertClaim:
+    """A store alert recorded as raised, and the store's alert state it replaced."""
+
+    store_id: str
+    raised_at: str
+    previous: dict[str, Any] | None  # the earlier state, in DynamoDB's wire format
+
+
+def claim_alert(
+    store_id: str, start: datetime, end: datetime, now: datetime, quiet_until: datetime
+) -> AlertClaim | None:
+    """Record an alert of the window [start, end) raised at `now`, unless the store is still
+    cooling down from its last alert or that alert covered a window ending after `start`
+    (the same incident). One conditional write, so of overlapping runs exactly one claims;
+    None when the condition failed."""
+    raised_at = _iso(now)
+    item = {
+        **_alert_state_key(store_id),
+        "type": "store_alert",
+        "raised_at": raised_at,
+        "quiet_until": _iso(quiet_until),
+        "covered_until": _iso(end),
+    }
+    try:
+        with unavailable_on_failure():
+            response = client().put_item(
+                TableName=table_name(),
+                Item=to_item(item),
+                # ISO-8601 UTC strings of one format: their order is the order in time.
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR (quiet_until <= :now AND covered_until <= :start)"
+                ),
+                ExpressionAttributeValues=to_item({":now": raised_at, ":start": _iso(start)}),
+                ReturnValues="ALL_OLD",
+            )
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return None
+        raise
+    return AlertClaim(store_id, raised_at, response.get("Attributes"))
+
+
+def release_alert(claim: AlertClaim) -> None:
+    """Undo a claim whose message could not be sent: the store's earlier alert state comes
+    back (or none), so the next run tries again. Only if the claim is still the latest."""
+    ours = to_item({":ours": claim.raised_at})
+    try:
+        with unavailable_on_failure():
+            if claim.previous:
+                client().put_item(
+                    TableName=table_name(),
+                    Item=claim.previous,
+                    ConditionExpression="raised_at = :ours",
+                    ExpressionAttributeValues=ours,
+                )
+            else:
+                client().delete_item(
+                    TableName=table_name(),
+                    Key=to_item(_alert_state_key(claim.store_id)),
+                    ConditionExpression="raised_at = :ours",
+                    ExpressionAttributeValues=ours,
+                )
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+
+
+def _alert_state_key(store_id: str) -> dict[str, str]:
+    return {"pk": f"ALERTS#{store_id}", "sk": "COOLDOWN"}

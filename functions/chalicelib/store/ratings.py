@@ -1,4 +1,6 @@
-"""Ratings: one immutable item each, plus its entry in the `arrivals` index.
+"""Ratings: one item each, plus its entry in the `arrivals` index. A rating is written once
+and changed only twice at most, by the scheduled run: its callback contact moves to a task,
+and it may be marked a repeat press (`burst`, which its index entry projects).
 
 Key formats
   item:     pk = RATING#<rating_id>, sk = RATING
@@ -18,8 +20,18 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ..domain.ratings import Rating
-from .dynamodb import client, from_item, put_if, table_name, to_item, unavailable_on_failure
+from .dynamodb import (
+    client,
+    error_code,
+    from_item,
+    put_if,
+    table_name,
+    to_item,
+    unavailable_on_failure,
+)
 
 # Spreads one hour's arrivals over this many index partitions. Readers query every shard,
 # so changing it needs a migration of the unread hours: keep it fixed.
@@ -29,6 +41,11 @@ _PREFIX = "RATING#"
 
 def rating_key(rating_id: str) -> dict[str, str]:
     return {"pk": f"{_PREFIX}{rating_id}", "sk": "RATING"}
+
+
+def rating_id_of(pk: str) -> str:
+    """The rating id in a rating item's `pk`."""
+    return pk.removeprefix(_PREFIX)
 
 
 def arrival_partition(received_at: datetime, rating_id: str) -> str:
@@ -95,3 +112,21 @@ def get_rating(rating_id: str) -> Rating | None:
             TableName=table_name(), Key=to_item(rating_key(rating_id)), ConsistentRead=True
         )
     return rating_from_item(response["Item"]) if "Item" in response else None
+
+
+def mark_burst(rating_id: str) -> None:
+    """Mark a stored rating as a repeat press, as the aggregation run decided from its
+    kiosk's taps. The flag only ever goes from unset to true; setting it again changes
+    nothing, and a rating that is not stored is left alone (no item is created)."""
+    try:
+        with unavailable_on_failure():
+            client().update_item(
+                TableName=table_name(),
+                Key=to_item(rating_key(rating_id)),
+                UpdateExpression="SET burst = :yes",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_item({":yes": True}),
+            )
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise

@@ -194,20 +194,20 @@ def test_a_retried_run_counts_each_tap_once(store):
 
 def test_a_run_overlapping_another_counts_each_tap_once(store, monkeypatch):
     ids = _split_across_runs()
-    real = ratings.mark_burst
-    overlapped: list[str] = []
+    real = ratings.mark_bursts
+    overlapped: list[list[str]] = []
 
-    def another_run_meanwhile(rating_id: str) -> None:
+    def another_run_meanwhile(rating_ids: list[str]) -> None:
         if not overlapped:  # the first flag update: a second run does all of its work now
-            overlapped.append(rating_id)
+            overlapped.append(rating_ids)
             aggregate(utc("2026-11-20T17:15:00"))
-        real(rating_id)
+        real(rating_ids)
 
-    monkeypatch.setattr(ratings, "mark_burst", another_run_meanwhile)
+    monkeypatch.setattr(ratings, "mark_bursts", another_run_meanwhile)
     aggregate(utc("2026-11-20T17:15:00"))
-    monkeypatch.setattr(ratings, "mark_burst", real)
+    monkeypatch.setattr(ratings, "mark_bursts", real)
 
-    assert overlapped
+    assert overlapped[0]
     assert flags(*ids) == [False, True, True]
     assert hour_buckets() == {
         "2026-11-20T11:00:00-05:00": (1, 1),
@@ -252,3 +252,13 @@ def test_repeat_presses_of_different_kiosks_are_no_burst(store):
 
     assert flags(*ids) == [False, False, False, False]
     assert hour_buckets() == {"2026-11-20T12:00:00-05:00": (4, 0)}
+
+
+def test_marking_a_batch_with_a_rating_not_stored_marks_the_others_and_creates_nothing(store):
+    ids = [tap("2026-11-20T17:20:00"), tap("2026-11-20T17:30:00")]
+    missing = "00000000-0000-4000-8000-000000000000"
+
+    ratings.mark_bursts([ids[0], missing, ids[1]])  # the transaction is cancelled: one by one
+
+    assert flags(*ids) == [True, True]
+    assert ratings.get_rating(missing) is None

@@ -13,6 +13,7 @@ hour or run brought them: each kiosk's taps go into its tap log (by tapped hour)
 burst rule runs over the new taps and the logged ones around them. A rating newly found to
 be a repeat press is marked in its item and the partials it is counted in are recomputed,
 before the log records the mark: a run that dies in between leaves the work to the next.
+More taps never unmark one, so a decision made from the taps a run saw is never undone.
 """
 
 from __future__ import annotations
@@ -242,10 +243,15 @@ def _mark_repeat_presses(
 ) -> None:
     """Decide the repeat presses among the kiosk taps of these arrival hours and the logged
     taps around them. A kiosk whose taps of an hour are all in its log already (the hour was
-    read before) is skipped, unless `again` (a rebuild decides everything again)."""
+    read before) is skipped, unless `again` (a rebuild decides everything again).
+
+    Newly found repeat presses are marked in their items first, then every partial that
+    counts them is recomputed (this chunk's hours are written next, with run.bursts), then
+    the logs record taps and marks, and last the merged counts: a run that dies half way
+    leaves the rest to the next, which finds the same."""
     new: dict[Kiosk, list[LoggedTap]] = {}
     marked_at_ingest: set[str] = set()
-    merged_counts: list[tuple[datetime, Kiosk, int]] = []
+    merged_counts: list[tuple[datetime, str, str, int]] = []
     for hour, arrived in chunk:
         taps_of: dict[Kiosk, list[dict[str, Any]]] = {}
         for rating in arrived:
@@ -265,28 +271,43 @@ def _mark_repeat_presses(
                 for tap in taps
             )
             marked_at_ingest.update(str(tap["rating_id"]) for tap in taps if tap.get("burst"))
-            merged_counts.append((hour, kiosk, len(taps)))
-    for kiosk, kiosk_taps in new.items():
-        _merge_kiosk(kiosk, kiosk_taps, marked_at_ingest, {hour for hour, _ in chunk}, run)
-    # Last: a count says "merged", and merging includes marking and recomputing.
-    for hour, (store_id, kiosk_id), count in merged_counts:
-        aggregates.record_merged(hour, store_id, kiosk_id, count)
+            merged_counts.append((hour, *kiosk, len(taps)))
+    decisions = [_decide(kiosk, taps, marked_at_ingest) for kiosk, taps in new.items()]
+    marks = sorted(rating_id for decision in decisions for rating_id in decision.marks)
+    ratings.mark_bursts(marks)
+    run.marked += len(marks)
+    chunk_hours = {hour for hour, _ in chunk}
+    recompute: dict[datetime, set[str]] = {}
+    for decision in decisions:
+        run.bursts |= decision.bursts
+        for rating_id in decision.marks:
+            hour = decision.arrived_in[rating_id]
+            if hour not in chunk_hours:
+                recompute.setdefault(hour, set()).add(rating_id)
+    for hour, rating_ids in sorted(recompute.items()):
+        _recompute(hour, rating_ids, run)
+    aggregates.log_taps([addition for decision in decisions for addition in decision.additions])
+    aggregates.record_merged(merged_counts)
 
 
-def _merge_kiosk(
-    kiosk: Kiosk,
-    new: list[LoggedTap],
-    marked_at_ingest: set[str],
-    chunk_hours: set[datetime],
-    run: AggregationRun,
-) -> None:
-    """Merge one kiosk's new taps into its tap log, deciding repeat presses over them and the
-    logged taps of every run of taps they belong to."""
+@dataclass
+class KioskDecision:
+    """What merging one kiosk's new taps found."""
+
+    bursts: set[str]  # every repeat press among the taps looked at
+    marks: set[str]  # those not marked in their items yet
+    arrived_in: dict[str, datetime]  # arrival hour of each tap looked at
+    additions: list[aggregates.TapLogAddition]  # what its tap log lacks
+
+
+def _decide(kiosk: Kiosk, new: list[LoggedTap], marked_at_ingest: set[str]) -> KioskDecision:
+    """Decide repeat presses over one kiosk's new taps and the logged taps of every run of
+    taps they belong to (read as far as those runs reach)."""
     store_id, kiosk_id = kiosk
     new_ids = {tap.rating_id for tap in new}
     taps = {tap.rating_id: tap for tap in new}
-    logged_bursts: set[str] = set()
     logged: set[str] = set()
+    logged_bursts: set[str] = set()
     loaded: set[datetime] = set()
     wanted = {floor_hour(tap.tapped_at + shift) for tap in new for shift in (-BURST_GAP, BURST_GAP)}
     while wanted - loaded:
@@ -303,29 +324,25 @@ def _merge_kiosk(
                 wanted.add(floor_hour(run_of_taps[-1][1] + BURST_GAP))
     decided = find_bursts((tap.rating_id, tap.tapped_at) for tap in taps.values())
     already = logged_bursts | (marked_at_ingest & new_ids)
-    run.bursts |= decided | already
-    # Newly found repeat presses: the item first, then every partial that counts them
-    # (this chunk's hours are written next, with run.bursts), then the log.
-    recompute: dict[datetime, set[str]] = {}
-    for rating_id in sorted(decided - already):
-        ratings.mark_burst(rating_id)
-        run.marked += 1
-        if taps[rating_id].arrival_hour not in chunk_hours:
-            recompute.setdefault(taps[rating_id].arrival_hour, set()).add(rating_id)
-    for hour, rating_ids in sorted(recompute.items()):
-        _recompute(hour, rating_ids, run)
-    additions: dict[datetime, tuple[list[LoggedTap], set[str]]] = {}
+    by_hour: dict[datetime, tuple[list[LoggedTap], set[str]]] = {}
     for tap in taps.values():
         unlogged = tap.rating_id in new_ids and tap.rating_id not in logged
         unmarked = tap.rating_id in decided | already and tap.rating_id not in logged_bursts
         if unlogged or unmarked:
-            entry = additions.setdefault(floor_hour(tap.tapped_at), ([], set()))
+            entry = by_hour.setdefault(floor_hour(tap.tapped_at), ([], set()))
             if unlogged:
                 entry[0].append(tap)
             if unmarked:
                 entry[1].add(tap.rating_id)
-    for tapped_hour, (to_log, to_mark) in sorted(additions.items()):
-        aggregates.log_taps(store_id, kiosk_id, tapped_hour, to_log, to_mark)
+    return KioskDecision(
+        bursts=decided | already,
+        marks=decided - already,
+        arrived_in={rating_id: tap.arrival_hour for rating_id, tap in taps.items()},
+        additions=[
+            aggregates.TapLogAddition(store_id, kiosk_id, hour, to_log, to_mark)
+            for hour, (to_log, to_mark) in sorted(by_hour.items())
+        ],
+    )
 
 
 def _spans(hours: set[datetime]) -> list[tuple[datetime, datetime]]:

@@ -42,6 +42,7 @@ from .dynamodb import (
     query_all,
     table_name,
     to_item,
+    transact,
     unavailable_on_failure,
 )
 from .ratings import ARRIVAL_SHARDS, rating_id_of
@@ -229,40 +230,50 @@ def logged_taps(
     return taps, bursts
 
 
-def log_taps(
-    store_id: str,
-    kiosk_id: str,
-    tapped_hour: datetime,
-    taps: list[LoggedTap],
-    bursts: set[str],
-) -> None:
-    """Add taps of one tapped hour, and marks of repeat presses among that hour's taps, to
-    the kiosk's tap log (set union: written again, nothing changes)."""
-    additions = [
-        "taps :taps" if taps else "",
-        "bursts :bursts" if bursts else "",
-    ]
+@dataclass(frozen=True)
+class TapLogAddition:
+    """New taps of one kiosk and tapped hour, and new marks among that hour's taps."""
+
+    store_id: str
+    kiosk_id: str
+    tapped_hour: datetime
+    taps: list[LoggedTap]
+    bursts: set[str]
+
+
+def log_taps(additions: list[TapLogAddition]) -> None:
+    """Add taps, and marks of repeat presses, to the kiosks' tap logs (set union: written
+    again, nothing changes)."""
+    _write_all([_tap_log_update(addition) for addition in additions])
+
+
+def _tap_log_update(addition: TapLogAddition) -> dict[str, Any]:
+    added = []
     values: dict[str, Any] = {
-        ":expires": int((tapped_hour + TAP_LOG_RETENTION).timestamp()),
+        ":expires": int((addition.tapped_hour + TAP_LOG_RETENTION).timestamp()),
         ":type": "tap_log",
     }
-    if taps:
+    if addition.taps:
+        added.append("taps :taps")
         values[":taps"] = {
             f"{tap.tapped_at.astimezone(UTC).isoformat(timespec='milliseconds')}"
             f"|{hour_label(tap.arrival_hour)}|{tap.rating_id}"
-            for tap in taps
+            for tap in addition.taps
         }
-    if bursts:
-        values[":bursts"] = set(bursts)
-    with unavailable_on_failure():
-        client().update_item(
-            TableName=table_name(),
-            Key=to_item({"pk": _tap_log_pk(store_id, kiosk_id), "sk": hour_label(tapped_hour)}),
-            UpdateExpression="SET expires_at = :expires, #type = :type ADD "
-            + ", ".join(part for part in additions if part),
-            ExpressionAttributeNames={"#type": "type"},
-            ExpressionAttributeValues=to_item(values),
-        )
+    if addition.bursts:
+        added.append("bursts :bursts")
+        values[":bursts"] = set(addition.bursts)
+    key = {"pk": _tap_log_pk(addition.store_id, addition.kiosk_id)}
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_item(key | {"sk": hour_label(addition.tapped_hour)}),
+            "UpdateExpression": "SET expires_at = :expires, #type = :type"
+            + (" ADD " + ", ".join(added) if added else ""),
+            "ExpressionAttributeNames": {"#type": "type"},
+            "ExpressionAttributeValues": to_item(values),
+        }
+    }
 
 
 def merged_taps(arrival_hour: datetime) -> dict[tuple[str, str], int]:
@@ -276,19 +287,47 @@ def merged_taps(arrival_hour: datetime) -> dict[tuple[str, str], int]:
     return {(str(item["store_id"]), str(item["kiosk_id"])): int(item["merged"]) for item in items}
 
 
-def record_merged(arrival_hour: datetime, store_id: str, kiosk_id: str, count: int) -> None:
-    """Remember that `count` of the kiosk's arrivals of this hour are in its tap log."""
-    item = {
-        "pk": f"MERGED#{hour_label(arrival_hour)}",
-        "sk": f"{store_id}#{kiosk_id}",
-        "type": "taps_merged",
-        "store_id": store_id,
-        "kiosk_id": kiosk_id,
-        "merged": count,
-        "expires_at": int((arrival_hour + MERGED_RETENTION).timestamp()),
-    }
-    with unavailable_on_failure():
-        client().put_item(TableName=table_name(), Item=to_item(item))
+def record_merged(counts: list[tuple[datetime, str, str, int]]) -> None:
+    """Remember, per (arrival hour, store_id, kiosk_id, count), that `count` of the kiosk's
+    arrivals of that hour are in its tap log. A slower run may write a lower count: the next
+    run then merges those taps again, which changes nothing."""
+    _write_all(
+        [
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": to_item(
+                        {
+                            "pk": f"MERGED#{hour_label(hour)}",
+                            "sk": f"{store_id}#{kiosk_id}",
+                            "type": "taps_merged",
+                            "store_id": store_id,
+                            "kiosk_id": kiosk_id,
+                            "merged": count,
+                            "expires_at": int((hour + MERGED_RETENTION).timestamp()),
+                        }
+                    ),
+                }
+            }
+            for hour, store_id, kiosk_id, count in counts
+        ]
+    )
+
+
+def _write_all(actions: list[dict[str, Any]]) -> None:
+    """Independent writes that need no condition, up to 100 in a transaction (a run's cost
+    here is round trips); a cancelled transaction (a concurrent write to one of its items)
+    is written one by one instead. Each write is idempotent."""
+    for index in range(0, len(actions), 100):
+        chunk = actions[index : index + 100]
+        if len(chunk) > 1 and transact(chunk):
+            continue
+        with unavailable_on_failure():
+            for action in chunk:
+                if "Put" in action:
+                    client().put_item(**action["Put"])
+                else:
+                    client().update_item(**action["Update"])
 
 
 @dataclass(frozen=True)

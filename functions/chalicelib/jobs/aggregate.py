@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..domain.aggregates import GRANULARITIES, bucket_start, tally_ratings
+from ..domain.aggregates import GRANULARITIES, Granularity, bucket_start, tally_ratings
 from ..domain.ratings import BURST_GAP, MAX_TAP_AGE, find_bursts, tap_runs
 from ..observability import logger
 from ..store import aggregates, ratings, stores
@@ -218,19 +218,15 @@ def _recompute(hour: datetime, rating_ids: set[str], run: AggregationRun) -> Non
     arrived = aggregates.arrivals(hour)
     known = _counted(arrived, run)
     zone_of = _zones(known, run)
-    touched = {
-        (str(rating["store_id"]), granularity, start)
-        for rating in known
-        if rating["rating_id"] in rating_ids
-        for granularity in GRANULARITIES
-        for start in [
-            bucket_start(
-                datetime.fromisoformat(str(rating["tapped_at"])),
-                zone_of[str(rating["store_id"])],
-                granularity,
+    touched: set[tuple[str, Granularity, datetime]] = set()
+    for rating in known:
+        if rating["rating_id"] in rating_ids:
+            store_id = str(rating["store_id"])
+            tapped_at = datetime.fromisoformat(str(rating["tapped_at"]))
+            touched.update(
+                (store_id, granularity, bucket_start(tapped_at, zone_of[store_id], granularity))
+                for granularity in GRANULARITIES
             )
-        ]
-    }
     for key, tally in tally_ratings(known, zone_of).items():
         if key in touched:
             store_id, granularity, start = key

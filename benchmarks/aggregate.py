@@ -100,8 +100,8 @@ def make_ratings(count: int, since: datetime, span: timedelta) -> list[Any]:
 
 def load(ratings: list[Any]) -> float:
     """Write the ratings as put_rating would (same items), 25 per BatchWriteItem; seconds."""
-    from chalicelib.store.dynamodb import client, table_name
-    from chalicelib.store.ratings import rating_item
+    from chalicelib.storage.dynamodb import client, table_name
+    from chalicelib.storage.ratings import rating_item
 
     ddb, table = client(), table_name()
 
@@ -120,7 +120,7 @@ def use_table(name: str, endpoint: str, *, create: bool = False) -> None:
     """Point the app at table `name` (settings and clients are cached per container)."""
     from chalicelib import config
     from chalicelib.domain.survey import DEFAULT_SURVEY, Store
-    from chalicelib.store import dynamodb, stores
+    from chalicelib.storage import dynamodb, stores
     from devtools import dynamodb_local
 
     os.environ["STOREPULSE_TABLE_NAME"] = name
@@ -147,7 +147,7 @@ def timed(now: datetime) -> tuple[float, Any]:
 
 def settle() -> float:
     """A run before the new ratings: every arrival hour before OPEN_HOUR becomes final."""
-    from chalicelib.store import aggregates
+    from chalicelib.storage import aggregates
 
     elapsed, _ = timed(SETTLED)
     if aggregates.watermark() != OPEN_HOUR:
@@ -157,7 +157,7 @@ def settle() -> float:
 
 def counted() -> int:
     """responses + filtered summed over every hour bucket of every store."""
-    from chalicelib.store import aggregates
+    from chalicelib.storage import aggregates
 
     start, end = OPEN_HOUR - TAP_SPREAD - HOUR, OPEN_HOUR + HOUR
     return sum(
@@ -169,7 +169,7 @@ def counted() -> int:
 
 def capacity(now: datetime) -> dict[str, float]:
     """One run with ConsumedCapacity requested: calls and units by operation."""
-    from chalicelib.store import dynamodb
+    from chalicelib.storage import dynamodb
 
     totals: Counter[str] = Counter()
 

@@ -228,7 +228,7 @@ def item_size(item: dict[str, Any], names: set[str] | None = None) -> int:
 
 def capacity(app: Any, token: str) -> dict[str, Any]:
     """Observe the app's own DynamoDB client while it ingests ratings, warm and cache-cold."""
-    from chalicelib.store import dynamodb, stores
+    from chalicelib.storage import dynamodb, stores
     from devtools.dynamodb_local import table_definition
 
     index = table_definition()["GlobalSecondaryIndexes"][0]
@@ -361,7 +361,7 @@ def main() -> None:
             from benchmarks.bare_handler import handler_unconditional as bare_plain
             from chalicelib.auth import issue_kiosk_token
             from chalicelib.domain.survey import DEFAULT_SURVEY, Store
-            from chalicelib.store import stores
+            from chalicelib.storage import stores
 
             stores.put_store(
                 Store(

@@ -136,7 +136,7 @@ def seed() -> dict[str, Any]:
 
     # The demo asks the expectation question, so the local stack shows every step.
     survey = DEFAULT_SURVEY.model_copy(update={"ask_expectation": True})
-    from chalicelib.store import stores
+    from chalicelib.storage import stores
 
     now = datetime.now(UTC)
     demo = Store(

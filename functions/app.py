@@ -10,8 +10,15 @@ gc.disable()
 from chalice import Chalice, ConvertToMiddleware, CORSConfig, Rate
 from chalice.app import CloudWatchEvent, SNSEvent
 
-from chalicelib.api import callbacks, kiosk, satisfaction, sms, stores
-from chalicelib.api.http import http_boundary, now
+from chalicelib.api import (
+    callback_routes,
+    kiosk_routes,
+    satisfaction_routes,
+    sms_routes,
+    store_routes,
+)
+from chalicelib.api.http import http_boundary
+from chalicelib.clock import now
 from chalicelib.config import settings
 from chalicelib.observability import powertools_middleware, tracer
 
@@ -33,16 +40,16 @@ if config.tracing:
     )
 app.register_middleware(http_boundary, "http")
 
-app.register_blueprint(kiosk.bp)
-app.register_blueprint(stores.bp)
-app.register_blueprint(sms.bp)
-app.register_blueprint(satisfaction.bp)
-app.register_blueprint(callbacks.bp)
+app.register_blueprint(kiosk_routes.bp)
+app.register_blueprint(store_routes.bp)
+app.register_blueprint(sms_routes.bp)
+app.register_blueprint(satisfaction_routes.bp)
+app.register_blueprint(callback_routes.bp)
 
 
-@app.on_sns_message(topic=sms.INBOUND_SMS_TOPIC)
+@app.on_sns_message(topic=sms_routes.INBOUND_SMS_TOPIC)
 def inbound_sms(event: SNSEvent) -> None:
-    from chalicelib.api.sms_flow import aws_inbound
+    from chalicelib.flows.sms_survey import aws_inbound
 
     # SNSEvent has no attribute for the time End User Messaging published the message.
     notification = event.to_dict()["Records"][0]["Sns"]
@@ -53,7 +60,7 @@ def inbound_sms(event: SNSEvent) -> None:
 def aggregate_satisfaction(event: CloudWatchEvent) -> dict[str, int]:
     from chalicelib.jobs.aggregate import aggregate
     from chalicelib.jobs.alerts import check_alerts
-    from chalicelib.jobs.callbacks import flag_kiosk_callbacks, flag_sms_callbacks
+    from chalicelib.jobs.flagging import flag_kiosk_callbacks, flag_sms_callbacks
 
     run = aggregate(now(), flag=lambda rating_keys: flag_kiosk_callbacks(rating_keys, now()))
     flagged = run.flagged + flag_sms_callbacks(now())
@@ -63,7 +70,7 @@ def aggregate_satisfaction(event: CloudWatchEvent) -> dict[str, int]:
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def follow_up_callbacks(event: CloudWatchEvent) -> dict[str, int]:
-    from chalicelib.jobs.callbacks import follow_up
+    from chalicelib.jobs.flagging import follow_up
 
     return follow_up(now())
 
@@ -80,7 +87,7 @@ def rebuild_aggregates(event: dict[str, str], context: object) -> dict[str, int]
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def send_scheduled_invitations(event: CloudWatchEvent) -> dict[str, int]:
-    from chalicelib.jobs.sms import send_due_invitations, store_unanswered_ratings
+    from chalicelib.jobs.sms_schedule import send_due_invitations, store_unanswered_ratings
 
     return {"sent": send_due_invitations(now()), "ratings": store_unanswered_ratings(now())}
 

@@ -32,7 +32,7 @@ os.environ.pop("STOREPULSE_DYNAMODB_ENDPOINT", None)
 from chalicelib import config  # noqa: E402
 from chalicelib.auth import issue_kiosk_token, issue_staff_token  # noqa: E402
 from chalicelib.domain.survey import DEFAULT_SURVEY, Store  # noqa: E402
-from chalicelib.store import dynamodb, stores  # noqa: E402
+from chalicelib.storage import dynamodb, stores  # noqa: E402
 from devtools import dynamodb_local  # noqa: E402
 
 

@@ -16,7 +16,7 @@ from uuid import uuid4
 from . import tokens
 from .config import secret, settings
 from .errors import DependencyUnavailable, Forbidden, Unauthorized
-from .store import stores
+from .storage import stores
 
 _ISSUER = "storepulse"
 

@@ -99,7 +99,7 @@ def open_staff(stack: LocalStack, browser: Browser) -> Iterator[Callable[..., Pa
 def put_stack_store(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Writes a store into the running stack's table through the store layer (there is no
     route that creates stores): `put_stack_store(store)`."""
-    from chalicelib.store import stores
+    from chalicelib.storage import stores
     from tests.conftest import reset_caches
 
     def put(store: Any) -> None:

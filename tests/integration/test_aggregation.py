@@ -12,7 +12,7 @@ import pytest
 from chalicelib.auth import issue_staff_token
 from chalicelib.domain.ratings import Rating
 from chalicelib.jobs.aggregate import aggregate, rebuild
-from chalicelib.store import aggregates, ratings, stores
+from chalicelib.storage import aggregates, ratings, stores
 from tests.conftest import bearer, make_store, now
 
 NOW = datetime(2026, 11, 20, 18, 30, tzinfo=UTC)  # 13:30 in New York

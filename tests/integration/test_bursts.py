@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.kiosk import ingest_batch
+from chalicelib.api.kiosk_routes import ingest_batch
 from chalicelib.auth import KioskPrincipal
 from chalicelib.domain.aggregates import bucket_start
 from chalicelib.domain.ratings import RatingBatchIn
 from chalicelib.jobs.aggregate import aggregate, floor_hour
-from chalicelib.store import aggregates, ratings
+from chalicelib.storage import aggregates, ratings
 from tests.conftest import iso, kiosk_rating, now, rating_batch
 from tests.integration.test_aggregation import NOW, put
 from tests.integration.test_kiosk_ingest import post, stored_ratings

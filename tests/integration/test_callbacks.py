@@ -11,9 +11,10 @@ import pytest
 
 from chalicelib.auth import issue_staff_token
 from chalicelib.jobs.aggregate import floor_hour
-from chalicelib.jobs.callbacks import follow_up
+from chalicelib.jobs.flagging import follow_up
 from chalicelib.notify import topics
-from chalicelib.store import aggregates, callbacks
+from chalicelib.storage import aggregates
+from chalicelib.storage import tasks as task_storage
 from tests.conftest import bearer, kiosk_rating, now, rating_batch
 
 PHONE = "+14155550123"
@@ -156,7 +157,7 @@ def test_a_run_that_fails_while_flagging_leaves_the_request_to_the_next_run(
 ):
     from chalicelib.errors import DependencyUnavailable
     from chalicelib.jobs.aggregate import aggregate
-    from chalicelib.jobs.callbacks import flag_kiosk_callbacks
+    from chalicelib.jobs.flagging import flag_kiosk_callbacks
 
     unhappy(api, kiosk_headers)
     arrival_hour = aggregates.watermark()
@@ -180,7 +181,7 @@ def test_the_flagged_rating_keeps_no_phone_number(api, kiosk_headers, scheduler)
     rating = unhappy(api, kiosk_headers)
     scheduler()
 
-    assert callbacks.kiosk_contact(f"RATING#{rating['rating_id']}") is None
+    assert task_storage.kiosk_contact(f"RATING#{rating['rating_id']}") is None
 
 
 def test_a_task_in_the_wrong_state_gets_409(api, kiosk_headers, staff_headers, scheduler):
@@ -294,13 +295,13 @@ def test_an_sms_customer_who_said_yes_gets_a_task(api, store, staff_headers, sch
     assert task["ratings"][0]["channel"] == "sms"
     assert task["ratings"][0]["comment"] == "Nobody at the till"
     assert task["contact"]["phone_masked"] == "+1******0188"
-    assert callbacks.sms_callback_requests(now()) == []
+    assert task_storage.sms_callback_requests(now()) == []
 
 
 def test_a_store_that_calls_every_sms_detractor_gets_a_task_without_a_yes(
     api, store, staff_headers, scheduler
 ):
-    from chalicelib.store import stores
+    from chalicelib.storage import stores
     from tests.conftest import make_store
 
     survey = store.survey.model_copy(update={"callback_every_sms_detractor": True})
@@ -330,7 +331,7 @@ def test_tasks_list_needs_a_store_when_the_credential_has_several(api, store):
 
 
 def test_the_deadline_counts_opening_hours_when_the_store_has_them(store):
-    from chalicelib.domain.callbacks import due_at
+    from chalicelib.domain.tasks import due_at
 
     friday_evening = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # 18:00 in New York
     weekdays = {day: (9, 17) for day in range(5)}  # Monday-Friday 09-17, closed weekends
@@ -342,14 +343,14 @@ def test_the_deadline_counts_opening_hours_when_the_store_has_them(store):
 
 
 def test_recovery_counts_the_tasks_created_in_the_range(api, store, staff_headers):
-    from chalicelib.domain.callbacks import TaskRating, new_task
+    from chalicelib.domain.tasks import TaskRating, new_task
 
     def task_created(at: datetime, number: str) -> None:
         rating = TaskRating(rating_id=number, channel="kiosk", score=1, tapped_at=at)
         task = new_task(
             number, "store-a", f"key-{number}", PHONE, None, rating, at, at + timedelta(hours=24)
         )
-        callbacks.create_task(task, PHONE)
+        task_storage.create_task(task, PHONE)
 
     # The range is read in the store's time zone (New York, UTC-5 in November).
     task_created(datetime(2026, 10, 1, 12, tzinfo=UTC), "t-october")
@@ -391,7 +392,7 @@ def test_staff_read_their_stores_survey_with_its_version_and_no_other_stores(
 
 def test_a_0_to_10_stores_survey_gives_its_scale(api, store, staff_headers):
     from chalicelib.domain.survey import Scale
-    from chalicelib.store import stores
+    from chalicelib.storage import stores
     from tests.conftest import make_store
 
     nps = store.survey.model_copy(
@@ -434,10 +435,11 @@ TASK_SHAPE = {
 @pytest.fixture
 def clock(monkeypatch) -> Any:
     """Sets the staff API's clock: `clock(moment)`, and the next requests happen then."""
-    from chalicelib.api import callbacks as staff_api
 
     def set_to(moment: datetime) -> None:
-        monkeypatch.setattr(staff_api, "now", lambda: moment)
+        from chalicelib.api import callback_routes
+
+        monkeypatch.setattr(callback_routes, "now", lambda: moment)
 
     return set_to
 
@@ -455,7 +457,7 @@ def flagged_task(api, kiosk_headers, staff_headers, scheduler) -> dict[str, Any]
 
 def raw_contact(task_id: str) -> dict[str, Any] | None:
     """The contact item as stored, to show what TTL has not removed yet."""
-    from chalicelib.store.dynamodb import client, from_item, table_name, to_item
+    from chalicelib.storage.dynamodb import client, from_item, table_name, to_item
 
     key = to_item({"pk": f"TASK#{task_id}", "sk": "CONTACT"})
     response = client().get_item(TableName=table_name(), Key=key, ConsistentRead=True)
@@ -637,7 +639,7 @@ def test_a_resolved_tasks_contact_and_words_expire_and_reads_ignore_what_ttl_lef
 def test_the_task_item_itself_holds_no_name_comment_note_or_number(
     api, kiosk_headers, staff_headers, scheduler
 ):
-    from chalicelib.store.dynamodb import client, from_item, table_name, to_item
+    from chalicelib.storage.dynamodb import client, from_item, table_name, to_item
 
     task = flagged_task(api, kiosk_headers, staff_headers, scheduler)
     path = f"/v1/callbacks/{task['task_id']}"

@@ -11,17 +11,14 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.sms_flow import handle_inbound_sms, invite
 from chalicelib.domain.consent import CONSENT_TEXTS, KEPT_AFTER_PURPOSE
 from chalicelib.domain.invitations import InvitationRequest
+from chalicelib.flows.sms_survey import handle_inbound_sms, invite
 from chalicelib.jobs.aggregate import floor_hour
-from chalicelib.jobs.callbacks import flag_sms_callbacks
-from chalicelib.jobs.sms import send_due_invitations
-from chalicelib.notify import sms as outbound
-from chalicelib.notify import topics
-from chalicelib.store import aggregates, dynamodb, ratings, stores
-from chalicelib.store import consent as consents
-from chalicelib.store import sms as sms_store
+from chalicelib.jobs.flagging import flag_sms_callbacks
+from chalicelib.jobs.sms_schedule import send_due_invitations
+from chalicelib.notify import sms_sender, topics
+from chalicelib.storage import aggregates, consents, dynamodb, ratings, sms_state, stores
 from tests.conftest import kiosk_rating, make_store, now, rating_batch
 
 PHONE = "+14155550123"
@@ -34,7 +31,7 @@ KIOSK_TEXT = {
 @pytest.fixture(autouse=True)
 def quiet_outboxes():
     topics.PUBLISHED.clear()
-    outbound.OUTBOX.clear()
+    sms_sender.OUTBOX.clear()
 
 
 @pytest.fixture
@@ -68,7 +65,7 @@ def post_callback(api, kiosk_headers, **callback_fields) -> Any:
 def consent_item(phone: str, purpose: str) -> dict[str, Any] | None:
     response = dynamodb.client().get_item(
         TableName=dynamodb.table_name(),
-        Key={"pk": {"S": f"PHONE#{sms_store.key_of(phone)}"}, "sk": {"S": f"CONSENT#{purpose}"}},
+        Key={"pk": {"S": f"PHONE#{sms_state.key_of(phone)}"}, "sk": {"S": f"CONSENT#{purpose}"}},
         ConsistentRead=True,
     )
     return dynamodb.from_item(response["Item"]) if "Item" in response else None
@@ -126,7 +123,7 @@ def test_a_kiosk_callback_leaves_a_consent_record_when_its_task_is_made(
     stored = ratings.get_rating(rating["rating_id"])
     assert stored is not None
     tapped_at = stored.tapped_at  # the tap on the server's clock (skew corrected)
-    record = consents.get_consent(sms_store.key_of(PHONE), "callback", now())
+    record = consents.get_consent(sms_state.key_of(PHONE), "callback", now())
     assert record is not None
     assert (record.channel, record.version, record.locale, record.source) == (
         "kiosk",
@@ -155,7 +152,7 @@ def test_a_kiosk_callback_without_a_version_was_given_with_the_current_text(
 
     scheduler()
 
-    record = consents.get_consent(sms_store.key_of(PHONE), "callback", now())
+    record = consents.get_consent(sms_state.key_of(PHONE), "callback", now())
     assert record is not None
     assert record.version == "kiosk-1"
 
@@ -173,7 +170,7 @@ def test_an_sms_invitation_sent_records_the_store_systems_consent(store):
     at = now()
     invitation_id = sms_customer(locale="zh-CN")
 
-    record = consents.get_consent(sms_store.key_of(PHONE), "sms_survey", now())
+    record = consents.get_consent(sms_state.key_of(PHONE), "sms_survey", now())
 
     assert record is not None
     assert (record.channel, record.version, record.locale, record.source) == (
@@ -184,7 +181,7 @@ def test_an_sms_invitation_sent_records_the_store_systems_consent(store):
     )
     assert record.given_at >= at - timedelta(seconds=1)
     text = CONSENT_TEXTS["sms_survey"][record.version]["zh-CN"]
-    sent = outbound.OUTBOX[-1]["message"]
+    sent = sms_sender.OUTBOX[-1]["message"]
     assert sent == text.format(store="Store store-a", min=1, max=5)
 
 
@@ -194,11 +191,11 @@ def test_a_scheduled_invitation_records_consent_when_it_is_sent(storage):
     assert store is not None
     night = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 23:00 in Los Angeles
     invite(InvitationRequest(phone=PHONE, store_id="store-q"), store, night)
-    waiting = consents.get_consent(sms_store.key_of(PHONE), "sms_survey", now())
+    waiting = consents.get_consent(sms_state.key_of(PHONE), "sms_survey", now())
 
     send_due_invitations(night + timedelta(hours=9, minutes=1))
 
-    record = consents.get_consent(sms_store.key_of(PHONE), "sms_survey", now())
+    record = consents.get_consent(sms_state.key_of(PHONE), "sms_survey", now())
     assert waiting is None  # nothing was sent yet
     assert record is not None
     assert record.given_at == night + timedelta(hours=9, minutes=1)
@@ -210,12 +207,12 @@ def test_an_sms_yes_to_the_call_offer_is_consent_to_be_called(api, staff_headers
     at = now()
     handle_inbound_sms(PHONE, "2", "twilio-SM1", at)
     handle_inbound_sms(PHONE, "排队太久", "twilio-SM2", at)
-    offer = sms_store.get_conversation(sms_store.key_of(PHONE), at)
+    offer = sms_state.get_conversation(sms_state.key_of(PHONE), at)
     handle_inbound_sms(PHONE, "是", "twilio-SM3", at + timedelta(seconds=5))
 
     flag_sms_callbacks(now())
 
-    record = consents.get_consent(sms_store.key_of(PHONE), "callback", now())
+    record = consents.get_consent(sms_state.key_of(PHONE), "callback", now())
     assert offer is not None
     assert offer.last_reply == CONSENT_TEXTS["callback"]["sms-1"]["zh-CN"]  # the text shown
     assert record is not None
@@ -240,7 +237,7 @@ def test_no_to_the_call_offer_records_no_consent(store):
     for number, text in enumerate(["1", "rude", "no"]):
         handle_inbound_sms(PHONE, text, f"twilio-SM{number}", at)
 
-    assert consents.get_consent(sms_store.key_of(PHONE), "callback", now()) is None
+    assert consents.get_consent(sms_state.key_of(PHONE), "callback", now()) is None
 
 
 def test_a_task_for_a_customer_who_never_consented_shows_none(api, staff_headers, storage):
@@ -266,8 +263,8 @@ def test_stop_withdraws_the_sms_survey_consent_and_keeps_the_callback_consent(
     handle_inbound_sms(PHONE, "STOP", "twilio-SMstop", stopped_at)
     handle_inbound_sms(PHONE, "STOP", "twilio-SMstop2", stopped_at + timedelta(minutes=1))
 
-    survey = consents.get_consent(sms_store.key_of(PHONE), "sms_survey", now())
-    callback = consents.get_consent(sms_store.key_of(PHONE), "callback", now())
+    survey = consents.get_consent(sms_state.key_of(PHONE), "sms_survey", now())
+    callback = consents.get_consent(sms_state.key_of(PHONE), "callback", now())
     assert survey is not None
     assert survey.withdrawn_at == stopped_at  # the first STOP's time
     assert survey.channel == "store_system"  # what was given stays on the record
@@ -286,4 +283,4 @@ def test_stop_from_a_number_never_invited_records_the_withdrawal(store):
     item = consent_item(PHONE, "sms_survey")
     assert item is not None
     assert item["withdrawn_at"] == stopped_at.astimezone(UTC).isoformat(timespec="milliseconds")
-    assert consents.get_consent(sms_store.key_of(PHONE), "sms_survey", now()) is None  # never given
+    assert consents.get_consent(sms_state.key_of(PHONE), "sms_survey", now()) is None  # never given

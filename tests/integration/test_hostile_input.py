@@ -13,8 +13,8 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from chalicelib.auth import issue_integration_token, issue_staff_token
-from chalicelib.notify import sms as outbound
-from chalicelib.store import ratings
+from chalicelib.notify import sms_sender
+from chalicelib.storage import ratings
 from tests.conftest import bearer, iso, kiosk_rating, now, rating_batch
 
 WEBHOOK = os.environ["STOREPULSE_TWILIO_WEBHOOK_URL"]
@@ -214,7 +214,7 @@ def test_a_callback_phone_with_a_trailing_newline_is_rejected(api, kiosk_headers
 
 
 def test_an_invitation_to_a_phone_with_a_trailing_newline_is_suppressed(api, store):
-    outbound.OUTBOX.clear()
+    sms_sender.OUTBOX.clear()
     headers = bearer(issue_integration_token("pos-system", [store.store_id], now()))
     body = {"phone": NEWLINE_PHONE, "store_id": store.store_id}
 
@@ -223,7 +223,7 @@ def test_an_invitation_to_a_phone_with_a_trailing_newline_is_suppressed(api, sto
     assert response.status_code == 202
     assert response.json_body["status"] == "suppressed"
     assert response.json_body["reason"] == "invalid_phone"
-    assert outbound.OUTBOX == []
+    assert sms_sender.OUTBOX == []
 
 
 # 6: names and comments with control or format characters.

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.store import dynamodb, ratings
+from chalicelib.storage import dynamodb, ratings
 from tests.conftest import iso, kiosk_rating, now, rating_batch
 
 RATINGS_PATH = "/v1/kiosk/ratings"
@@ -257,7 +257,7 @@ def test_storage_failure_mid_batch_answers_503_and_a_retry_completes_it(
 
 
 def test_an_unreachable_database_answers_503(api, kiosk_headers, store, monkeypatch):
-    from chalicelib.store import stores
+    from chalicelib.storage import stores
 
     monkeypatch.setenv("STOREPULSE_DYNAMODB_ENDPOINT", "http://127.0.0.1:9")
     from tests.conftest import reset_caches

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.auth import issue_staff_token
 from chalicelib.domain.kiosks import Kiosk
-from chalicelib.store import stores
+from chalicelib.storage import stores
 from tests.conftest import bearer, now, rating_batch
 
 
@@ -188,7 +188,7 @@ def test_guesses_from_everyone_together_are_limited(api, staff_headers, store, m
 def test_the_window_ends_and_the_client_may_try_again(storage):
     from datetime import UTC, datetime
 
-    from chalicelib.store import limits
+    from chalicelib.storage import limits
 
     start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     window = limits.Window.at(start, 900)

@@ -14,7 +14,7 @@ import pytest
 from chalicelib.domain.aggregates import GRANULARITIES
 from chalicelib.domain.ratings import Rating
 from chalicelib.jobs.aggregate import aggregate, floor_hour, parse_since, rebuild
-from chalicelib.store import aggregates, stores
+from chalicelib.storage import aggregates, stores
 from tests.conftest import make_store
 from tests.integration.test_aggregation import NOW, put
 from tests.oracle import expected_buckets

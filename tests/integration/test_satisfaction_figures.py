@@ -10,7 +10,7 @@ import pytest
 from chalicelib.auth import issue_staff_token
 from chalicelib.domain.survey import DEFAULT_SURVEY, Scale
 from chalicelib.jobs.aggregate import aggregate
-from chalicelib.store import aggregates, stores
+from chalicelib.storage import aggregates, stores
 from tests.conftest import bearer, make_store, now
 from tests.integration.test_aggregation import NOW, put
 

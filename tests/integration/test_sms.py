@@ -13,15 +13,14 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from chalicelib.api.sms import INBOUND_SMS_TOPIC
-from chalicelib.api.sms_flow import invite
+from chalicelib.api.sms_routes import INBOUND_SMS_TOPIC
 from chalicelib.auth import issue_integration_token, issue_staff_token
 from chalicelib.domain.invitations import InvitationRequest, SurveyHistory
-from chalicelib.jobs.sms import send_due_invitations
-from chalicelib.notify import sms as outbound
+from chalicelib.flows.sms_survey import invite
+from chalicelib.jobs.sms_schedule import send_due_invitations
+from chalicelib.notify import sms_sender
 from chalicelib.observability import logger
-from chalicelib.store import dynamodb, ratings, stores
-from chalicelib.store import sms as sms_store
+from chalicelib.storage import dynamodb, ratings, sms_state, stores
 from tests.conftest import bearer, make_store, now
 
 WEBHOOK = os.environ["STOREPULSE_TWILIO_WEBHOOK_URL"]
@@ -31,7 +30,7 @@ PHONE = "+14155550123"
 
 @pytest.fixture(autouse=True)
 def empty_outbox():
-    outbound.OUTBOX.clear()
+    sms_sender.OUTBOX.clear()
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def invite_by_api(api, headers, phone=PHONE, **extra):
 
 
 def texts_to(phone: str) -> list[str]:
-    return [m["message"] for m in outbound.OUTBOX if m["attributes"]["to"] == phone]
+    return [m["message"] for m in sms_sender.OUTBOX if m["attributes"]["to"] == phone]
 
 
 class Phone:
@@ -281,7 +280,7 @@ def test_an_invalid_number_is_suppressed_with_the_reason(api, integration, store
     assert response.status_code == 202
     assert response.json_body["status"] == "suppressed"
     assert response.json_body["reason"] == reason
-    assert outbound.OUTBOX == []
+    assert sms_sender.OUTBOX == []
 
 
 def test_a_number_surveyed_recently_is_not_surveyed_again(api, integration, store):
@@ -325,7 +324,7 @@ def test_outside_quiet_hours_the_invitation_waits_for_the_window(storage):
     assert invitation.send_at == datetime(2026, 11, 25, 16, 0, tzinfo=UTC)  # 08:00 local
     assert (too_early, on_time, again) == (0, 1, 0)
     assert texts_to("+14155550199")[0].startswith("Store store-q：您今天的购物体验如何")
-    assert sms_store.get_conversation(sms_store.key_of("+14155550199"), night) is not None
+    assert sms_state.get_conversation(sms_state.key_of("+14155550199"), night) is not None
 
 
 def test_aws_end_user_messaging_replies_arrive_through_sns(api, integration, store):
@@ -380,7 +379,7 @@ def captured_logs(monkeypatch) -> io.StringIO:
 
 
 def test_a_scheduled_invitation_is_not_sent_after_the_customer_opts_out(storage, monkeypatch):
-    from chalicelib.api.sms_flow import handle_inbound_sms
+    from chalicelib.flows.sms_survey import handle_inbound_sms
 
     invitation_id = night_invitation()
     stopped = handle_inbound_sms(
@@ -394,7 +393,7 @@ def test_a_scheduled_invitation_is_not_sent_after_the_customer_opts_out(storage,
     assert "unsubscribed" in (stopped or "")
     assert (sent, again) == (0, 0)
     assert texts_to(NIGHT_PHONE) == []  # the reply goes back in the webhook's answer
-    stored = sms_store.get_invitation(invitation_id)
+    stored = sms_state.get_invitation(invitation_id)
     assert stored is not None
     assert (stored.status, stored.reason, stored.suppressed_at) == (
         "suppressed",
@@ -404,7 +403,7 @@ def test_a_scheduled_invitation_is_not_sent_after_the_customer_opts_out(storage,
     item = invitation_item(invitation_id)
     assert "phone" not in item
     assert "gsi1pk" not in item  # off the schedule
-    assert sms_store.get_conversation(sms_store.key_of(NIGHT_PHONE), OPENING) is None
+    assert sms_state.get_conversation(sms_state.key_of(NIGHT_PHONE), OPENING) is None
     (line,) = [json.loads(line) for line in logs.getvalue().splitlines() if "reason" in line]
     assert (line["invitation_id"], line["reason"]) == (invitation_id, "opted_out")
     assert NIGHT_PHONE not in logs.getvalue()
@@ -423,7 +422,7 @@ def test_of_two_invitations_that_crossed_at_night_only_one_is_sent(storage, monk
     # Two store systems invite the number at the same moment: each reads the number's
     # history before the other has written it, so both are scheduled for 08:00.
     with monkeypatch.context() as race:
-        race.setattr(sms_store, "survey_history", lambda key, now: SurveyHistory())
+        race.setattr(sms_state, "survey_history", lambda key, now: SurveyHistory())
         first = night_invitation("store-q", visit_ref="receipt-q")
         second = night_invitation("store-r", visit_ref="receipt-r")
 
@@ -431,11 +430,11 @@ def test_of_two_invitations_that_crossed_at_night_only_one_is_sent(storage, monk
 
     assert sent == 1
     assert len(texts_to(NIGHT_PHONE)) == 1
-    statuses = {i: sms_store.get_invitation(i) for i in (first, second)}
+    statuses = {i: sms_state.get_invitation(i) for i in (first, second)}
     assert sorted(str(s.status) for s in statuses.values() if s) == ["sent", "suppressed"]
     (suppressed,) = [s for s in statuses.values() if s and s.status == "suppressed"]
     assert (suppressed.reason, suppressed.suppressed_at) == ("recently_surveyed", OPENING)
-    conversation = sms_store.get_conversation(sms_store.key_of(NIGHT_PHONE), OPENING)
+    conversation = sms_state.get_conversation(sms_state.key_of(NIGHT_PHONE), OPENING)
     assert conversation is not None
     assert conversation.conversation_id != suppressed.invitation_id
 
@@ -449,14 +448,14 @@ def test_a_scheduled_invitation_past_its_lifetime_is_not_sent(storage):
 
     assert sent == 0
     assert texts_to(NIGHT_PHONE) == []
-    stored = sms_store.get_invitation(invitation_id)
+    stored = sms_state.get_invitation(invitation_id)
     assert stored is not None
     assert (stored.status, stored.reason, stored.suppressed_at) == ("suppressed", "expired", late)
     assert "gsi1pk" not in invitation_item(invitation_id)
 
 
 def test_a_scheduled_invitation_still_goes_out_after_stop_then_start(storage):
-    from chalicelib.api.sms_flow import handle_inbound_sms
+    from chalicelib.flows.sms_survey import handle_inbound_sms
 
     invitation_id = night_invitation()
     handle_inbound_sms(NIGHT_PHONE, "STOP", "twilio-SMs1", NIGHT + timedelta(hours=1))
@@ -465,7 +464,7 @@ def test_a_scheduled_invitation_still_goes_out_after_stop_then_start(storage):
     sent = send_due_invitations(OPENING)
 
     assert sent == 1
-    stored = sms_store.get_invitation(invitation_id)
+    stored = sms_state.get_invitation(invitation_id)
     assert stored is not None
     assert stored.status == "sent"
 
@@ -493,7 +492,7 @@ def deliver_sns(message_id: str, body: str, published_at: datetime, phone: str =
 def processed_ids(phone: str = PHONE) -> set[str]:
     response = dynamodb.client().get_item(
         TableName=dynamodb.table_name(),
-        Key={"pk": {"S": f"PHONE#{sms_store.key_of(phone)}"}, "sk": {"S": "INBOUND"}},
+        Key={"pk": {"S": f"PHONE#{sms_state.key_of(phone)}"}, "sk": {"S": "INBOUND"}},
         ConsistentRead=True,
     )
     return set(dynamodb.from_item(response["Item"])["message_ids"])
@@ -506,11 +505,11 @@ def test_a_late_earlier_message_is_not_read_as_the_answer_to_the_current_questio
     deliver_sns("m-score", "1", PUBLISHED)
     deliver_sns("m-reason", "nobody at the till", PUBLISHED + timedelta(seconds=40))
     asked = texts_to(PHONE)
-    before = sms_store.get_conversation(sms_store.key_of(PHONE), now())
+    before = sms_state.get_conversation(sms_state.key_of(PHONE), now())
 
     # "ok", sent between the two but delivered last, would read as YES to the call offer.
     deliver_sns("m-late", "ok", PUBLISHED + timedelta(seconds=20))
-    after = sms_store.get_conversation(sms_store.key_of(PHONE), now())
+    after = sms_state.get_conversation(sms_state.key_of(PHONE), now())
     deliver_sns("m-late", "ok", PUBLISHED + timedelta(seconds=20))  # and its redelivery
     deliver_sns("m-no", "no", PUBLISHED + timedelta(seconds=60))
 
@@ -529,7 +528,7 @@ def test_a_message_published_with_the_last_one_or_later_is_an_answer(api, integr
     deliver_sns("m-reason", "the queue", PUBLISHED)  # the same millisecond: not earlier
 
     assert texts_to(PHONE)[-1] == "Would you like the store manager to call you? Reply YES or NO."
-    conversation = sms_store.get_conversation(sms_store.key_of(PHONE), now())
+    conversation = sms_state.get_conversation(sms_state.key_of(PHONE), now())
     assert conversation is not None
     assert conversation.last_message_at == PUBLISHED
 
@@ -627,7 +626,7 @@ def test_a_score_whose_expectation_goes_unanswered_is_stored_without_it(
     api, integration, expecting
 ):
     from chalicelib.domain.sms_conversation import EXPECTATION_WAIT
-    from chalicelib.jobs.sms import store_unanswered_ratings
+    from chalicelib.jobs.sms_schedule import store_unanswered_ratings
 
     invite_by_api(api, integration)
     phone = Phone(api)

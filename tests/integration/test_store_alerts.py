@@ -16,7 +16,7 @@ from chalicelib.jobs import alerts
 from chalicelib.jobs.aggregate import aggregate
 from chalicelib.jobs.alerts import check_alerts
 from chalicelib.notify import topics
-from chalicelib.store import aggregates
+from chalicelib.storage import aggregates
 from tests.integration.test_aggregation import put
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.ratings import Rating
 from chalicelib.jobs.aggregate import aggregate, rebuild
-from chalicelib.store import aggregates, ratings, stores
+from chalicelib.storage import aggregates, ratings, stores
 from devtools import dynamodb_local
 from tests.conftest import make_store, reset_caches
 from tests.oracle import expected_buckets, repeat_presses

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain.callbacks import (
+from chalicelib.domain.survey import DEFAULT_SURVEY, Scale, Survey
+from chalicelib.domain.tasks import (
     AttemptRequest,
     ResolveRequest,
     TaskRating,
@@ -21,7 +22,6 @@ from chalicelib.domain.callbacks import (
     resolve,
     wants_callback,
 )
-from chalicelib.domain.survey import DEFAULT_SURVEY, Scale, Survey
 
 pytestmark = pytest.mark.unit
 
@@ -241,7 +241,7 @@ def test_a_bad_attempt_is_refused(body):
 
 
 def test_the_task_link_sits_beside_any_fragment_of_the_staff_url():
-    from chalicelib.jobs.callbacks import task_link
+    from chalicelib.jobs.flagging import task_link
 
     assert task_link("https://staff.example.com/", "t1") == "https://staff.example.com/#task=t1"
     assert (
@@ -251,7 +251,7 @@ def test_the_task_link_sits_beside_any_fragment_of_the_staff_url():
 
 
 def test_a_notification_quotes_customer_text_as_one_inert_line():
-    from chalicelib.jobs.callbacks import notification_text
+    from chalicelib.jobs.flagging import notification_text
     from tests.conftest import make_store
 
     forged = task().model_copy(
@@ -281,7 +281,7 @@ def test_a_notification_quotes_customer_text_as_one_inert_line():
 
 
 def test_a_notification_of_a_task_whose_contact_has_expired_names_nobody():
-    from chalicelib.jobs.callbacks import notification_text
+    from chalicelib.jobs.flagging import notification_text
     from tests.conftest import make_store
 
     expired = task().model_copy(update={"name": None, "phone_masked": None})

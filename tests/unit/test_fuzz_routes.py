@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from chalicelib import tokens
 from chalicelib.auth import issue_integration_token, issue_kiosk_token, issue_staff_token
 from chalicelib.notify.twilio_webhook import twilio_signature
-from chalicelib.store import dynamodb, stores
+from chalicelib.storage import dynamodb, stores
 from devtools import dynamodb_local
 from tests.conftest import iso, make_store, reset_caches
 

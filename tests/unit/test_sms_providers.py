@@ -26,7 +26,7 @@ from twilio.request_validator import RequestValidator
 
 from chalicelib import config
 from chalicelib.errors import DependencyUnavailable
-from chalicelib.notify import sms
+from chalicelib.notify import sms_sender
 from chalicelib.notify.twilio_webhook import is_valid_twilio_signature, twilio_signature, twiml
 from chalicelib.observability import logger
 
@@ -54,13 +54,13 @@ WEBHOOKS = [
 @pytest.fixture
 def sms_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     config.settings.cache_clear()
-    sms._aws_client.cache_clear()
-    sms.OUTBOX.clear()
+    sms_sender._aws_client.cache_clear()
+    sms_sender.OUTBOX.clear()
     yield monkeypatch
     monkeypatch.undo()
     config.settings.cache_clear()
-    sms._aws_client.cache_clear()
-    sms.OUTBOX.clear()
+    sms_sender._aws_client.cache_clear()
+    sms_sender.OUTBOX.clear()
 
 
 def use(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
@@ -151,8 +151,8 @@ def test_outbox_appends_a_json_line(sms_settings: pytest.MonkeyPatch, tmp_path: 
     log = tmp_path / "nested" / "notifications.jsonl"
     use(sms_settings, sms_provider="outbox", notifications_log=str(log))
 
-    first = sms.send_sms(TO, "How was your visit? Reply 1-5")
-    second = sms.send_sms("+447911123456", "满意 ⭐")
+    first = sms_sender.send_sms(TO, "How was your visit? Reply 1-5")
+    second = sms_sender.send_sms("+447911123456", "满意 ⭐")
 
     lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert lines == [
@@ -171,18 +171,18 @@ def test_outbox_appends_a_json_line(sms_settings: pytest.MonkeyPatch, tmp_path: 
     ]
     assert first.startswith("outbox-")
     assert first != second
-    assert lines == sms.OUTBOX
+    assert lines == sms_sender.OUTBOX
 
 
 def test_outbox_without_a_log_keeps_the_last_messages(sms_settings: pytest.MonkeyPatch) -> None:
     sms_settings.delenv("STOREPULSE_NOTIFICATIONS_LOG", raising=False)
     use(sms_settings, sms_provider="outbox")
 
-    ids = [sms.send_sms(TO, f"message {n}") for n in range(sms.OUTBOX_LIMIT + 5)]
+    ids = [sms_sender.send_sms(TO, f"message {n}") for n in range(sms_sender.OUTBOX_LIMIT + 5)]
 
-    assert len(sms.OUTBOX) == sms.OUTBOX_LIMIT
-    assert sms.OUTBOX[-1]["attributes"] == {"to": TO, "message_id": ids[-1]}
-    assert sms.OUTBOX[0]["message"] == "message 5"
+    assert len(sms_sender.OUTBOX) == sms_sender.OUTBOX_LIMIT
+    assert sms_sender.OUTBOX[-1]["attributes"] == {"to": TO, "message_id": ids[-1]}
+    assert sms_sender.OUTBOX[0]["message"] == "message 5"
 
 
 def test_send_logs_only_a_masked_number(sms_settings: pytest.MonkeyPatch) -> None:
@@ -190,7 +190,7 @@ def test_send_logs_only_a_masked_number(sms_settings: pytest.MonkeyPatch) -> Non
     buffer = io.StringIO()
     sms_settings.setattr(logger.registered_handler, "stream", buffer)
 
-    message_id = sms.send_sms(TO, "hello")
+    message_id = sms_sender.send_sms(TO, "hello")
 
     [line] = [json.loads(line) for line in buffer.getvalue().splitlines()]
     assert line["to"] == "+1******0123"
@@ -243,7 +243,7 @@ def http_error(status: int, answer: dict[str, Any] | str) -> urllib.error.HTTPEr
 
 
 def test_twilio_posts_the_form_with_basic_auth(twilio: FakeTwilio) -> None:
-    message_id = sms.send_sms(TO, "满意? Reply 1-5 & thanks")
+    message_id = sms_sender.send_sms(TO, "满意? Reply 1-5 & thanks")
 
     assert message_id == "SM" + "a" * 32
     [(request, timeout)] = twilio.requests
@@ -265,7 +265,7 @@ def test_twilio_busy_is_dependency_unavailable(twilio: FakeTwilio, status: int) 
     twilio.answers[:] = [http_error(status, {"code": 20429, "message": "Too Many Requests"})]
 
     with pytest.raises(DependencyUnavailable) as raised:
-        sms.send_sms(TO, "hi")
+        sms_sender.send_sms(TO, "hi")
 
     assert raised.value.headers == {"Retry-After": "5"}
 
@@ -277,7 +277,7 @@ def test_twilio_unreachable_is_dependency_unavailable(twilio: FakeTwilio, error:
     twilio.answers[:] = [error]
 
     with pytest.raises(DependencyUnavailable):
-        sms.send_sms(TO, "hi")
+        sms_sender.send_sms(TO, "hi")
 
 
 def test_twilio_rejection_is_sms_rejected_without_the_number(twilio: FakeTwilio) -> None:
@@ -292,8 +292,8 @@ def test_twilio_rejection_is_sms_rejected_without_the_number(twilio: FakeTwilio)
         )
     ]
 
-    with pytest.raises(sms.SmsRejected) as raised:
-        sms.send_sms(TO, "hi")
+    with pytest.raises(sms_sender.SmsRejected) as raised:
+        sms_sender.send_sms(TO, "hi")
 
     assert raised.value.code == "21211"
     assert "is not a valid phone number" in str(raised.value)
@@ -306,8 +306,8 @@ def test_twilio_rejection_is_sms_rejected_without_the_number(twilio: FakeTwilio)
 def test_twilio_rejection_without_json(twilio: FakeTwilio) -> None:
     twilio.answers[:] = [http_error(401, "<html>Unauthorized</html>")]
 
-    with pytest.raises(sms.SmsRejected, match="401"):
-        sms.send_sms(TO, "hi")
+    with pytest.raises(sms_sender.SmsRejected, match="401"):
+        sms_sender.send_sms(TO, "hi")
 
 
 def test_twilio_without_account_sid_is_a_configuration_error(
@@ -317,7 +317,7 @@ def test_twilio_without_account_sid_is_a_configuration_error(
     config.settings.cache_clear()
 
     with pytest.raises(RuntimeError, match="STOREPULSE_TWILIO_ACCOUNT_SID"):
-        sms.send_sms(TO, "hi")
+        sms_sender.send_sms(TO, "hi")
     assert twilio.requests == []
 
 
@@ -332,7 +332,7 @@ def aws(sms_settings: pytest.MonkeyPatch) -> Iterator[Stubber]:
         region="eu-west-1",
         aws_sms_origination_identity="pool-0123456789abcdef",
     )
-    client = sms._aws_client()
+    client = sms_sender._aws_client()
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
@@ -350,9 +350,9 @@ def aws_request(**extra: str) -> dict[str, str]:
 def test_aws_sends_a_transactional_message(aws: Stubber) -> None:
     aws.add_response("send_text_message", {"MessageId": "m-123"}, aws_request())
 
-    assert sms.send_sms(TO, "hi") == "m-123"
-    assert sms._aws_client().meta.region_name == "eu-west-1"
-    assert sms._aws_client() is sms._aws_client()
+    assert sms_sender.send_sms(TO, "hi") == "m-123"
+    assert sms_sender._aws_client().meta.region_name == "eu-west-1"
+    assert sms_sender._aws_client() is sms_sender._aws_client()
 
 
 def test_aws_passes_the_configuration_set_when_set(
@@ -365,7 +365,7 @@ def test_aws_passes_the_configuration_set_when_set(
         aws_request(ConfigurationSetName="storepulse-sms"),
     )
 
-    assert sms.send_sms(TO, "hi") == "m-456"
+    assert sms_sender.send_sms(TO, "hi") == "m-456"
 
 
 @pytest.mark.parametrize(
@@ -376,7 +376,7 @@ def test_aws_busy_is_dependency_unavailable(aws: Stubber, code: str, status: int
     aws.add_client_error("send_text_message", code, "busy", status, expected_params=aws_request())
 
     with pytest.raises(DependencyUnavailable):
-        sms.send_sms(TO, "hi")
+        sms_sender.send_sms(TO, "hi")
 
 
 def test_aws_unreachable_is_dependency_unavailable(aws: Stubber) -> None:
@@ -384,10 +384,10 @@ def test_aws_unreachable_is_dependency_unavailable(aws: Stubber) -> None:
         raise EndpointConnectionError(endpoint_url="https://sms-voice.eu-west-1.amazonaws.com")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sms._aws_client(), "send_text_message", refuse)
+        patch.setattr(sms_sender._aws_client(), "send_text_message", refuse)
 
         with pytest.raises(DependencyUnavailable):
-            sms.send_sms(TO, "hi")
+            sms_sender.send_sms(TO, "hi")
 
 
 def test_aws_opted_out_is_sms_rejected(aws: Stubber) -> None:
@@ -404,8 +404,8 @@ def test_aws_opted_out_is_sms_rejected(aws: Stubber) -> None:
         expected_params=aws_request(),
     )
 
-    with pytest.raises(sms.SmsRejected) as raised:
-        sms.send_sms(TO, "hi")
+    with pytest.raises(sms_sender.SmsRejected) as raised:
+        sms_sender.send_sms(TO, "hi")
 
     assert raised.value.code == "DESTINATION_PHONE_NUMBER_OPTED_OUT"
     assert TO not in str(raised.value)
@@ -420,8 +420,8 @@ def test_aws_validation_error_is_sms_rejected(aws: Stubber) -> None:
         expected_params=aws_request(),
     )
 
-    with pytest.raises(sms.SmsRejected, match="invalid destination"):
-        sms.send_sms(TO, "hi")
+    with pytest.raises(sms_sender.SmsRejected, match="invalid destination"):
+        sms_sender.send_sms(TO, "hi")
 
 
 def test_aws_access_denied_is_not_hidden(aws: Stubber) -> None:
@@ -432,4 +432,4 @@ def test_aws_access_denied_is_not_hidden(aws: Stubber) -> None:
     )
 
     with pytest.raises(ClientError):
-        sms.send_sms(TO, "hi")
+        sms_sender.send_sms(TO, "hi")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -48,10 +48,6 @@ MAX_ID_CHARS = 128
 # the same length, bucket starts in any time zone) stays far inside the calendar.
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 MAX_PERIOD = timedelta(days=5 * 366)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def check_id(name: str, value: str) -> str:

@@ -26,8 +26,8 @@ from typing import Any
 from ..domain.aggregates import GRANULARITIES, Granularity, bucket_start, tally_ratings
 from ..domain.ratings import BURST_GAP, MAX_TAP_AGE, find_bursts, tap_runs
 from ..observability import logger
-from ..store import aggregates, ratings, stores
-from ..store.aggregates import LoggedTap
+from ..storage import aggregates, ratings, stores
+from ..storage.aggregates import LoggedTap
 
 LAG = timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = timedelta(days=7)

@@ -15,7 +15,7 @@ from ..domain.survey import Store
 from ..errors import DependencyUnavailable
 from ..notify.topics import publish
 from ..observability import logger
-from ..store import aggregates, stores
+from ..storage import aggregates, stores
 
 
 def check_alerts(store_ids: list[str], now: datetime) -> list[str]:

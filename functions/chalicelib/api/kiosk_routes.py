@@ -10,6 +10,7 @@ from chalice.app import Blueprint, Request
 from pydantic import ValidationError
 
 from ..auth import KioskPrincipal, issue_kiosk_token, kiosk_principal
+from ..clock import now
 from ..config import settings
 from ..domain.consent import kiosk_survey_consent
 from ..domain.kiosks import PairingRequest
@@ -23,8 +24,8 @@ from ..domain.ratings import (
 from ..domain.survey import Store
 from ..errors import DependencyUnavailable, NotFound, RateLimited, Unauthorized
 from ..observability import logger, metrics
-from ..store import limits, ratings, stores
-from .http import json_response, now, parse_body
+from ..storage import limits, ratings, stores
+from .http import json_response, parse_body
 
 bp = Blueprint(__name__)
 

@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..config import settings
-from ..domain.callbacks import CallbackTask, TaskEvent, TaskRating, TaskStatus
 from ..domain.phones import mask_phone
+from ..domain.tasks import CallbackTask, TaskEvent, TaskRating, TaskStatus
 from ..errors import DependencyUnavailable
 from .dynamodb import (
     client,

@@ -14,24 +14,23 @@ from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import ZoneInfo
 
 from ..config import settings
-from ..domain.callbacks import CallbackTask, TaskRating, due_at, new_task, wants_callback
 from ..domain.consent import from_kiosk
 from ..domain.survey import Store
+from ..domain.tasks import CallbackTask, TaskRating, due_at, new_task, wants_callback
 from ..domain.text import quote_for_notification
 from ..errors import DependencyUnavailable
 from ..notify.chat import post_chat
 from ..notify.topics import publish
 from ..observability import logger
-from ..store import callbacks, stores
-from ..store import consent as consents
-from ..store.sms import key_of
+from ..storage import consents, stores, tasks
+from ..storage.sms_state import key_of
 
 
 def flag_kiosk_callbacks(rating_pks: list[str], now: datetime) -> int:
     """Kiosk ratings that asked for a call (found by aggregation in the arrivals)."""
     flagged = 0
     for rating_pk in rating_pks:
-        item = callbacks.kiosk_contact(rating_pk)
+        item = tasks.kiosk_contact(rating_pk)
         store = stores.get_store(str(item["store_id"])) if item else None
         if item is None or store is None:
             continue
@@ -50,14 +49,14 @@ def flag_kiosk_callbacks(rating_pks: list[str], now: datetime) -> int:
             given = from_kiosk(rating.rating_id, contact, locale, rating.tapped_at)
             consents.record_given(key_of(str(contact["phone"])), given)
             flagged += _flag(store, rating, str(contact["phone"]), contact.get("name"), now)
-        callbacks.strip_kiosk_contact(rating_pk)
+        tasks.strip_kiosk_contact(rating_pk)
     return flagged
 
 
 def flag_sms_callbacks(now: datetime) -> int:
     """SMS customers who answered YES to the callback offer."""
     flagged = 0
-    for request in callbacks.sms_callback_requests(now):
+    for request in tasks.sms_callback_requests(now):
         store = stores.get_store(str(request["store_id"]))
         if store is not None and request.get("rating_id"):
             rating = TaskRating(
@@ -68,7 +67,7 @@ def flag_sms_callbacks(now: datetime) -> int:
                 tapped_at=datetime.fromisoformat(str(request["requested_at"])),
             )
             flagged += _flag(store, rating, str(request["phone"]), None, now)
-        callbacks.forget_sms_request(str(request["sk"]))
+        tasks.forget_sms_request(str(request["sk"]))
     return flagged
 
 
@@ -76,7 +75,7 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
     customer = key_of(phone)
     consent = consents.callback_consent(customer, now)  # what the task shows of it
     for _ in range(3):  # a race with another run settles in one retry
-        task = callbacks.open_task_of(store.store_id, customer, now)
+        task = tasks.open_task_of(store.store_id, customer, now)
         if task is not None:
             held = next((r for r in task.ratings if r.rating_id == rating.rating_id), None)
             if held is not None and (held.comment or not rating.comment):
@@ -97,12 +96,12 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
                 }
             )
             try:
-                callbacks.save_task(joined, now, comments=[rating])
-            except callbacks.Conflict:
+                tasks.save_task(joined, now, comments=[rating])
+            except tasks.Conflict:
                 continue
             return 0
         task_id = str(uuid5(NAMESPACE_URL, f"storepulse-task:{store.store_id}:{rating.rating_id}"))
-        if callbacks.get_task(task_id, now) is not None:
+        if tasks.get_task(task_id, now) is not None:
             return 0  # flagged by an earlier run, and resolved since
         deadline = timedelta(hours=settings().callback_deadline_hours)
         due = due_at(now, store.timezone, store.opening_hours, deadline)
@@ -110,8 +109,8 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
         task = new_task(task_id, store.store_id, customer, phone, name, rating, now, due, keep)
         task = task.model_copy(update={"consent": consent})
         try:
-            callbacks.create_task(task, phone)
-        except callbacks.Conflict:
+            tasks.create_task(task, phone)
+        except tasks.Conflict:
             continue
         _notify(store, task, "callback_task", now)
         return 1
@@ -128,10 +127,10 @@ def follow_up(now: datetime) -> dict[str, int]:
         if store is None:
             continue
         for status in ("open", "claimed"):
-            for task in callbacks.tasks_of(store_id, status):
+            for task in tasks.tasks_of(store_id, status):
                 kind = _follow_up_kind(task, now)
                 # The list holds no names or comments: the message reads them from the task.
-                full = callbacks.get_task(task.task_id, now) if kind else None
+                full = tasks.get_task(task.task_id, now) if kind else None
                 if kind and full is not None:
                     counts[_COUNT[kind]] += _notify(store, full, kind, now)
     return counts
@@ -182,8 +181,8 @@ def _notify(store: Store, task: CallbackTask, kind: str, now: datetime) -> int:
     if store.chat_webhook_url:
         post_chat(store.chat_webhook_url, text, store.store_id)
     # If staff moved the task meanwhile the stamp is lost: at worst a reminder goes out twice.
-    with contextlib.suppress(callbacks.Conflict):
-        callbacks.save_task(
+    with contextlib.suppress(tasks.Conflict):
+        tasks.save_task(
             task.model_copy(update={_STAMP[kind]: now, "version": task.version + 1}), now
         )
     return 1

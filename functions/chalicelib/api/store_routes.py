@@ -8,12 +8,13 @@ from typing import Any
 from chalice.app import Blueprint
 
 from ..auth import staff_principal
+from ..clock import now
 from ..config import settings
 from ..domain.kiosks import Kiosk, NewKioskRequest, new_kiosk_id, new_pairing_code
 from ..errors import DependencyUnavailable, NotFound
 from ..observability import logger
-from ..store import stores
-from .http import json_response, now, parse_body
+from ..storage import stores
+from .http import json_response, parse_body
 
 bp = Blueprint(__name__)
 

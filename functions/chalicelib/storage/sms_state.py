@@ -12,7 +12,7 @@ Key formats (`<key>` is the keyed HMAC of the phone number, never the number its
   a conversation whose score waits for its expectation answer:
                       gsi1pk = UNANSWERED_SMS#<due hour, UTC>, gsi1sk = <due>#<key>
   callback request:   pk = CALLBACK_REQUESTS, sk = SMS#<conversation id>
-  consent records (store/consent.py) share the number's partition: sk = CONSENT#<purpose>
+  consent records (storage/consents.py) share the number's partition: sk = CONSENT#<purpose>
 Items holding a phone number (conversation, scheduled invitation, callback request) expire
 by TTL; TTL deletes lazily, so readers check `expires_at` themselves.
 """
@@ -31,7 +31,7 @@ from ..domain.invitations import Invitation, SurveyHistory
 from ..domain.phones import phone_key
 from ..domain.sms_conversation import EXPECTATION_WAIT, Conversation
 from ..errors import DependencyUnavailable
-from . import consent as consents
+from . import consents
 from .dynamodb import (
     client,
     error_code,

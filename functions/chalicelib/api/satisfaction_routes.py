@@ -9,11 +9,12 @@ from chalice.app import Blueprint
 from pydantic import field_validator
 
 from ..auth import staff_principal
+from ..clock import now
 from ..domain.aggregates import Granularity, bucket_start, bucket_view, next_bucket
 from ..domain.survey import Store
 from ..errors import BadRequest, Forbidden, NotFound
-from ..store import aggregates, stores
-from .http import MAX_ID_CHARS, PeriodQuery, now, parse_query
+from ..storage import aggregates, stores
+from .http import MAX_ID_CHARS, PeriodQuery, parse_query
 
 bp = Blueprint(__name__)
 

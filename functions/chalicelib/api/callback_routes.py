@@ -14,14 +14,15 @@ from chalice.app import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import StaffPrincipal, staff_principal
+from ..clock import now
 from ..config import settings
 from ..errors import BadRequest, Conflict, NotFound
 from ..observability import logger
-from ..store import stores
-from .http import MAX_ID_CHARS, PeriodQuery, now, parse_body, parse_query
+from ..storage import stores
+from .http import MAX_ID_CHARS, PeriodQuery, parse_body, parse_query
 
 if TYPE_CHECKING:
-    from ..domain.callbacks import CallbackTask, TaskEvent
+    from ..domain.tasks import CallbackTask, TaskEvent
 
 bp = Blueprint(__name__)
 STATUSES: tuple[Literal["open", "claimed", "resolved"], ...] = ("open", "claimed", "resolved")
@@ -29,8 +30,8 @@ STATUSES: tuple[Literal["open", "claimed", "resolved"], ...] = ("open", "claimed
 
 def _tasks() -> tuple[Any, Any]:
     """(the task rules, the task storage), imported on first use."""
-    from ..domain import callbacks as rules
-    from ..store import callbacks as storage
+    from ..domain import tasks as rules
+    from ..storage import tasks as storage
 
     return rules, storage
 

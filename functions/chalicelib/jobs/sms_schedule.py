@@ -9,10 +9,9 @@ from ..config import settings
 from ..domain.invitations import Invitation, invitation_consent, suppression_at_send
 from ..domain.sms_conversation import Conversation, message, unanswered_rating
 from ..errors import ApiError
-from ..notify.sms import SmsRejected, send_sms
+from ..notify.sms_sender import SmsRejected, send_sms
 from ..observability import logger
-from ..store import ratings, stores
-from ..store import sms as sms_store
+from ..storage import ratings, sms_state, stores
 
 
 def send_due_invitations(now: datetime) -> int:
@@ -26,17 +25,17 @@ def send_due_invitations(now: datetime) -> int:
     sent = 0
     lookback = timedelta(hours=config.invitation_ttl_hours)
     cooldown = timedelta(days=config.survey_cooldown_days)
-    for invitation_id in sms_store.due_invitations(now, lookback):
-        item = sms_store.scheduled_invitation(invitation_id)
+    for invitation_id in sms_state.due_invitations(now, lookback):
+        item = sms_state.scheduled_invitation(invitation_id)
         if item is None:
             continue  # another run took it
         invitation = Invitation.model_validate(item)
         phone = str(item["phone"])
-        key = sms_store.key_of(phone)
-        history = sms_store.survey_history(key, now)
+        key = sms_state.key_of(phone)
+        history = sms_state.survey_history(key, now)
         reason = suppression_at_send(invitation, history, now=now, cooldown=cooldown)
         if reason is not None:
-            if sms_store.suppress_scheduled(invitation_id, reason, now):
+            if sms_state.suppress_scheduled(invitation_id, reason, now):
                 logger.info(
                     "scheduled invitation suppressed",
                     extra={"invitation_id": invitation_id, "reason": reason},
@@ -54,7 +53,7 @@ def send_due_invitations(now: datetime) -> int:
             started_at=now,
         )
         consent = invitation_consent(invitation, now)
-        claimed = sms_store.claim_scheduled(
+        claimed = sms_state.claim_scheduled(
             invitation_id, now, key=key, conversation=conversation, consent=consent
         )
         if not claimed:
@@ -62,7 +61,7 @@ def send_due_invitations(now: datetime) -> int:
         try:
             send_sms(phone, message("invitation", invitation.locale, store.survey, store.name))
         except ApiError:
-            sms_store.reschedule(item)
+            sms_state.reschedule(item)
             logger.warning(
                 "scheduled invitation not sent; kept for the next run",
                 extra={"invitation_id": invitation_id},
@@ -84,11 +83,11 @@ def store_unanswered_ratings(now: datetime) -> int:
     Re-runs and overlaps are safe: the rating is keyed by the score's message id."""
     stored = 0
     lookback = timedelta(hours=settings().invitation_ttl_hours)
-    for key in sms_store.unanswered_expectations(now, lookback):
-        conversation = sms_store.waiting_conversation(key)
+    for key in sms_state.unanswered_expectations(now, lookback):
+        conversation = sms_state.waiting_conversation(key)
         rating = unanswered_rating(conversation, now) if conversation else None
         if conversation is None or rating is None:
             continue  # answered meanwhile
         stored += ratings.put_rating(rating)
-        sms_store.settle_unanswered(key, conversation)
+        sms_state.settle_unanswered(key, conversation)
     return stored

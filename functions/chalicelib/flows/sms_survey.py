@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
+from ..clock import now
 from ..config import settings
 from ..domain.consent import ConsentRecord
 from ..domain.invitations import (
@@ -29,11 +30,9 @@ from ..domain.sms_conversation import (
 from ..domain.sms_replies import Keyword, match_keyword
 from ..domain.survey import Store
 from ..errors import ApiError, DependencyUnavailable
-from ..notify.sms import SmsRejected, send_sms
+from ..notify.sms_sender import SmsRejected, send_sms
 from ..observability import logger
-from ..store import ratings, stores
-from ..store import sms as sms_store
-from .http import now
+from ..storage import ratings, sms_state, stores
 
 
 def invite(request: InvitationRequest, store: Store, at: datetime) -> Invitation:
@@ -51,8 +50,8 @@ def invite(request: InvitationRequest, store: Store, at: datetime) -> Invitation
         phone: str | None = parse_e164(request.phone)
     except ValueError:
         phone = None
-    key = sms_store.key_of(phone) if phone else None
-    history = sms_store.survey_history(key, at) if key else SurveyHistory()
+    key = sms_state.key_of(phone) if phone else None
+    history = sms_state.survey_history(key, at) if key else SurveyHistory()
     reason = suppression(
         valid_phone=phone is not None,
         opted_out=history.opted_out,
@@ -98,11 +97,11 @@ def _recorded(
     conversation: Conversation | None,
     consent: ConsentRecord | None = None,
 ) -> Invitation:
-    if sms_store.record_invitation(
+    if sms_state.record_invitation(
         invitation, key=key, phone=phone, conversation=conversation, consent=consent
     ):
         return invitation
-    existing = sms_store.get_invitation(invitation.invitation_id)
+    existing = sms_state.get_invitation(invitation.invitation_id)
     return existing or invitation
 
 
@@ -123,10 +122,10 @@ def _send_invitation(invitation: Invitation, key: str, phone: str, store: Store)
         send_sms(phone, text)
     except ApiError:
         # Nothing half-stored: the store system is told to retry and the retry starts afresh.
-        sms_store.forget_invitation(invitation, key)
+        sms_state.forget_invitation(invitation, key)
         raise
     except SmsRejected as rejection:
-        sms_store.forget_invitation(invitation, key)
+        sms_state.forget_invitation(invitation, key)
         logger.info("invitation undeliverable", extra={"code": rejection.code})
         return _recorded(
             invitation.model_copy(update={"status": "suppressed", "reason": "undeliverable"}),
@@ -183,8 +182,8 @@ def handle_inbound_sms(
     says when it published the message (`published_at`: AWS, not Twilio), a late delivery
     of an earlier message is not read as the answer to the current question, and a START
     sent before a STOP does not undo it; a STOP is a STOP whenever it arrives."""
-    key = sms_store.key_of(phone)
-    state = sms_store.inbound_state(key, at)
+    key = sms_state.key_of(phone)
+    state = sms_state.inbound_state(key, at)
     conversation = state.conversation
     if message_id in state.processed:
         logger.info("sms redelivered or replayed; ignored", extra={"message_id": message_id})
@@ -197,24 +196,24 @@ def handle_inbound_sms(
         waiting = unanswered_rating(conversation, at) if conversation else None
         if waiting is not None:  # the score given before the STOP is kept, like any other
             ratings.put_rating(waiting)
-        first = sms_store.opt_out(key, at, source=message_id, published_at=published_at)
+        first = sms_state.opt_out(key, at, source=message_id, published_at=published_at)
         logger.info("sms opt-out", extra={"phone": mask_phone(phone), "first": first})
         return message("opted_out", locale, store=store_name) if first else None
     if keyword is Keyword.OPT_IN:
         stopped_at = state.opted_out_published_at
         if published_at is not None and stopped_at is not None and published_at < stopped_at:
-            sms_store.remember_message(key, message_id, at)
+            sms_state.remember_message(key, message_id, at)
             logger.info("sms START sent before the STOP; ignored", extra={"message_id": message_id})
             return None
-        sms_store.opt_in(key, message_id, at)
+        sms_state.opt_in(key, message_id, at)
         return message("opted_in", locale, store=store_name)
     if keyword is Keyword.HELP:
-        sms_store.remember_message(key, message_id, at)
+        sms_state.remember_message(key, message_id, at)
         return message("help", locale, store=store_name)
     if conversation is None:
         return None  # no survey running for this number: stay silent
     if published_too_early(conversation, published_at):
-        sms_store.remember_message(key, message_id, at)
+        sms_state.remember_message(key, message_id, at)
         logger.info(
             "sms published before the conversation's last message; ignored",
             extra={"message_id": message_id},
@@ -235,7 +234,7 @@ def handle_inbound_sms(
         return step.reply
     if step.rating is not None:
         ratings.put_rating(step.rating)  # keyed by the provider's message id: retry-safe
-    if not sms_store.save_conversation(key, step.conversation, message_id, at, step.consent):
+    if not sms_state.save_conversation(key, step.conversation, message_id, at, step.consent):
         # Another message of this number moved the conversation first; the provider's
         # retry of this one will be answered from the new state.
         raise DependencyUnavailable("the conversation changed meanwhile; retry", 1)

@@ -1,5 +1,5 @@
 """SMS surveys over HTTP: invitations from store systems and Twilio's inbound webhook. The
-flows are in sms_flow.py, loaded on first use so the kiosk ingest path (a cold-start budget)
+flows are in flows/sms_survey.py, loaded on first use so the kiosk ingest path (a cold-start budget)
 never pays for them; AWS End User Messaging's inbound SNS handler is wired in app.py."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Blueprint, Response
 
 from ..auth import integration_principal
+from ..clock import now
 from ..config import secret, settings
 from ..errors import BadRequest, DependencyUnavailable, Forbidden, NotFound
 from ..observability import metrics
-from ..store import stores
-from .http import json_response, now, parse_body
+from ..storage import stores
+from .http import json_response, parse_body
 
 bp = Blueprint(__name__)
 
@@ -26,7 +27,7 @@ INBOUND_SMS_TOPIC = "storepulse-inbound-sms"
 @bp.route("/v1/surveys/invitations", methods=["POST"])
 def create_invitation() -> Any:
     from ..domain.invitations import InvitationRequest
-    from .sms_flow import invite
+    from ..flows.sms_survey import invite
 
     principal = integration_principal(bp.current_request.headers)
     request = parse_body(bp.current_request, InvitationRequest)
@@ -42,8 +43,8 @@ def create_invitation() -> Any:
 @bp.route("/v1/sms/twilio", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def twilio_inbound() -> Any:
     from ..domain.phones import parse_e164
+    from ..flows.sms_survey import handle_inbound_sms
     from ..notify.twilio_webhook import is_valid_twilio_signature
-    from .sms_flow import handle_inbound_sms
 
     request = bp.current_request
     raw = request.raw_body or b""

@@ -30,8 +30,6 @@ ROOT = dynamodb_local.ROOT
 LOCAL = Path(os.environ.get("STOREPULSE_LOCAL_DIR", ROOT / ".local"))
 FUNCTIONS = ROOT / "functions"
 TABLE_NAME = "storepulse-local"
-# The page folders served beside the API; nothing else of the repository is exposed.
-STATIC_FOLDERS = ("kiosk", "staff")
 
 
 def local_env(
@@ -184,8 +182,10 @@ def seed() -> dict[str, Any]:
 
 
 class StaticPages(SimpleHTTPRequestHandler):
-    """Serves only the page folders and their `/config.json` (the API address), with the
-    pages' Content-Security-Policy and no caching so edits show on reload."""
+    """Serves only what devtools/pages.py names: the page folders and `common/`, typed as the
+    bucket types them, `/config.json` (the API address) and the kiosk's `files.json` (what
+    its service worker keeps offline, derived afresh on each request), with the pages'
+    Content-Security-Policy and no caching so edits show on reload."""
 
     api_url = ""  # set by `serve_pages`
 
@@ -194,18 +194,30 @@ class StaticPages(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        if path == f"/{pages.CONFIG_KEY}":
-            body = pages.page_config(self.api_url)
+        body = self.generated(path)
+        if body is not None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
             return
-        if path.lstrip("/").split("/", 1)[0] not in STATIC_FOLDERS:
+        if path.lstrip("/").split("/", 1)[0] not in pages.FOLDERS:
             self.send_error(404)
             return
         super().do_GET()
+
+    def generated(self, path: str) -> bytes | None:
+        """A file written on request: the API address, a page's offline list."""
+        if path == f"/{pages.CONFIG_KEY}":
+            return pages.page_config(self.api_url)
+        page, _, name = path.strip("/").partition("/")
+        if name == pages.OFFLINE_LIST and page in pages.offline_pages(ROOT):
+            return pages.offline_list(page, ROOT)
+        return None
+
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        return pages.content_type(Path(path))
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")

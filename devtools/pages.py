@@ -1,5 +1,8 @@
-"""What the kiosk and staff pages get from their deployment: the API address and the
-Content-Security-Policy they are served with.
+"""What the kiosk and staff pages are and get from their deployment: their files (each
+page's folder and `common/`, the modules both import) with their types, the list of files
+the kiosk's service worker keeps for offline starts, the API address and the
+Content-Security-Policy they are served with. The local pages server (devtools/local_stack.py)
+and the upload to the bucket (devtools/upload_pages.py) both serve what this module says.
 
 The pages never take the API address from a URL, a notification or anything a customer
 wrote: they read `/config.json`, written next to them at deploy (`make pages-upload`) or
@@ -11,9 +14,57 @@ could not send a credential there.
 from __future__ import annotations
 
 import json
+import mimetypes
+from pathlib import Path
 from urllib.parse import urlsplit
 
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ("kiosk", "staff")
+COMMON = "common"  # the modules both pages import, as `../common/...`
+FOLDERS = (*PAGES, COMMON)  # what is served; nothing else of the repository
 CONFIG_KEY = "config.json"
+# Beside a page that has a service worker (`sw.js`): what the worker caches at install.
+OFFLINE_LIST = "files.json"
+# ES modules load only with a JavaScript type (and nosniff lets no guess stand in for it).
+TEXT_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
+
+
+def page_files(root: Path = ROOT) -> list[Path]:
+    """Every file served: the page folders' and `common/`'s, subfolders included (not
+    hidden ones: an editor's swap file is no page file)."""
+    return [
+        path
+        for folder in FOLDERS
+        for path in sorted((root / folder).rglob("*"))
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    ]
+
+
+def content_type(path: Path) -> str:
+    """The Content-Type a page file is served with."""
+    text = TEXT_TYPES.get(path.suffix)
+    if text:
+        return f"{text}; charset=utf-8"
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def offline_pages(root: Path = ROOT) -> list[str]:
+    """The pages with a service worker, each served with its `files.json`."""
+    return [page for page in PAGES if (root / page / "sw.js").is_file()]
+
+
+def offline_list(page: str, root: Path = ROOT) -> bytes:
+    """The body of `<page>/files.json`: the page itself (`./`) and every file of its folder
+    and of `common/`, as URLs relative to the page. Derived from the folders, so a module
+    added to the page is kept for offline starts without anyone listing it."""
+    files = [
+        path.relative_to(root / page).as_posix()
+        if path.is_relative_to(root / page)
+        else f"../{path.relative_to(root).as_posix()}"
+        for path in page_files(root)
+        if path.is_relative_to(root / page) or path.is_relative_to(root / COMMON)
+    ]
+    return json.dumps({"files": ["./", *files]}, indent=1).encode()
 
 
 def api_origin(api_url: str) -> str:

@@ -1,7 +1,9 @@
-"""`make pages-upload BUCKET=... API=...`: put the kiosk and staff pages in the deployed
-stack's PagesBucket (the `PagesBucketName` output), served by its CloudFront distribution,
-with `/config.json` naming the API they talk to (the `EndpointURL` output): the pages take
-their API address from that file only, never from a URL.
+"""`make pages-upload BUCKET=... API=...`: put the kiosk and staff pages (and `common/`, the
+modules both import) in the deployed stack's PagesBucket (the `PagesBucketName` output),
+served by its CloudFront distribution, with `/config.json` naming the API they talk to (the
+`EndpointURL` output): the pages take their API address from that file only, never from a
+URL. The kiosk's `files.json` (what its service worker keeps offline) is written from the
+files uploaded, as the local pages server derives it.
 
 Every file is sent as it is (no build step) with `Cache-Control: no-cache`: browsers and
 CloudFront revalidate with the ETag on each load, so a new version reaches the tablets at
@@ -11,51 +13,44 @@ once, and the kiosk's service worker still serves its cached copy when the store
 from __future__ import annotations
 
 import argparse
-import mimetypes
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from devtools.pages import CONFIG_KEY, page_config
-
-ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("kiosk", "staff")
-TEXT_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
-
-
-def page_files(root: Path = ROOT) -> list[tuple[Path, str]]:
-    """(file, object key) of every file the pages serve."""
-    return [
-        (path, path.relative_to(root).as_posix())
-        for folder in PAGES
-        for path in sorted((root / folder).rglob("*"))
-        if path.is_file()
-    ]
+from devtools.pages import (
+    CONFIG_KEY,
+    OFFLINE_LIST,
+    ROOT,
+    content_type,
+    offline_list,
+    offline_pages,
+    page_config,
+    page_files,
+)
 
 
 def upload(bucket: str, s3: Any, api_url: str, root: Path = ROOT) -> list[str]:
-    """Upload the pages and their config; returns the keys written."""
-    s3.put_object(
-        Bucket=bucket,
-        Key=CONFIG_KEY,
-        Body=page_config(api_url),
-        ContentType="application/json",
-        CacheControl="no-cache",
-    )
-    keys = [CONFIG_KEY]
-    for path, key in page_files(root):
-        text = TEXT_TYPES.get(path.suffix)
-        content_type = (
-            f"{text}; charset=utf-8"
-            if text
-            else mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    """Upload the pages, their config and the kiosk's offline list; returns the keys written."""
+    generated = {CONFIG_KEY: page_config(api_url)} | {
+        f"{page}/{OFFLINE_LIST}": offline_list(page, root) for page in offline_pages(root)
+    }
+    for key, body in generated.items():
+        s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json",
+            CacheControl="no-cache",
         )
+    keys = list(generated)
+    for path in page_files(root):
+        key = path.relative_to(root).as_posix()
         s3.put_object(
             Bucket=bucket,
             Key=key,
             Body=path.read_bytes(),
-            ContentType=content_type,
+            ContentType=content_type(path),
             CacheControl="no-cache",
         )
         keys.append(key)

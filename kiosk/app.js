@@ -1,19 +1,18 @@
 // The storepulse kiosk: one tap to rate, optional follow-up and callback offer, thank you,
 // reset. Every tap goes to the durable queue first; a sync loop sends it when it can.
-import { CALLING_CODES, STRINGS } from "./strings.js";
+import { $, apiAddress, currentScreen, showScreen, takeFragment, timings, translator, writeTexts } from "../common/page.js";
+import { CALLING_CODES, LIMITS, STRINGS } from "./strings.js";
 import * as queue from "./queue.js";
 
-const options = new URLSearchParams(location.search);
-const TIMING = {
-  idle: Number(options.get("idle")) || 30000, // follow-up screens give up after this
-  thanks: Number(options.get("thanks")) || 4000, // thank-you screen, then reset
-  sync: Number(options.get("sync")) || 5000, // sync loop period when all is well
-  survey: Number(options.get("survey")) || 60000, // survey refresh, also how a revoked kiosk learns it
-};
+const TIMING = timings({
+  idle: 30000, // follow-up screens give up after this
+  thanks: 4000, // thank-you screen, then reset
+  sync: 5000, // sync loop period when all is well
+  survey: 60000, // survey refresh, also how a revoked kiosk learns it
+});
 const MAX_BACKOFF = 60000;
 const FACE_COLOURS = ["#e8604c", "#f29b4b", "#f6d04d", "#9fd26a", "#4caf63"];
 
-const $ = (id) => document.getElementById(id);
 const config = loadConfig();
 let survey = JSON.parse(localStorage.getItem("survey") || "null");
 let locale = "en";
@@ -24,56 +23,33 @@ let syncing = false;
 let failures = 0;
 let lastSync = Number(localStorage.getItem("last_sync")) || 0;
 let pairCode = "";
-export const timings = (window.kioskTimings = []);
+// Tap-to-follow-up times in ms, read by benchmarks/kiosk.py.
+export const tapTimings = (window.kioskTimings = []);
 
-// A kiosk token may come once in the URL fragment (never sent to a server) and is kept.
-// The API address never comes from the URL: see apiAddress().
+// A kiosk token may come once in the URL fragment and is kept. The API address never comes
+// from the URL: see apiAddress().
 function loadConfig() {
-  const given = new URLSearchParams(location.hash.slice(1));
-  if (given.get("token")) localStorage.setItem("token", given.get("token"));
-  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
-  localStorage.removeItem("api"); // an address an older version took from a link
+  const token = takeFragment().get("token");
+  if (token) localStorage.setItem("token", token);
   return {
     api: location.origin,
     get token() { return localStorage.getItem("token"); },
   };
 }
 
-// The API address comes from the deployment: `/config.json` beside the pages (written at
-// deploy, served by the local stack; the service worker keeps it for offline starts), else
-// this page's own origin. Never from the URL: a page told where to send its token gives it away.
-async function apiAddress() {
-  try {
-    const response = await fetch("../config.json", { cache: "no-cache" });
-    const url = new URL((await response.json()).api_url);
-    if (url.protocol === "https:" || url.protocol === "http:") return url.href.replace(/\/+$/, "");
-  } catch {
-    // no deploy-time file: the API is served from this origin
-  }
-  return location.origin;
-}
-
-const text = (key, ...args) => {
-  const value = (STRINGS[locale] || STRINGS.en)[key] ?? STRINGS.en[key];
-  return typeof value === "function" ? value(...args) : value;
-};
+const text = translator(STRINGS, () => locale);
 
 function show(name) {
-  for (const screen of document.querySelectorAll(".screen")) screen.hidden = screen.id !== `screen-${name}`;
+  showScreen(name);
   clearTimeout(idleTimer);
   if (name === "followup" || name === "callback") idleTimer = setTimeout(giveUp, TIMING.idle);
-}
-
-function current() {
-  return document.querySelector(".screen:not([hidden])")?.id.replace("screen-", "");
 }
 
 // ---- text and languages ---------------------------------------------------------------
 
 function renderTexts() {
   document.documentElement.lang = locale;
-  for (const node of document.querySelectorAll("[data-text]")) node.textContent = text(node.dataset.text);
-  for (const node of document.querySelectorAll("[data-placeholder]")) node.placeholder = text(node.dataset.placeholder);
+  writeTexts(text);
   $("store-name").textContent = survey?.store_name ?? "";
   // The consent the customer ticks is the API's versioned text, the one its record names.
   const consent = survey?.consent?.callback;
@@ -140,7 +116,7 @@ const isUnhappy = (score) => score <= survey.callback_at_or_below;
 const isHappy = (score) => score > (survey.scale.min + survey.scale.max) / 2;
 
 async function rate(score, tappedAt) {
-  if (flow || current() !== "rate") return; // one tap starts the flow; the rest wait for reset
+  if (flow || currentScreen() !== "rate") return; // one tap starts the flow; the rest wait for reset
   flow = { ratingId: crypto.randomUUID(), score, reasons: new Set(), phone: "" };
   setFacesDisabled(true);
   await queue.add({
@@ -154,7 +130,7 @@ async function rate(score, tappedAt) {
   });
   renderFollowup();
   show("followup");
-  requestAnimationFrame(() => timings.push(performance.now() - tappedAt));
+  requestAnimationFrame(() => tapTimings.push(performance.now() - tappedAt));
   renderStatus();
 }
 
@@ -209,7 +185,7 @@ function renderExpectation() {
 }
 
 function followupAnswers() {
-  const comment = $("comment").value.trim().slice(0, 500) || null;
+  const comment = $("comment").value.trim().slice(0, LIMITS.comment) || null;
   return { reasons: [...flow.reasons], comment, expectation: flow.expectation ?? null };
 }
 
@@ -266,14 +242,14 @@ function phoneKey(key) {
   if (!flow) return;
   if (key === "back") flow.phone = flow.phone.slice(0, -1);
   else if (key === "+") flow.phone = flow.phone ? flow.phone : "+";
-  else if (flow.phone.length < 16) flow.phone += key;
+  else if (flow.phone.length < LIMITS.phone) flow.phone += key;
   renderPhone();
 }
 
 async function acceptCallback() {
   const phone = toE164(flow.phone, survey.country);
   if (!phone || !$("consent").checked) return;
-  const name = $("callback-name").value.trim().slice(0, 80) || null;
+  const name = $("callback-name").value.trim().slice(0, LIMITS.name) || null;
   const version = survey.consent?.callback?.version;
   const callback = { phone, name, consent: true, ...(version ? { consent_version: version } : {}) };
   await queue.update(flow.ratingId, { callback });
@@ -377,7 +353,7 @@ function useSurvey(fresh) {
 
 async function sendQueued() {
   for (;;) {
-    const batch = await queue.ready(100);
+    const batch = await queue.ready(LIMITS.batch);
     if (batch.length === 0) return;
     const body = { sent_at: new Date().toISOString(), ratings: batch.map((entry) => entry.rating) };
     const { results } = await api("/v1/kiosk/ratings", { method: "POST", body: JSON.stringify(body) });
@@ -416,9 +392,9 @@ function unpair() {
 function pairKey(key) {
   if (key === "back") pairCode = pairCode.slice(0, -1);
   else if (key === "clear") pairCode = "";
-  else if (pairCode.length < 6) pairCode += key;
+  else if (pairCode.length < LIMITS.pairing_code) pairCode += key;
   $("pair-code").textContent = pairCode;
-  $("pair-button").disabled = pairCode.length !== 6;
+  $("pair-button").disabled = pairCode.length !== LIMITS.pairing_code;
   $("pair-error").textContent = "";
 }
 
@@ -450,13 +426,15 @@ async function pair() {
   } catch {
     $("pair-error").textContent = text("pair_offline");
   } finally {
-    $("pair-button").disabled = pairCode.length !== 6;
+    $("pair-button").disabled = pairCode.length !== LIMITS.pairing_code;
   }
 }
 
 // ---- start ----------------------------------------------------------------------------
 
 function wire() {
+  $("comment").maxLength = LIMITS.comment;
+  $("callback-name").maxLength = LIMITS.name;
   keypad($("pair-keypad"), ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"], pairKey);
   keypad($("phone-keypad"), ["1", "2", "3", "4", "5", "6", "7", "8", "9", "+", "0", "back"], phoneKey);
   $("pair-button").onclick = pair;
@@ -467,11 +445,11 @@ function wire() {
   $("consent").onchange = renderPhone;
   // Any touch on a follow-up screen restarts its idle countdown.
   document.addEventListener("pointerdown", () => {
-    const screen = current();
+    const screen = currentScreen();
     if (screen === "followup" || screen === "callback") show(screen);
   });
   document.addEventListener("input", () => {
-    if (current() === "followup" || current() === "callback") show(current());
+    if (currentScreen() === "followup" || currentScreen() === "callback") show(currentScreen());
   });
   // Kiosk mode: no context menu, no pinch or double-tap zoom, no drag-out.
   document.addEventListener("contextmenu", (event) => event.preventDefault());

@@ -1,5 +1,6 @@
-// Every string the kiosk shows, per locale. The survey's own question and reason labels
-// come from the API; these are the kiosk's words around them.
+// Every string the kiosk shows, per locale, and the limits it keeps itself. The survey's
+// own question, scale and reason labels come from the API; these are the kiosk's words
+// around them.
 export const STRINGS = {
   en: {
     language_name: "English",
@@ -79,3 +80,8 @@ export const CALLING_CODES = {
   AU: "61", NZ: "64", CN: "86", HK: "852", TW: "886", SG: "65", JP: "81", KR: "82", IN: "91",
   MX: "52", BR: "55",
 };
+
+// What the kiosk lets a customer type and sends at once: the API's own limits (a comment
+// of 500 characters, a name of 80, 100 ratings a batch), kept so nothing typed is refused;
+// a phone number of up to 16 keys ("+" and 15 digits, E.164); the 6-digit pairing code.
+export const LIMITS = { comment: 500, name: 80, batch: 100, phone: 16, pairing_code: 6 };

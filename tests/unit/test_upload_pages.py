@@ -1,15 +1,17 @@
-"""The page upload puts every kiosk and staff file in the bucket, typed and revalidated."""
+"""The page upload puts every kiosk, staff and common/ file in the bucket, typed and
+revalidated, with the kiosk's offline list derived from the files."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from devtools.pages import page_config
-from devtools.upload_pages import page_files, upload
+from devtools.pages import ROOT, offline_list, page_config, page_files
+from devtools.upload_pages import upload
 
 pytestmark = pytest.mark.unit
 
@@ -30,13 +32,55 @@ def test_every_page_file_is_uploaded_with_its_type_and_no_cache():
         keys = upload("pages", s3, API)
         index = s3.get_object(Bucket="pages", Key="kiosk/index.html")
         worker = s3.head_object(Bucket="pages", Key="kiosk/sw.js")
+        shared = s3.head_object(Bucket="pages", Key="common/page.js")
         config = s3.get_object(Bucket="pages", Key="config.json")
+        offline = s3.get_object(Bucket="pages", Key="kiosk/files.json")
 
     assert {"kiosk/index.html", "kiosk/sw.js", "staff/index.html", "staff/app.js"} <= set(keys)
-    assert len(keys) == len(page_files()) + 1
+    assert "common/page.js" in keys
+    assert len(keys) == len(page_files()) + 2  # config.json and kiosk/files.json
     assert json.loads(config["Body"].read()) == {"api_url": API.rstrip("/")}
     assert config["CacheControl"] == "no-cache"
     assert index["ContentType"] == "text/html; charset=utf-8"
     assert index["CacheControl"] == "no-cache"
     assert b"<html" in index["Body"].read()
     assert worker["ContentType"] == "text/javascript; charset=utf-8"
+    # An ES module with any other type is refused by the browser.
+    assert shared["ContentType"] == "text/javascript; charset=utf-8"
+    assert offline["ContentType"] == "application/json"
+    assert offline["CacheControl"] == "no-cache"
+    assert offline["Body"].read() == offline_list("kiosk")
+
+
+def test_the_kiosk_offline_list_is_every_file_the_kiosk_can_load():
+    files = json.loads(offline_list("kiosk"))["files"]
+
+    assert files[0] == "./"  # the page as it is opened, /kiosk/
+    assert {"index.html", "app.js", "queue.js", "strings.js", "kiosk.css"} <= set(files)
+    assert "../common/page.js" in files
+    # Every module the kiosk imports is listed, so an offline start finds it in the cache.
+    for module in (ROOT / "kiosk").glob("*.js"):
+        for imported in re.findall(r'from "(\.\.?/[^"]+)"', module.read_text()):
+            assert imported.removeprefix("./") in files, (module.name, imported)
+    assert not any("staff" in file for file in files)
+
+
+def test_hidden_files_are_not_page_files(tmp_path):
+    for folder in ("kiosk", "staff", "common"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "index.html").write_text("<html>")
+    (tmp_path / "kiosk" / ".index.html.swp").write_text("swap")
+    (tmp_path / "kiosk" / "sw.js").write_text("")
+
+    assert [p.relative_to(tmp_path).as_posix() for p in page_files(tmp_path)] == [
+        "kiosk/index.html",
+        "kiosk/sw.js",
+        "staff/index.html",
+        "common/index.html",
+    ]
+    assert json.loads(offline_list("kiosk", tmp_path))["files"] == [
+        "./",
+        "index.html",
+        "sw.js",
+        "../common/index.html",
+    ]

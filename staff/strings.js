@@ -1,6 +1,7 @@
-// Every string the staff page shows, one object per locale (the same keys in each). The
-// survey's scale and reason labels and the form limits come from the API; the customer's
-// own words (names, comments) and the API's error messages are shown as given.
+// Every string the staff page shows, one object per locale (the same keys in each), and the
+// few limits the page keeps itself (LIMITS, at the end). The survey's scale and reason
+// labels and the form limits come from the API; the customer's own words (names,
+// comments) and the API's error messages are shown as given.
 
 const en = {
   language_name: "English",
@@ -285,3 +286,11 @@ const zhCN = {
 
 export const STRINGS = { en, "zh-CN": zhCN };
 export const LOCALES = Object.keys(STRINGS);
+
+// What the page decides by itself; the note's length and the store's scale come from the API.
+export const LIMITS = {
+  store_id: /^[a-z0-9][a-z0-9-]{1,62}$/, // the API's store id, checked before asking it
+  soon_ms: 2 * 3600 * 1000, // due within this: "due soon"
+  recovery_days: 30, // the recovery figures' period, named in its heading
+  attempt_retry_ms: 60000, // the API records the same call result from one person within this once
+};

@@ -1,0 +1,57 @@
+// The storepulse API as the staff page calls it: the signed-in token on every call, the
+// API's error body as an ApiError, and the refusals every call treats the same way.
+import { text } from "./locale.js";
+import { session } from "./session.js";
+
+let address = location.origin; // until the deployment's address is known (useApi)
+
+export function useApi(origin) {
+  address = origin;
+}
+
+export const enc = encodeURIComponent;
+
+export class ApiError extends Error {
+  constructor(status, message, code) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export async function api(path, init = {}) {
+  let response;
+  try {
+    response = await fetch(`${address}${path}`, {
+      ...init,
+      cache: "no-store",
+      headers: {
+        Authorization: `Bearer ${session.token}`,
+        ...(init.body ? { "Content-Type": "application/json" } : {}),
+      },
+    });
+  } catch {
+    throw new ApiError(0, text("offline"));
+  }
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new ApiError(response.status, body?.error?.message || `HTTP ${response.status}`, body?.error?.code);
+  }
+  return body;
+}
+
+// What the page does on a refusal any call may get (a 401 signs out, a 403 closes the
+// store's list): said once by the entry module, so this module needs no screen.
+const refusals = new Map(); // status -> what to do
+
+export function onRefusal(status, handle) {
+  refusals.set(status, handle);
+}
+
+// True when the error was one of those refusals, and handled.
+export function handledGlobally(error) {
+  const handle = refusals.get(error.status);
+  if (!handle) return false;
+  handle();
+  return true;
+}

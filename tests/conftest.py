@@ -1,4 +1,5 @@
-"""Shared fixtures: environment, storage backends (moto or DynamoDB Local), API client."""
+"""Shared fixtures: environment, storage backends (moto or DynamoDB Local), API client; each
+test marked by its layer's folder."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +37,25 @@ from chalicelib.domain.survey import DEFAULT_SURVEY, Store  # noqa: E402
 from chalicelib.storage import dynamodb, stores  # noqa: E402
 from devtools import dynamodb_local  # noqa: E402
 
+TESTS = Path(__file__).parent
+LAYERS = ("unit", "integration", "infra", "browser")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the markers set here
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by its folder, so `-m unit` runs tests/unit and nothing else; a test
+    marked for another layer, or a unit test on DynamoDB Local (Java), is a collection error."""
+    for item in items:
+        layer = item.path.relative_to(TESTS).parts[0]
+        if layer not in LAYERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in one of tests/{LAYERS}")
+        others = {mark.name for mark in item.iter_markers()} & set(LAYERS) - {layer}
+        if others:
+            raise pytest.UsageError(f"{item.nodeid} is in tests/{layer} but marked {others}")
+        if layer == "unit" and "dynamodb_local_server" in getattr(item, "fixturenames", ()):
+            raise pytest.UsageError(f"{item.nodeid}: a unit test runs on moto, not DynamoDB Local")
+        item.add_marker(layer)
+
 
 def reset_caches() -> None:
     config.settings.cache_clear()
@@ -49,12 +70,7 @@ def dynamodb_local_server() -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("moto", marks=pytest.mark.unit),
-        pytest.param("dynamodb_local", marks=pytest.mark.integration),
-    ]
-)
+@pytest.fixture(params=["moto", "dynamodb_local"])
 def storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh table on moto or on the real DynamoDB Local engine; yields the backend name."""
     table = f"storepulse-{uuid.uuid4().hex[:8]}"
@@ -72,19 +88,6 @@ def storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         reset_caches()
         dynamodb_local.create_table(dynamodb_local.client(endpoint), table)
         yield "dynamodb_local"
-    reset_caches()
-
-
-@pytest.fixture
-def moto_storage(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto only, for unit tests of the access layer."""
-    from moto import mock_aws
-
-    monkeypatch.setenv("STOREPULSE_TABLE_NAME", "storepulse-unit")
-    with mock_aws():
-        reset_caches()
-        dynamodb_local.create_table(dynamodb_local.client(None), "storepulse-unit")
-        yield
     reset_caches()
 
 

@@ -175,22 +175,3 @@ def test_a_late_rating_of_the_rebuilt_range_counts_in_its_old_bucket_once(aggreg
     rebuild(parse_since("2026-11-20T18:00:00+00:00"), NOW + timedelta(minutes=1))
 
     assert stored() == before == expected([*aggregated, late])
-
-
-@pytest.mark.unit
-@pytest.mark.parametrize(
-    ("text", "moment"),
-    [
-        ("2026-11-18", datetime(2026, 11, 18, tzinfo=UTC)),
-        ("2026-11-18T09:30:00-05:00", datetime(2026, 11, 18, 14, 30, tzinfo=UTC)),
-        ("2026-11-18T09:30", datetime(2026, 11, 18, 9, 30, tzinfo=UTC)),
-    ],
-)
-def test_since_is_a_date_or_a_date_time_read_with_its_offset(text, moment):
-    assert parse_since(text) == moment
-
-
-@pytest.mark.unit
-def test_a_since_that_is_no_date_is_refused_by_name():
-    with pytest.raises(ValueError, match="since"):
-        parse_since("last tuesday")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import boto3
 import pytest
@@ -84,3 +85,36 @@ def test_hidden_files_are_not_page_files(tmp_path):
         "sw.js",
         "../common/index.html",
     ]
+
+
+def _imports(module: Path) -> list[Path]:
+    return [
+        (module.parent / name).resolve()
+        for name in re.findall(r'^import .* from "(\.\.?/[^"]+)";$', module.read_text(), re.M)
+    ]
+
+
+def test_every_module_a_page_imports_is_a_page_file():
+    # So it is uploaded, served by the local pages server and, for the kiosk, kept offline.
+    served = {path.resolve() for path in page_files()}
+    for module in (path for path in served if path.suffix == ".js"):
+        for imported in _imports(module):
+            assert imported in served, (module.relative_to(ROOT), imported)
+
+
+def test_the_page_modules_import_one_way():
+    # No cycle: a screen module is read (and loaded) after what it builds on.
+    graph = {path.resolve(): _imports(path) for path in page_files() if path.suffix == ".js"}
+    done: set[Path] = set()
+
+    def visit(module: Path, path: tuple[Path, ...]) -> None:
+        cycle = " -> ".join(p.relative_to(ROOT).as_posix() for p in (*path, module))
+        assert module not in path, cycle
+        if module in done:
+            return
+        for imported in graph.get(module, []):
+            visit(imported, (*path, module))
+        done.add(module)
+
+    for module in graph:
+        visit(module, ())

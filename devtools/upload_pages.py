@@ -31,7 +31,8 @@ from devtools.pages import (
 
 
 def upload(bucket: str, s3: Any, api_url: str, root: Path = ROOT) -> list[str]:
-    """Upload the pages, their config and the kiosk's offline list; returns the keys written."""
+    """Upload the pages (each index.html also at its folder: `kiosk/`), their config and the
+    kiosk's offline list; returns the keys written."""
     generated = {CONFIG_KEY: page_config(api_url)} | {
         f"{page}/{OFFLINE_LIST}": offline_list(page, root) for page in offline_pages(root)
     }
@@ -46,14 +47,19 @@ def upload(bucket: str, s3: Any, api_url: str, root: Path = ROOT) -> list[str]:
     keys = list(generated)
     for path in page_files(root):
         key = path.relative_to(root).as_posix()
-        s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=path.read_bytes(),
-            ContentType=content_type(path),
-            CacheControl="no-cache",
-        )
-        keys.append(key)
+        # CloudFront asks S3 for the path as it is, and only `/` has a default object: the
+        # page's address (`/kiosk/`: the KioskUrl output, the page its service worker keeps
+        # for offline starts) is an object of its own, a copy of its index.html.
+        folder = key.removesuffix("index.html")
+        for name in [key, folder] if path.name == "index.html" else [key]:
+            s3.put_object(
+                Bucket=bucket,
+                Key=name,
+                Body=path.read_bytes(),
+                ContentType=content_type(path),
+                CacheControl="no-cache",
+            )
+            keys.append(name)
     return keys
 
 

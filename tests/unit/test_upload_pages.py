@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devtools.pages import ROOT, offline_list, page_config, page_files
+from devtools.pages import PAGES, ROOT, offline_list, page_config, page_files
 from devtools.upload_pages import upload
 
 pytestmark = pytest.mark.unit
@@ -32,6 +32,7 @@ def test_every_page_file_is_uploaded_with_its_type_and_no_cache():
 
         keys = upload("pages", s3, API)
         index = s3.get_object(Bucket="pages", Key="kiosk/index.html")
+        opened = {page: s3.get_object(Bucket="pages", Key=f"{page}/") for page in PAGES}
         worker = s3.head_object(Bucket="pages", Key="kiosk/sw.js")
         shared = s3.head_object(Bucket="pages", Key="common/page.js")
         config = s3.get_object(Bucket="pages", Key="config.json")
@@ -39,12 +40,17 @@ def test_every_page_file_is_uploaded_with_its_type_and_no_cache():
 
     assert {"kiosk/index.html", "kiosk/sw.js", "staff/index.html", "staff/app.js"} <= set(keys)
     assert "common/page.js" in keys
-    assert len(keys) == len(page_files()) + 2  # config.json and kiosk/files.json
+    # config.json, kiosk/files.json and each page's address (kiosk/, staff/)
+    assert len(keys) == len(page_files()) + 4
     assert json.loads(config["Body"].read()) == {"api_url": API.rstrip("/")}
     assert config["CacheControl"] == "no-cache"
     assert index["ContentType"] == "text/html; charset=utf-8"
     assert index["CacheControl"] == "no-cache"
     assert b"<html" in index["Body"].read()
+    # CloudFront serves /kiosk/ (the KioskUrl output) and /staff/ as these objects.
+    for page, body in opened.items():
+        assert body["ContentType"] == "text/html; charset=utf-8"
+        assert body["Body"].read() == (ROOT / page / "index.html").read_bytes()
     assert worker["ContentType"] == "text/javascript; charset=utf-8"
     # An ES module with any other type is refused by the browser.
     assert shared["ContentType"] == "text/javascript; charset=utf-8"

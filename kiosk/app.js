@@ -50,6 +50,7 @@ function show(name) {
 function renderTexts() {
   document.documentElement.lang = locale;
   writeTexts(text);
+  $("languages").setAttribute("aria-label", text("languages_label"));
   $("store-name").textContent = survey?.store_name ?? "";
   // The consent the customer ticks is the API's versioned text, the one its record names.
   const consent = survey?.consent?.callback;

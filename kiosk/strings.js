@@ -4,6 +4,7 @@
 export const STRINGS = {
   en: {
     language_name: "English",
+    languages_label: "Language",
     scale_labels: ["Very unhappy", "Unhappy", "Neutral", "Happy", "Very happy"],
     score_label: (score, max) => `${score} of ${max}`,
     unhappy_title: "Sorry to hear that. What went wrong?",
@@ -39,6 +40,7 @@ export const STRINGS = {
   },
   "zh-CN": {
     language_name: "中文",
+    languages_label: "语言",
     scale_labels: ["非常不满意", "不满意", "一般", "满意", "非常满意"],
     score_label: (score, max) => `${score} 分（满分 ${max}）`,
     unhappy_title: "很抱歉。哪里让您不满意？",

@@ -1,88 +1,74 @@
-"""The API's error vocabulary: each maps to one status and the error body
+"""What went wrong, as plain exceptions: each says what happened (`message`, and `details`
+naming the fields), none knows HTTP. Handlers, flows, auth, storage and notify raise them;
+domain/ has its own (it imports nothing of the app). `api.http.answers()`, the one table of
+the HTTP boundary, gives each its status and code in the error body
 `{"error": {"code", "message", "details"}}` (README, "HTTP API").
-
-They derive from ChaliceUnhandledError because Chalice turns any other exception a view
-raises into a bare 500 before middleware sees it; these reach `api.http.http_boundary`.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-from chalice.app import ChaliceUnhandledError
+from typing import Any
 
 
-class ApiError(ChaliceUnhandledError):
-    status: ClassVar[int] = 500
-    code: str = "internal_error"
+class AppError(Exception):
+    """Something the caller is told, with when to try again if that helps (`retry_after`, s)."""
 
-    def __init__(
-        self,
-        message: str,
-        details: list[Any] | None = None,
-        headers: dict[str, str | list[str]] | None = None,
-        code: str | None = None,
-    ) -> None:
+    retry_after: int | None = None
+
+    def __init__(self, message: str, details: list[Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        if code is not None:
-            self.code = code
         self.details = details or []
-        self.headers: dict[str, str | list[str]] = headers or {}
-
-    def body(self) -> dict[str, Any]:
-        return error_body(self.code, self.message, self.details)
 
 
-def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details or []}}
+class BadRequest(AppError):
+    """The request does not fit: a field, a parameter, a combination."""
 
 
-class BadRequest(ApiError):
-    status, code = 400, "bad_request"
+class MalformedJson(AppError):
+    """The body is not JSON at all."""
 
 
-class MalformedJson(ApiError):
-    status, code = 400, "malformed_json"
+class PayloadTooLarge(AppError):
+    """The body is larger than the API takes."""
 
 
-class Unauthorized(ApiError):
-    status, code = 401, "unauthorized"
+class UnsupportedMediaType(AppError):
+    """The body is not of a type the route reads."""
 
 
-class Forbidden(ApiError):
-    status, code = 403, "forbidden"
+class Unauthorized(AppError):
+    """No credential, or one that proves nothing (wrong, expired, revoked)."""
 
 
-class NotFound(ApiError):
-    status, code = 404, "not_found"
+class InvalidPairingCode(Unauthorized):
+    """A kiosk's pairing code that is unknown, used or expired."""
 
 
-class Conflict(ApiError):
-    status, code = 409, "conflict"
+class Forbidden(AppError):
+    """A valid credential that does not allow this."""
 
 
-class PayloadTooLarge(ApiError):
-    status, code = 413, "payload_too_large"
+class NotFound(AppError):
+    """What the request names does not exist."""
 
 
-class UnsupportedMediaType(ApiError):
-    status, code = 415, "unsupported_media_type"
+class Conflict(AppError):
+    """What the request changes was changed meanwhile, or is in a state that refuses it."""
 
 
-class DependencyUnavailable(ApiError):
-    """A dependency (DynamoDB, a secret) failed; nothing was half-stored, the caller retries."""
-
-    status, code = 503, "unavailable"
-
-    def __init__(self, message: str, retry_after: int, details: list[Any] | None = None) -> None:
-        super().__init__(message, details, {"Retry-After": str(retry_after)})
-
-
-class RateLimited(ApiError):
-    """Too many tries of a guessable secret; `Retry-After` says when the next one counts."""
-
-    status, code = 429, "rate_limited"
+class RateLimited(AppError):
+    """Too many tries of a guessable secret; `retry_after` says when the next one counts."""
 
     def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, headers={"Retry-After": str(retry_after)})
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DependencyUnavailable(AppError):
+    """A dependency (DynamoDB, a secret, the SMS provider) failed; nothing was half-stored,
+    the caller retries after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int, details: list[Any] | None = None) -> None:
+        super().__init__(message, details)
+        self.retry_after = retry_after

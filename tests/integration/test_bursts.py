@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.kiosk_routes import ingest_batch
 from chalicelib.auth import KioskPrincipal
 from chalicelib.domain.aggregates import bucket_start
 from chalicelib.domain.ratings import RatingBatchIn
+from chalicelib.flows.kiosk_ingest import ingest_batch
 from chalicelib.jobs.aggregate import aggregate, floor_hour
 from chalicelib.storage import aggregates, ratings
 from tests.conftest import iso, kiosk_rating, now, rating_batch

@@ -13,7 +13,7 @@ ALLOWED = {
     "app": {"api", "flows", "jobs"} | BASE,
     "api": {"auth", "domain", "flows", "notify", "storage"} | BASE,
     "jobs": {"domain", "flows", "notify", "storage"} | BASE,
-    "flows": {"domain", "notify", "storage"} | BASE,
+    "flows": {"auth", "domain", "notify", "storage"} | BASE,  # auth: the caller's principal
     "auth": {"storage", "tokens"} | BASE,
     "notify": {"domain"} | BASE,
     "storage": {"domain"} | BASE,

@@ -1,25 +1,35 @@
-"""HTTP edges shared by every blueprint: body parsing and the one place errors become JSON."""
+"""HTTP edges shared by every blueprint: body parsing, and the one place errors become
+answers (the table `answers()`, applied by `http_boundary`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from functools import cache, wraps
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-from chalice.app import Request, Response
+from chalice.app import Blueprint, ChaliceUnhandledError, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..config import settings
 from ..domain.ratings import describe_errors
 from ..errors import (
-    ApiError,
+    AppError,
     BadRequest,
+    Conflict,
+    DependencyUnavailable,
+    Forbidden,
+    InvalidPairingCode,
     MalformedJson,
+    NotFound,
     PayloadTooLarge,
-    error_body,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMediaType,
 )
 from ..observability import logger
 
@@ -83,6 +93,16 @@ def parse_body(request: Request, model: type[M], *, empty_as: str | None = None)
         raise BadRequest("the body is not a valid request", describe_errors(error)) from None
 
 
+def parse_form(request: Request) -> dict[str, str]:
+    """The body as form fields (application/x-www-form-urlencoded): 400 if it is not UTF-8."""
+    raw = request.raw_body or b""
+    try:
+        body = raw.decode() if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8 form data") from None
+    return dict(parse_qsl(body, keep_blank_values=True))
+
+
 def parse_query(params: Mapping[str, str] | None, model: type[M]) -> M:
     """Query parameters as `model`: 400 with the failing parameters if they do not fit."""
     try:
@@ -141,9 +161,96 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
 
 
+def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+@cache
+def answers() -> dict[type[Exception], tuple[int, str]]:
+    """Each error the app raises, as the API answers it: (status, code). An error answers
+    as its class or the nearest listed parent; one that is not listed is a bug (500).
+
+    Built on the first error, not at import: the task rules it names cost ~10 ms to import,
+    which the kiosk ingest path (a cold-start budget) never needs."""
+    from ..domain.tasks import OutOfScale, TransitionError
+
+    return {
+        BadRequest: (400, "bad_request"),
+        MalformedJson: (400, "malformed_json"),
+        OutOfScale: (400, "bad_request"),
+        Unauthorized: (401, "unauthorized"),
+        InvalidPairingCode: (401, "invalid_pairing_code"),
+        Forbidden: (403, "forbidden"),
+        NotFound: (404, "not_found"),
+        Conflict: (409, "conflict"),
+        TransitionError: (409, "conflict"),
+        PayloadTooLarge: (413, "payload_too_large"),
+        UnsupportedMediaType: (415, "unsupported_media_type"),
+        RateLimited: (429, "rate_limited"),
+        DependencyUnavailable: (503, "unavailable"),
+    }
+
+
+def answer_of(error: Exception) -> tuple[int, str] | None:
+    """(status, code) of `error` from `answers()`, or None if it is not one the API answers."""
+    table = answers()
+    return next((table[kind] for kind in type(error).__mro__ if kind in table), None)
+
+
+def error_response(error: Exception) -> Response:
+    """The answer to `error`: its status and error body (`Retry-After` where it says when to
+    retry); a 500 without a trace for an error the table does not know."""
+    answer = answer_of(error)
+    if answer is None:
+        logger.exception("unhandled error")
+        body = error_body("internal_error", "an internal error occurred")
+        return Response(body=body, status_code=500)
+    status, code = answer
+    logger.info("request refused", extra={"status": status, "code": code})
+    details = error.details if isinstance(error, AppError) else []
+    retry_after = error.retry_after if isinstance(error, AppError) else None
+    headers: dict[str, str | list[str]] = {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return Response(body=error_body(code, str(error), details), status_code=status, headers=headers)
+
+
+class _Answered(ChaliceUnhandledError):
+    """An error of `answers()` on its way from a view to `http_boundary`."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class ApiBlueprint(Blueprint):
+    """A Blueprint whose views' errors reach `http_boundary`.
+
+    Chalice turns any exception a view raises into its own 500 before middleware sees it,
+    except a ChaliceUnhandledError: each view is wrapped so that the errors the API answers
+    travel in one. Others are bugs and keep Chalice's 500 (rewritten to our error body)."""
+
+    def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
+        register = super().route(path, **kwargs)
+
+        def decorator(view: Callable[..., Any]) -> Any:
+            @wraps(view)
+            def answered(*args: Any, **view_kwargs: Any) -> Any:
+                try:
+                    return view(*args, **view_kwargs)
+                except Exception as error:
+                    if answer_of(error) is None:
+                        raise
+                    raise _Answered(error) from error
+
+            return register(answered)
+
+        return decorator
+
+
 def http_boundary(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Middleware: tag logs with a correlation id, enforce the body size limit, map ApiErrors
-    (and Chalice's own errors) to the error body, and never leak a stack trace."""
+    """Middleware: tag logs with a correlation id, enforce the body size limit, answer errors
+    (and Chalice's own) with the error body, and never leak a stack trace."""
     supplied = event.headers.get("x-correlation-id", "")[:64]
     correlation_id = (
         supplied
@@ -156,14 +263,10 @@ def http_boundary(event: Request, get_response: Callable[[Request], Response]) -
             raise PayloadTooLarge(f"the body is larger than {settings().max_body_bytes} bytes")
         check_path_ids(event.uri_params)
         response = get_response(event)
-    except ApiError as error:
-        logger.info("request refused", extra={"status": error.status, "code": error.code})
-        response = Response(body=error.body(), status_code=error.status, headers=error.headers)
-    except Exception:
-        logger.exception("unhandled error")
-        response = Response(
-            body=error_body("internal_error", "an internal error occurred"), status_code=500
-        )
+    except _Answered as answered:
+        response = error_response(answered.error)
+    except Exception as error:
+        response = error_response(error)
     _rewrite_chalice_error(response)
     response.headers.setdefault("Access-Control-Allow-Origin", settings().cors_origin)
     # Pages on another origin read these (a 429 or 503 says when to retry).

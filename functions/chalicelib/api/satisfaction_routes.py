@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from chalice.app import Blueprint
 from pydantic import field_validator
 
 from ..auth import staff_principal
@@ -13,10 +12,11 @@ from ..clock import now
 from ..domain.aggregates import Granularity, bucket_start, bucket_view, next_bucket
 from ..domain.survey import Store
 from ..errors import BadRequest, Forbidden, NotFound
+from ..flows import existing_store
 from ..storage import aggregates, stores
-from .http import MAX_ID_CHARS, PeriodQuery, parse_query
+from .http import MAX_ID_CHARS, ApiBlueprint, PeriodQuery, parse_query
 
-bp = Blueprint(__name__)
+bp = ApiBlueprint(__name__)
 
 DEFAULT_SPAN = {"hour": timedelta(hours=24), "day": timedelta(days=30), "week": timedelta(weeks=12)}
 MAX_SPAN = {"hour": timedelta(days=31), "day": timedelta(days=400), "week": timedelta(weeks=260)}
@@ -78,10 +78,7 @@ def store_satisfaction(store_id: str) -> Any:
     query = _query()
     if query.store_ids is not None:
         raise BadRequest("store_ids is for /v1/satisfaction")
-    store = stores.get_store(store_id)
-    if store is None:
-        raise NotFound(f"store {store_id} does not exist")
-    return satisfaction(store, query, now())
+    return satisfaction(existing_store(store_id), query, now())
 
 
 @bp.route("/v1/satisfaction", methods=["GET"])

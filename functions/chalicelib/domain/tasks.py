@@ -233,7 +233,11 @@ def contact_is_kept(task: CallbackTask, at: datetime) -> bool:
 
 
 class TransitionError(ValueError):
-    """The task is not in a state that allows this (HTTP 409)."""
+    """The task is not in a state that allows this."""
+
+
+class OutOfScale(ValueError):
+    """A recovered score outside the store's scale."""
 
 
 def claim(task: CallbackTask, staff: str, at: datetime) -> CallbackTask:
@@ -297,7 +301,7 @@ def resolve(
         request.recovered_score is not None
         and not scale.min <= request.recovered_score <= scale.max
     ):
-        raise ValueError(f"recovered_score must be between {scale.min} and {scale.max}")
+        raise OutOfScale(f"recovered_score must be between {scale.min} and {scale.max}")
     kept_until = at + keep_contact
     if task.contact_expires_at is not None:
         kept_until = min(kept_until, task.contact_expires_at)

@@ -1,6 +1,6 @@
-"""The SMS flows behind the routes in sms.py: invitations and inbound messages from any
-provider. Loaded on first use, so the kiosk ingest path (a cold-start budget) never pays
-for them."""
+"""SMS surveys: invitations from store systems, and inbound messages from any provider (the
+routes of api/sms_routes.py; AWS End User Messaging's SNS handler in app.py). Loaded on
+first use, so the kiosk ingest path (a cold-start budget) never pays for them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from ..clock import now
-from ..config import settings
+from ..config import secret, settings
 from ..domain.consent import ConsentRecord
 from ..domain.invitations import (
     Invitation,
@@ -29,7 +29,7 @@ from ..domain.sms_conversation import (
 )
 from ..domain.sms_replies import Keyword, match_keyword
 from ..domain.survey import Store
-from ..errors import ApiError, DependencyUnavailable
+from ..errors import BadRequest, DependencyUnavailable, Forbidden
 from ..notify.sms_sender import SmsRejected, send_sms
 from ..observability import logger
 from ..storage import ratings, sms_state, stores
@@ -120,7 +120,7 @@ def _send_invitation(invitation: Invitation, key: str, phone: str, store: Store)
     text = message("invitation", invitation.locale, store.survey, store.name)
     try:
         send_sms(phone, text)
-    except ApiError:
+    except DependencyUnavailable:
         # Nothing half-stored: the store system is told to retry and the retry starts afresh.
         sms_state.forget_invitation(invitation, key)
         raise
@@ -138,6 +138,27 @@ def _send_invitation(invitation: Invitation, key: str, phone: str, store: Store)
         extra={"invitation_id": invitation.invitation_id, "phone": mask_phone(phone)},
     )
     return invitation
+
+
+def twilio_reply(params: dict[str, str], signature: str | None, at: datetime) -> str | None:
+    """A message from Twilio's webhook (its form `params`, signed by `signature`): the reply
+    to send in the TwiML answer, None for none."""
+    from ..notify.twilio_webhook import is_valid_twilio_signature
+
+    config = settings()
+    if not config.twilio_webhook_url:
+        raise DependencyUnavailable("the Twilio webhook URL is not configured", 60)
+    auth_token = secret(config.twilio_auth_token_secret_name)
+    if not is_valid_twilio_signature(config.twilio_webhook_url, params, signature, auth_token):
+        raise Forbidden("the X-Twilio-Signature header is missing or wrong")
+    sender, sid = params.get("From", ""), params.get("MessageSid", "")
+    if not sid:  # it keys the idempotency of Twilio's retries: never process without it
+        raise BadRequest("the form has no MessageSid")
+    try:
+        phone = parse_e164(sender)
+    except ValueError:
+        return None  # short codes and alphanumeric senders are not customers
+    return handle_inbound_sms(phone, params.get("Body", ""), f"twilio-{sid}", at)
 
 
 def aws_inbound(sns_message: str, published_at: str | None = None) -> None:

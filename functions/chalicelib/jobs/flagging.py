@@ -18,7 +18,7 @@ from ..domain.consent import from_kiosk
 from ..domain.survey import Store
 from ..domain.tasks import CallbackTask, TaskRating, due_at, new_task, wants_callback
 from ..domain.text import quote_for_notification
-from ..errors import DependencyUnavailable
+from ..errors import Conflict, DependencyUnavailable
 from ..notify.chat import post_chat
 from ..notify.topics import publish
 from ..observability import logger
@@ -97,7 +97,7 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
             )
             try:
                 tasks.save_task(joined, now, comments=[rating])
-            except tasks.Conflict:
+            except Conflict:
                 continue
             return 0
         task_id = str(uuid5(NAMESPACE_URL, f"storepulse-task:{store.store_id}:{rating.rating_id}"))
@@ -110,7 +110,7 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
         task = task.model_copy(update={"consent": consent})
         try:
             tasks.create_task(task, phone)
-        except tasks.Conflict:
+        except Conflict:
             continue
         _notify(store, task, "callback_task", now)
         return 1
@@ -181,7 +181,7 @@ def _notify(store: Store, task: CallbackTask, kind: str, now: datetime) -> int:
     if store.chat_webhook_url:
         post_chat(store.chat_webhook_url, text, store.store_id)
     # If staff moved the task meanwhile the stamp is lost: at worst a reminder goes out twice.
-    with contextlib.suppress(tasks.Conflict):
+    with contextlib.suppress(Conflict):
         tasks.save_task(
             task.model_copy(update={_STAMP[kind]: now, "version": task.version + 1}), now
         )

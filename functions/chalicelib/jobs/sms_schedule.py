@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from ..config import settings
 from ..domain.invitations import Invitation, invitation_consent, suppression_at_send
 from ..domain.sms_conversation import Conversation, message, unanswered_rating
-from ..errors import ApiError
+from ..errors import DependencyUnavailable
 from ..notify.sms_sender import SmsRejected, send_sms
 from ..observability import logger
 from ..storage import ratings, sms_state, stores
@@ -60,7 +60,7 @@ def send_due_invitations(now: datetime) -> int:
             continue
         try:
             send_sms(phone, message("invitation", invitation.locale, store.survey, store.name))
-        except ApiError:
+        except DependencyUnavailable:
             sms_state.reschedule(item)
             logger.warning(
                 "scheduled invitation not sent; kept for the next run",

@@ -22,7 +22,7 @@ from typing import Any
 from ..config import settings
 from ..domain.phones import mask_phone
 from ..domain.tasks import CallbackTask, TaskEvent, TaskRating, TaskStatus
-from ..errors import DependencyUnavailable
+from ..errors import Conflict, DependencyUnavailable
 from .dynamodb import (
     client,
     from_item,
@@ -36,10 +36,6 @@ from .dynamodb import (
 # What the task item never holds: the customer's contact and words live in the contact item.
 _PRIVATE: dict[str, Any] = {"phone_masked": True, "name": True, "ratings": {"__all__": {"comment"}}}
 _BATCH_KEYS = 100  # BatchGetItem's limit per request
-
-
-class Conflict(Exception):
-    """The task changed since it was read (optimistic lock) or already exists."""
 
 
 @dataclass(frozen=True)
@@ -395,5 +391,5 @@ def strip_kiosk_contact(rating_pk: str) -> None:
 
 
 def _transact(items: list[Any]) -> None:
-    if not transact(items):
-        raise Conflict("a condition of the transaction failed")
+    if not transact(items):  # a task that exists, or moved on since it was read
+        raise Conflict("the task changed meanwhile; reload it")

@@ -1,0 +1,165 @@
+"""The one table of the HTTP boundary: each error the app raises answers with its status, code
+and error body (Retry-After where it says when to retry); anything else is a 500 that shows
+no trace. Through a Chalice app too: Chalice answers a view's unknown exception itself, so
+the blueprint must carry the table's errors past it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice import Chalice
+from chalice.test import Client
+
+from chalicelib.api.http import ApiBlueprint, answers, error_response, http_boundary
+from chalicelib.domain.tasks import OutOfScale, TransitionError
+from chalicelib.errors import (
+    BadRequest,
+    Conflict,
+    DependencyUnavailable,
+    Forbidden,
+    InvalidPairingCode,
+    MalformedJson,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+
+pytestmark = pytest.mark.unit
+
+CASES = [
+    (BadRequest("store_id is required"), 400, "bad_request"),
+    (MalformedJson("the body is not valid JSON"), 400, "malformed_json"),
+    (OutOfScale("recovered_score must be between 1 and 5"), 400, "bad_request"),
+    (Unauthorized("the token has expired"), 401, "unauthorized"),
+    (InvalidPairingCode("the pairing code is unknown"), 401, "invalid_pairing_code"),
+    (Forbidden("the store-group view is for admins"), 403, "forbidden"),
+    (NotFound("store s-1 does not exist"), 404, "not_found"),
+    (Conflict("the task changed meanwhile; reload it"), 409, "conflict"),
+    (TransitionError("the task is resolved already"), 409, "conflict"),
+    (PayloadTooLarge("the body is larger than 10 bytes"), 413, "payload_too_large"),
+    (UnsupportedMediaType("send the body as application/json"), 415, "unsupported_media_type"),
+    (RateLimited("too many pairing attempts", 30), 429, "rate_limited"),
+    (DependencyUnavailable("storage is busy; retry later", 2), 503, "unavailable"),
+]
+
+NAMES = [type(error).__name__ for error, _, _ in CASES]
+
+
+@pytest.mark.parametrize(("error", "status", "code"), CASES, ids=NAMES)
+def test_each_error_answers_with_its_status_code_and_message(
+    error: Exception, status: int, code: str
+) -> None:
+    response = error_response(error)
+
+    assert response.status_code == status
+    assert response.body == {"error": {"code": code, "message": str(error), "details": []}}
+
+
+def test_every_class_of_the_table_is_tested() -> None:
+    assert {type(error) for error, _, _ in CASES} == set(answers())
+
+
+@pytest.mark.parametrize(
+    ("error", "retry_after"),
+    [(RateLimited("too many pairing attempts", 30), "30"), (DependencyUnavailable("busy", 2), "2")],
+)
+def test_an_error_that_says_when_to_retry_answers_with_retry_after(
+    error: Exception, retry_after: str
+) -> None:
+    assert error_response(error).headers == {"Retry-After": retry_after}
+
+
+def test_details_reach_the_body_and_other_errors_carry_no_headers() -> None:
+    error = BadRequest("the body is not a valid request", [{"field": "score", "message": "x"}])
+
+    response = error_response(error)
+
+    assert response.body["error"]["details"] == [{"field": "score", "message": "x"}]
+    assert response.headers == {}
+
+
+def test_a_subclass_answers_as_its_nearest_listed_parent() -> None:
+    class KioskGone(NotFound):
+        pass
+
+    assert error_response(KioskGone("kiosk k-1 does not exist")).status_code == 404
+
+
+@pytest.mark.parametrize("error", [KeyError("pk"), ValueError("bad"), RuntimeError("boom")])
+def test_an_unknown_error_is_a_500_without_a_trace(error: Exception) -> None:
+    response = error_response(error)
+
+    assert response.status_code == 500
+    assert response.body == {
+        "error": {"code": "internal_error", "message": "an internal error occurred", "details": []}
+    }
+    assert str(error) not in json.dumps(response.body)
+
+
+@pytest.fixture
+def client() -> Iterator[Client]:
+    app = Chalice(app_name="errors-test")
+    app.register_middleware(http_boundary, "http")
+    bp = ApiBlueprint(__name__)
+
+    @bp.route("/refused")
+    def refused() -> Any:
+        raise DependencyUnavailable("storage is busy; retry later", 2)
+
+    @bp.route("/rule")
+    def rule() -> Any:
+        raise TransitionError("the task is claimed by alice")
+
+    @bp.route("/bug")
+    def bug() -> Any:
+        raise KeyError("pk")
+
+    @bp.route("/fine/{name}")
+    def fine(name: str) -> Any:
+        """A view keeps its name, its docstring and its path arguments."""
+        return {"name": name}
+
+    app.register_blueprint(bp)
+    with Client(app) as test_client:
+        yield test_client
+
+
+def test_a_views_error_reaches_the_boundary_with_its_answer(client: Client) -> None:
+    response = client.http.get("/refused")
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert json.loads(response.body)["error"]["code"] == "unavailable"
+
+
+def test_a_domain_rule_a_view_breaks_is_answered_from_the_table(client: Client) -> None:
+    response = client.http.get("/rule")
+
+    assert response.status_code == 409
+    assert json.loads(response.body)["error"] == {
+        "code": "conflict",
+        "message": "the task is claimed by alice",
+        "details": [],
+    }
+
+
+def test_a_bug_in_a_view_is_chalices_500_in_our_error_body(client: Client) -> None:
+    response = client.http.get("/bug")
+
+    assert response.status_code == 500
+    assert json.loads(response.body) == {
+        "error": {"code": "internal_error", "message": "an internal error occurred", "details": []}
+    }
+    assert b"Traceback" not in response.body
+
+
+def test_a_wrapped_view_answers_as_before(client: Client) -> None:
+    response = client.http.get("/fine/ada")
+
+    assert response.status_code == 200
+    assert json.loads(response.body) == {"name": "ada"}

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
-
-from boto3.dynamodb.types import TypeDeserializer
 
 from devtools import dynamodb_local
 
@@ -18,23 +17,21 @@ LOCAL = Path(os.environ.get("STOREPULSE_LOCAL_DIR", dynamodb_local.ROOT / ".loca
 
 def main() -> None:
     demo = json.loads((LOCAL / "demo.json").read_text())
+    sys.path.insert(0, str(dynamodb_local.ROOT / "functions"))
+    from chalicelib.storage.ratings import every_rating
+
     ddb = dynamodb_local.client(demo["dynamodb_endpoint"])
-    items = []
-    for page in ddb.get_paginator("scan").paginate(
-        TableName=demo["table_name"],
-        FilterExpression="begins_with(pk, :rating)",
-        ExpressionAttributeValues={":rating": {"S": "RATING#"}},
-    ):
-        items += [
-            {k: TypeDeserializer().deserialize(v) for k, v in i.items()} for i in page["Items"]
-        ]
-    items.sort(key=lambda item: item["received_at"], reverse=True)
-    print(f"{len(items)} ratings in {demo['table_name']} at {demo['dynamodb_endpoint']}")
-    for item in items[:20]:
-        reasons = ",".join(item.get("reasons", [])) or "-"
+    ratings = sorted(
+        every_rating(ddb=ddb, table=demo["table_name"]),
+        key=lambda rating: rating.received_at,
+        reverse=True,
+    )
+    print(f"{len(ratings)} ratings in {demo['table_name']} at {demo['dynamodb_endpoint']}")
+    for rating in ratings[:20]:
+        reasons = ",".join(rating.reasons) or "-"
         print(
-            f"{item['received_at']}  {item['store_id']:<14} {item['channel']:<6} "
-            f"score {item['score']}  reasons {reasons:<20} {item['pk'].removeprefix('RATING#')}"
+            f"{rating.received_at.isoformat(timespec='milliseconds')}  {rating.store_id:<14} "
+            f"{rating.channel:<6} score {rating.score}  reasons {reasons:<20} {rating.rating_id}"
         )
 
 

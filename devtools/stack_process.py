@@ -79,14 +79,10 @@ class LocalStack:
         return self.process.wait(timeout=30)
 
     def rating_item(self, rating_id: str) -> dict[str, Any] | None:
-        ddb = dynamodb_local.client(self.demo["dynamodb_endpoint"])
-        key = {"pk": {"S": f"RATING#{rating_id}"}, "sk": {"S": "RATING"}}
-        item = ddb.get_item(TableName=self.demo["table_name"], Key=key).get("Item")
-        if item is None:
-            return None
-        from boto3.dynamodb.types import TypeDeserializer
+        from chalicelib.storage.ratings import stored_rating
 
-        return {k: TypeDeserializer().deserialize(v) for k, v in item.items()}
+        ddb = dynamodb_local.client(self.demo["dynamodb_endpoint"])
+        return stored_rating(rating_id, ddb=ddb, table=self.demo["table_name"])
 
     def ratings_of_kiosk(self, kiosk_id: str) -> list[dict[str, Any]]:
         """Every rating a kiosk stored (a scan: test-only)."""

@@ -62,7 +62,7 @@ def aggregate_satisfaction(event: CloudWatchEvent) -> dict[str, int]:
     from chalicelib.jobs.alerts import check_alerts
     from chalicelib.jobs.flagging import flag_kiosk_callbacks, flag_sms_callbacks
 
-    run = aggregate(now(), flag=lambda rating_keys: flag_kiosk_callbacks(rating_keys, now()))
+    run = aggregate(now(), flag=lambda rating_ids: flag_kiosk_callbacks(rating_ids, now()))
     flagged = run.flagged + flag_sms_callbacks(now())
     alerts = check_alerts(sorted(run.stores), now())
     return {"ratings": run.ratings, "tasks": flagged, "alerts": len(alerts)}

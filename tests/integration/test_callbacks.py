@@ -13,7 +13,7 @@ from chalicelib.auth import issue_staff_token
 from chalicelib.jobs.aggregate import floor_hour
 from chalicelib.jobs.flagging import follow_up
 from chalicelib.notify import topics
-from chalicelib.storage import aggregates
+from chalicelib.storage import aggregates, callback_requests, ratings
 from chalicelib.storage import tasks as task_storage
 from tests.conftest import bearer, kiosk_rating, now, rating_batch
 
@@ -163,13 +163,13 @@ def test_a_run_that_fails_while_flagging_leaves_the_request_to_the_next_run(
     arrival_hour = aggregates.watermark()
     later = now() + timedelta(hours=2)  # the arrival hour is final: a clean run passes it
 
-    def outage(rating_keys: list[str]) -> int:
+    def outage(rating_ids: list[str]) -> int:
         raise DependencyUnavailable("DynamoDB is throttling", 5)
 
     with pytest.raises(DependencyUnavailable):
         aggregate(later, flag=outage)
     watermark_after_failure = aggregates.watermark()
-    run = aggregate(later, flag=lambda keys: flag_kiosk_callbacks(keys, later))
+    run = aggregate(later, flag=lambda rating_ids: flag_kiosk_callbacks(rating_ids, later))
 
     assert watermark_after_failure == arrival_hour
     assert run.flagged == 1
@@ -181,7 +181,9 @@ def test_the_flagged_rating_keeps_no_phone_number(api, kiosk_headers, scheduler)
     rating = unhappy(api, kiosk_headers)
     scheduler()
 
-    assert task_storage.kiosk_contact(f"RATING#{rating['rating_id']}") is None
+    stored = ratings.get_rating(rating["rating_id"])
+    assert stored is not None
+    assert stored.contact is None
 
 
 def test_a_task_in_the_wrong_state_gets_409(api, kiosk_headers, staff_headers, scheduler):
@@ -295,7 +297,7 @@ def test_an_sms_customer_who_said_yes_gets_a_task(api, store, staff_headers, sch
     assert task["ratings"][0]["channel"] == "sms"
     assert task["ratings"][0]["comment"] == "Nobody at the till"
     assert task["contact"]["phone_masked"] == "+1******0188"
-    assert task_storage.sms_callback_requests(now()) == []
+    assert callback_requests.pending(now()) == []
 
 
 def test_a_store_that_calls_every_sms_detractor_gets_a_task_without_a_yes(
@@ -457,11 +459,7 @@ def flagged_task(api, kiosk_headers, staff_headers, scheduler) -> dict[str, Any]
 
 def raw_contact(task_id: str) -> dict[str, Any] | None:
     """The contact item as stored, to show what TTL has not removed yet."""
-    from chalicelib.storage.dynamodb import client, from_item, table_name, to_item
-
-    key = to_item({"pk": f"TASK#{task_id}", "sk": "CONTACT"})
-    response = client().get_item(TableName=table_name(), Key=key, ConsistentRead=True)
-    return from_item(response["Item"]) if "Item" in response else None
+    return task_storage.stored_contact(task_id)
 
 
 def test_the_call_view_shows_who_did_what_oldest_first_and_the_list_does_not(
@@ -639,18 +637,15 @@ def test_a_resolved_tasks_contact_and_words_expire_and_reads_ignore_what_ttl_lef
 def test_the_task_item_itself_holds_no_name_comment_note_or_number(
     api, kiosk_headers, staff_headers, scheduler
 ):
-    from chalicelib.storage.dynamodb import client, from_item, table_name, to_item
-
     task = flagged_task(api, kiosk_headers, staff_headers, scheduler)
     path = f"/v1/callbacks/{task['task_id']}"
     post(api, f"{path}/claim", staff_headers)
     body = {"outcome": "resolved", "note": "Refund for Ana", "recovered_score": None}
     post(api, f"{path}/resolve", staff_headers, body)
 
-    key = to_item({"pk": f"TASK#{task['task_id']}", "sk": "TASK"})
-    stored = json.dumps(
-        from_item(client().get_item(TableName=table_name(), Key=key)["Item"]), default=str
-    )
+    item = task_storage.stored_task(task["task_id"])
+    assert item is not None
+    stored = json.dumps(item, default=str)
 
     assert "Ana" not in stored
     assert "Only one till open" not in stored

@@ -18,7 +18,7 @@ from chalicelib.jobs.aggregate import floor_hour
 from chalicelib.jobs.flagging import flag_sms_callbacks
 from chalicelib.jobs.sms_schedule import send_due_invitations
 from chalicelib.notify import sms_sender, topics
-from chalicelib.storage import aggregates, consents, dynamodb, ratings, sms_state, stores
+from chalicelib.storage import aggregates, consents, ratings, sms_state, stores
 from tests.conftest import kiosk_rating, make_store, now, rating_batch
 
 PHONE = "+14155550123"
@@ -63,12 +63,7 @@ def post_callback(api, kiosk_headers, **callback_fields) -> Any:
 
 
 def consent_item(phone: str, purpose: str) -> dict[str, Any] | None:
-    response = dynamodb.client().get_item(
-        TableName=dynamodb.table_name(),
-        Key={"pk": {"S": f"PHONE#{sms_state.key_of(phone)}"}, "sk": {"S": f"CONSENT#{purpose}"}},
-        ConsistentRead=True,
-    )
-    return dynamodb.from_item(response["Item"]) if "Item" in response else None
+    return consents.stored_consent(sms_state.key_of(phone), purpose)
 
 
 def open_tasks(api, staff_headers) -> list[dict[str, Any]]:

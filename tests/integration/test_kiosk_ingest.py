@@ -22,12 +22,7 @@ def post(api: Any, headers: dict[str, str], body: Any) -> Any:
 
 def stored_ratings() -> list[dict[str, Any]]:
     """Every rating item in the table (a scan: fine in a test, never in the app)."""
-    response = dynamodb.client().scan(
-        TableName=dynamodb.table_name(),
-        FilterExpression="begins_with(pk, :rating)",
-        ExpressionAttributeValues={":rating": {"S": "RATING#"}},
-    )
-    return [ratings.rating_from_item(item).model_dump() for item in response["Items"]]
+    return [rating.model_dump() for rating in ratings.every_rating()]
 
 
 def test_stores_a_rating_with_the_clock_skew_corrected(api, kiosk_headers, store):

@@ -91,18 +91,14 @@ def sms_survey_through_the_fake_phone(demo: dict[str, Any]) -> dict[str, Any]:
     assert fake_phone.text(demo, phone, "1") == "Sorry to hear that. What went wrong?"
     assert "YES or NO" in (fake_phone.text(demo, phone, "Nobody at the till") or "")
     assert "call you soon" in (fake_phone.text(demo, phone, "YES") or "")
-    ddb = dynamodb_local.client(demo["dynamodb_endpoint"])
-    requests_ = ddb.query(
-        TableName=demo["table_name"],
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": "CALLBACK_REQUESTS"}},
-    )["Items"]
-    assert [r["phone"]["S"] for r in requests_] == [phone]
-    rating = ddb.get_item(
-        TableName=demo["table_name"],
-        Key={"pk": {"S": f"RATING#{requests_[0]['rating_id']['S']}"}, "sk": {"S": "RATING"}},
-    )["Item"]
-    return {"score": int(rating["score"]["N"]), "channel": rating["channel"]["S"]}
+    from chalicelib.storage import callback_requests, ratings
+
+    stack = {"ddb": dynamodb_local.client(demo["dynamodb_endpoint"]), "table": demo["table_name"]}
+    requests_ = callback_requests.stored_requests(**stack)
+    assert [r.phone for r in requests_] == [phone]
+    rating = ratings.stored_rating(str(requests_[0].rating_id), **stack)
+    assert rating is not None
+    return {"score": int(rating["score"]), "channel": rating["channel"]}
 
 
 def test_the_stack_runs_stops_and_runs_again(tmp_path):

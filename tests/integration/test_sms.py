@@ -3,6 +3,7 @@ Twilio's own validator), AWS End User Messaging via SNS, opt-outs and the schedu
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -20,7 +21,7 @@ from chalicelib.flows.sms_survey import invite
 from chalicelib.jobs.sms_schedule import send_due_invitations
 from chalicelib.notify import sms_sender
 from chalicelib.observability import logger
-from chalicelib.storage import dynamodb, ratings, sms_state, stores
+from chalicelib.storage import callback_requests, ratings, sms_state, stores
 from tests.conftest import bearer, make_store, now
 
 WEBHOOK = os.environ["STOREPULSE_TWILIO_WEBHOOK_URL"]
@@ -96,20 +97,15 @@ def test_an_unhappy_sms_customer_leaves_a_rating_and_asks_for_a_call(api, integr
     rating = ratings.get_rating(f"sms-twilio-SM{PHONE[-4:]}0001")
     assert rating is not None
     assert (rating.channel, rating.score, rating.store_id) == ("sms", 2, "store-a")
-    request = callback_requests()
+    request = stored_callback_requests()
     assert len(request) == 1
     assert request[0]["phone"] == PHONE
     assert request[0]["comment"] == "The queue was very long"
     assert request[0]["rating_id"] == rating.rating_id
 
 
-def callback_requests() -> list[dict[str, Any]]:
-    response = dynamodb.client().query(
-        TableName=dynamodb.table_name(),
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": "CALLBACK_REQUESTS"}},
-    )
-    return [dynamodb.from_item(item) for item in response["Items"]]
+def stored_callback_requests() -> list[dict[str, Any]]:
+    return [dataclasses.asdict(request) for request in callback_requests.stored_requests()]
 
 
 def test_a_twilio_retry_is_answered_again_and_counted_once(api, integration, store):
@@ -144,7 +140,7 @@ def test_replayed_earlier_messages_change_nothing_and_the_real_yes_still_counts(
     ]
     assert reply_of(real_yes) == "Thank you. The store manager will call you soon."
     assert reply_of(replayed_yes) == reply_of(real_yes)
-    (request,) = callback_requests()
+    (request,) = stored_callback_requests()
     assert request["comment"] == "the queue"
     assert ratings.get_rating("sms-twilio-SMscore") is not None
 
@@ -190,7 +186,7 @@ def test_an_aws_redelivery_of_an_earlier_message_is_not_read_as_the_next_answer(
     assert len(texts_to(PHONE)) == sent  # no reply: the customer was asked already
     deliver("m-yes", "yes")
     assert texts_to(PHONE)[-1] == "Thank you. The store manager will call you soon."
-    (request,) = callback_requests()
+    (request,) = stored_callback_requests()
     assert request["comment"] == "nobody at the till"
 
 
@@ -218,7 +214,7 @@ def test_a_happy_score_is_thanked_and_the_conversation_ends(api, integration, st
 
     assert reply_of(thanked) == "Thank you for your feedback!"
     assert reply_of(after) == ""
-    assert callback_requests() == []
+    assert stored_callback_requests() == []
 
 
 def test_an_unparseable_reply_is_reprompted_once_then_kept_as_a_comment(api, integration, store):
@@ -402,7 +398,7 @@ def test_a_scheduled_invitation_is_not_sent_after_the_customer_opts_out(storage,
     )
     item = invitation_item(invitation_id)
     assert "phone" not in item
-    assert "gsi1pk" not in item  # off the schedule
+    assert invitation_id not in sms_state.due_invitations(OPENING, timedelta(days=1))
     assert sms_state.get_conversation(sms_state.key_of(NIGHT_PHONE), OPENING) is None
     (line,) = [json.loads(line) for line in logs.getvalue().splitlines() if "reason" in line]
     assert (line["invitation_id"], line["reason"]) == (invitation_id, "opted_out")
@@ -410,12 +406,9 @@ def test_a_scheduled_invitation_is_not_sent_after_the_customer_opts_out(storage,
 
 
 def invitation_item(invitation_id: str) -> dict[str, Any]:
-    response = dynamodb.client().get_item(
-        TableName=dynamodb.table_name(),
-        Key={"pk": {"S": f"INVITATION#{invitation_id}"}, "sk": {"S": "INVITATION"}},
-        ConsistentRead=True,
-    )
-    return dynamodb.from_item(response["Item"])
+    item = sms_state.stored_invitation(invitation_id)
+    assert item is not None
+    return item
 
 
 def test_of_two_invitations_that_crossed_at_night_only_one_is_sent(storage, monkeypatch):
@@ -451,7 +444,7 @@ def test_a_scheduled_invitation_past_its_lifetime_is_not_sent(storage):
     stored = sms_state.get_invitation(invitation_id)
     assert stored is not None
     assert (stored.status, stored.reason, stored.suppressed_at) == ("suppressed", "expired", late)
-    assert "gsi1pk" not in invitation_item(invitation_id)
+    assert invitation_id not in sms_state.due_invitations(late, timedelta(days=4))  # off it
 
 
 def test_a_scheduled_invitation_still_goes_out_after_stop_then_start(storage):
@@ -490,12 +483,9 @@ def deliver_sns(message_id: str, body: str, published_at: datetime, phone: str =
 
 
 def processed_ids(phone: str = PHONE) -> set[str]:
-    response = dynamodb.client().get_item(
-        TableName=dynamodb.table_name(),
-        Key={"pk": {"S": f"PHONE#{sms_state.key_of(phone)}"}, "sk": {"S": "INBOUND"}},
-        ConsistentRead=True,
-    )
-    return set(dynamodb.from_item(response["Item"])["message_ids"])
+    item = sms_state.stored_inbound(sms_state.key_of(phone))
+    assert item is not None
+    return set(item["message_ids"])
 
 
 def test_a_late_earlier_message_is_not_read_as_the_answer_to_the_current_question(
@@ -518,7 +508,7 @@ def test_a_late_earlier_message_is_not_read_as_the_answer_to_the_current_questio
     assert after == before  # no change: the same state, version and last reply
     assert "aws-m-late" in processed_ids()
     assert texts_to(PHONE) == [*asked, "Thank you for your feedback!"]  # no reply to "ok"
-    assert callback_requests() == []
+    assert stored_callback_requests() == []
 
 
 def test_a_message_published_with_the_last_one_or_later_is_an_answer(api, integration, store):
@@ -587,11 +577,8 @@ def test_the_sms_survey_asks_the_expectation_and_stores_it_on_the_rating(
     rating = ratings.get_rating("sms-twilio-SMscore")
     assert rating is not None
     assert (rating.score, rating.expectation, rating.channel) == (2, "worse", "sms")
-    arrival = dynamodb.client().get_item(
-        TableName=dynamodb.table_name(),
-        Key={"pk": {"S": "RATING#sms-twilio-SMscore"}, "sk": {"S": "RATING"}},
-    )["Item"]
-    assert arrival["gsi1pk"]["S"].startswith("ARRIVAL#")  # aggregation finds it in arrivals
+    arrived = [a["rating_id"] for a in ratings.arrivals(rating.received_at)]
+    assert rating.rating_id in arrived  # aggregation finds it in arrivals
 
 
 def test_keywords_still_work_while_the_expectation_is_asked(api, integration, expecting):

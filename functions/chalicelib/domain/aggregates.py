@@ -11,7 +11,7 @@ Top-box rules (CSAT = share of satisfied answers):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -48,7 +48,7 @@ class Tally(BaseModel):
     reasons: dict[str, int] = Field(default_factory=dict)
     channels: dict[str, ChannelTally] = Field(default_factory=dict)
 
-    def add_rating(self, rating: dict[str, Any]) -> None:
+    def add_rating(self, rating: Mapping[str, Any]) -> None:
         """Count one rating as the arrivals index projects it."""
         if rating.get("burst"):
             self.filtered += 1
@@ -112,7 +112,7 @@ def next_bucket(start: datetime, granularity: Granularity) -> datetime:
 
 
 def tally_ratings(
-    ratings: Iterable[dict[str, Any]], zone_of: dict[str, str]
+    ratings: Iterable[Mapping[str, Any]], zone_of: dict[str, str]
 ) -> dict[tuple[str, Granularity, datetime], Tally]:
     """Tallies per (store, granularity, bucket start) of ratings (arrivals index items)."""
     tallies: dict[tuple[str, Granularity, datetime], Tally] = {}

@@ -21,13 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from ..domain.aggregates import GRANULARITIES, Granularity, bucket_start, tally_ratings
 from ..domain.ratings import BURST_GAP, MAX_TAP_AGE, find_bursts, tap_runs
 from ..observability import logger
 from ..storage import aggregates, ratings, stores
 from ..storage.aggregates import LoggedTap
+from ..storage.ratings import ArrivedRating
 
 LAG = timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = timedelta(days=7)
@@ -63,7 +63,7 @@ def aggregate(
     flag: Callable[[list[str]], int] | None = None,
     stop_after_hours: int | None = None,
 ) -> AggregationRun:
-    """One run. `flag` gets each hour's kiosk ratings that ask for a call (their keys) and
+    """One run. `flag` gets each hour's kiosk ratings that ask for a call (their ids) and
     returns the tasks it created; `stop_after_hours` ends the run early (tests use it to
     model a killed run)."""
     run = AggregationRun()
@@ -152,13 +152,13 @@ def _logged(run: AggregationRun) -> AggregationRun:
 
 def _read_hours(
     hour: datetime, last: datetime, most: int | None, run: AggregationRun
-) -> list[tuple[datetime, list[dict[str, Any]]]]:
+) -> list[tuple[datetime, list[ArrivedRating]]]:
     """The arrivals of `hour` and the hours after it, up to `last`, `most` hours or about
     CHUNK_RATINGS ratings: at least one hour."""
-    chunk: list[tuple[datetime, list[dict[str, Any]]]] = []
+    chunk: list[tuple[datetime, list[ArrivedRating]]] = []
     count = 0
     while hour <= last and count < CHUNK_RATINGS and (most is None or len(chunk) < most):
-        arrived = aggregates.arrivals(hour)
+        arrived = ratings.arrivals(hour)
         run.ratings += len(arrived)
         count += len(arrived)
         chunk.append((hour, arrived))
@@ -173,12 +173,12 @@ def _zone(store_id: str, run: AggregationRun) -> str | None:
     return run.zones[store_id]
 
 
-def _counted(arrived: list[dict[str, Any]], run: AggregationRun) -> list[dict[str, Any]]:
+def _counted(arrived: list[ArrivedRating], run: AggregationRun) -> list[ArrivedRating]:
     """The ratings of known stores, `burst` as this run knows it (the index may not show
     a mark made a moment ago)."""
     known = []
     for rating in arrived:
-        if _zone(str(rating["store_id"]), run) is None:
+        if _zone(rating["store_id"], run) is None:
             continue
         if rating["rating_id"] in run.bursts:
             rating = rating | {"burst": True}
@@ -186,18 +186,18 @@ def _counted(arrived: list[dict[str, Any]], run: AggregationRun) -> list[dict[st
     return known
 
 
-def _zones(rows: Iterable[dict[str, Any]], run: AggregationRun) -> dict[str, str]:
+def _zones(rows: Iterable[ArrivedRating], run: AggregationRun) -> dict[str, str]:
     return {
-        str(rating["store_id"]): zone
+        rating["store_id"]: zone
         for rating in rows
-        if (zone := _zone(str(rating["store_id"]), run)) is not None
+        if (zone := _zone(rating["store_id"], run)) is not None
     }
 
 
 def _write_partials(
-    hour: datetime, arrived: list[dict[str, Any]], run: AggregationRun
+    hour: datetime, arrived: list[ArrivedRating], run: AggregationRun
 ) -> tuple[list[str], bool]:
-    """Recompute the partials of every bucket this arrival hour touches. Returns the keys of
+    """Recompute the partials of every bucket this arrival hour touches. Returns the ids of
     its kiosk ratings that still ask for a call (flagging strips the request), and whether
     every partial was written (False: another run stored a fuller view of one)."""
     known = _counted(arrived, run)
@@ -209,20 +209,21 @@ def _write_partials(
             run.partials += 1
         else:
             complete = False
-    return [str(rating["pk"]) for rating in known if rating.get("callback_requested")], complete
+    asking = [rating["rating_id"] for rating in known if rating.get("callback_requested")]
+    return asking, complete
 
 
 def _recompute(hour: datetime, rating_ids: set[str], run: AggregationRun) -> None:
     """Rewrite the partials of arrival hour `hour` that count these ratings (newly marked
     repeat presses); the hour's other partials are unchanged."""
-    arrived = aggregates.arrivals(hour)
+    arrived = ratings.arrivals(hour)
     known = _counted(arrived, run)
     zone_of = _zones(known, run)
     touched: set[tuple[str, Granularity, datetime]] = set()
     for rating in known:
         if rating["rating_id"] in rating_ids:
-            store_id = str(rating["store_id"])
-            tapped_at = datetime.fromisoformat(str(rating["tapped_at"]))
+            store_id = rating["store_id"]
+            tapped_at = datetime.fromisoformat(rating["tapped_at"])
             touched.update(
                 (store_id, granularity, bucket_start(tapped_at, zone_of[store_id], granularity))
                 for granularity in GRANULARITIES
@@ -235,7 +236,7 @@ def _recompute(hour: datetime, rating_ids: set[str], run: AggregationRun) -> Non
 
 
 def _mark_repeat_presses(
-    chunk: list[tuple[datetime, list[dict[str, Any]]]], run: AggregationRun, *, again: bool = False
+    chunk: list[tuple[datetime, list[ArrivedRating]]], run: AggregationRun, *, again: bool = False
 ) -> None:
     """Decide the repeat presses among the kiosk taps of these arrival hours and the logged
     taps around them. A kiosk whose taps of an hour are all in its log already (the hour was
@@ -249,10 +250,10 @@ def _mark_repeat_presses(
     marked_at_ingest: set[str] = set()
     merged_counts: list[tuple[datetime, str, str, int]] = []
     for hour, arrived in chunk:
-        taps_of: dict[Kiosk, list[dict[str, Any]]] = {}
+        taps_of: dict[Kiosk, list[ArrivedRating]] = {}
         for rating in arrived:
-            if rating.get("channel") == "kiosk" and _zone(str(rating["store_id"]), run):
-                kiosk = (str(rating["store_id"]), str(rating["source_id"]))
+            if rating.get("channel") == "kiosk" and _zone(rating["store_id"], run):
+                kiosk = (rating["store_id"], rating["source_id"])
                 taps_of.setdefault(kiosk, []).append(rating)
         if not taps_of:
             continue
@@ -261,12 +262,10 @@ def _mark_repeat_presses(
             if merged.get(kiosk) == len(taps):
                 continue
             new.setdefault(kiosk, []).extend(
-                LoggedTap(
-                    str(tap["rating_id"]), datetime.fromisoformat(str(tap["tapped_at"])), hour
-                )
+                LoggedTap(tap["rating_id"], datetime.fromisoformat(tap["tapped_at"]), hour)
                 for tap in taps
             )
-            marked_at_ingest.update(str(tap["rating_id"]) for tap in taps if tap.get("burst"))
+            marked_at_ingest.update(tap["rating_id"] for tap in taps if tap.get("burst"))
             merged_counts.append((hour, *kiosk, len(taps)))
     decisions = [_decide(kiosk, taps, marked_at_ingest) for kiosk, taps in new.items()]
     marks = sorted(rating_id for decision in decisions for rating_id in decision.marks)

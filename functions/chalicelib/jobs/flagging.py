@@ -22,52 +22,51 @@ from ..errors import Conflict, DependencyUnavailable
 from ..notify.chat import post_chat
 from ..notify.topics import publish
 from ..observability import logger
-from ..storage import consents, stores, tasks
+from ..storage import callback_requests, consents, ratings, stores, tasks
 from ..storage.sms_state import key_of
 
 
-def flag_kiosk_callbacks(rating_pks: list[str], now: datetime) -> int:
+def flag_kiosk_callbacks(rating_ids: list[str], now: datetime) -> int:
     """Kiosk ratings that asked for a call (found by aggregation in the arrivals)."""
     flagged = 0
-    for rating_pk in rating_pks:
-        item = tasks.kiosk_contact(rating_pk)
-        store = stores.get_store(str(item["store_id"])) if item else None
-        if item is None or store is None:
+    for rating_id in rating_ids:
+        stored = ratings.get_rating(rating_id)
+        contact = stored.contact if stored else None  # None once a task has taken it
+        store = stores.get_store(stored.store_id) if stored and contact else None
+        if stored is None or contact is None or store is None:
             continue
-        contact = item["contact"]
-        if wants_callback(int(item["score"]), store.survey):
+        if wants_callback(stored.score, store.survey):
             rating = TaskRating(
-                rating_id=rating_pk.removeprefix("RATING#"),
+                rating_id=rating_id,
                 channel="kiosk",
-                score=int(item["score"]),
-                reasons=list(item.get("reasons", [])),
-                comment=item.get("comment"),
-                tapped_at=datetime.fromisoformat(str(item["tapped_at"])),
+                score=stored.score,
+                reasons=list(stored.reasons),
+                comment=stored.comment,
+                tapped_at=stored.tapped_at,
             )
             # The consent the kiosk's box gave, recorded here, off the ingest path's budget.
-            locale = str(item.get("locale", "en"))
-            given = from_kiosk(rating.rating_id, contact, locale, rating.tapped_at)
-            consents.record_given(key_of(str(contact["phone"])), given)
-            flagged += _flag(store, rating, str(contact["phone"]), contact.get("name"), now)
-        tasks.strip_kiosk_contact(rating_pk)
+            given = from_kiosk(rating_id, contact.model_dump(), stored.locale, stored.tapped_at)
+            consents.record_given(key_of(contact.phone), given)
+            flagged += _flag(store, rating, contact.phone, contact.name, now)
+        ratings.strip_contact(rating_id)
     return flagged
 
 
 def flag_sms_callbacks(now: datetime) -> int:
     """SMS customers who answered YES to the callback offer."""
     flagged = 0
-    for request in tasks.sms_callback_requests(now):
-        store = stores.get_store(str(request["store_id"]))
-        if store is not None and request.get("rating_id"):
+    for request in callback_requests.pending(now):
+        store = stores.get_store(request.store_id)
+        if store is not None and request.rating_id and request.score is not None:
             rating = TaskRating(
-                rating_id=str(request["rating_id"]),
+                rating_id=request.rating_id,
                 channel="sms",
-                score=int(request["score"]),
-                comment=request.get("comment"),
-                tapped_at=datetime.fromisoformat(str(request["requested_at"])),
+                score=request.score,
+                comment=request.comment,
+                tapped_at=request.requested_at,
             )
-            flagged += _flag(store, rating, str(request["phone"]), None, now)
-        tasks.forget_sms_request(str(request["sk"]))
+            flagged += _flag(store, rating, request.phone, None, now)
+        callback_requests.forget(request.conversation_id)
     return flagged
 
 

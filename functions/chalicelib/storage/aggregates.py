@@ -44,37 +44,21 @@ from .dynamodb import (
     to_item,
     transact,
     unavailable_on_failure,
+    utc_hour,
+    utc_iso,
 )
-from .ratings import ARRIVAL_SHARDS, rating_id_of
 
 _WATERMARK = {"pk": "AGGREGATION", "sk": "WATERMARK"}
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    # Partials, the watermark and alert states are to the second.
+    return utc_iso(moment, "seconds")
 
 
 def hour_label(hour: datetime) -> str:
-    return f"{hour.astimezone(UTC):%Y-%m-%dT%H}"
-
-
-def arrivals(hour: datetime) -> list[dict[str, Any]]:
-    """Every rating that arrived in this UTC hour, as the arrivals index projects it, with
-    its `rating_id`."""
-    items: list[dict[str, Any]] = []
-    for shard in range(ARRIVAL_SHARDS):
-        items.extend(
-            query_all(
-                IndexName="arrivals",
-                KeyConditionExpression="gsi1pk = :partition",
-                ExpressionAttributeValues=to_item(
-                    {":partition": f"ARRIVAL#{hour_label(hour)}#{shard}"}
-                ),
-            )
-        )
-    for item in items:
-        item["rating_id"] = rating_id_of(str(item["pk"]))
-    return items
+    """An arrival or tapped hour as the keys here spell it (UTC, YYYY-MM-DDTHH)."""
+    return utc_hour(hour)
 
 
 def put_partial(
@@ -256,8 +240,8 @@ def _tap_log_update(addition: TapLogAddition) -> dict[str, Any]:
     if addition.taps:
         added.append("taps :taps")
         values[":taps"] = {
-            f"{tap.tapped_at.astimezone(UTC).isoformat(timespec='milliseconds')}"
-            f"|{hour_label(tap.arrival_hour)}|{tap.rating_id}"
+            f"{utc_iso(tap.tapped_at, 'milliseconds')}|{hour_label(tap.arrival_hour)}"
+            f"|{tap.rating_id}"
             for tap in addition.taps
         }
     if addition.bursts:

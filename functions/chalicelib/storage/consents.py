@@ -9,7 +9,7 @@ Times are ISO-8601 UTC to the millisecond, so the conditions below compare them 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import settings
@@ -20,7 +20,16 @@ from ..domain.consent import (
     Purpose,
     purpose_end,
 )
-from .dynamodb import client, from_item, put_if, table_name, to_item, unavailable_on_failure
+from .dynamodb import (
+    client,
+    from_item,
+    put_if,
+    raw_item,
+    table_name,
+    to_item,
+    unavailable_on_failure,
+    utc_iso,
+)
 
 
 def _key(key: str, purpose: Purpose) -> dict[str, str]:
@@ -28,7 +37,7 @@ def _key(key: str, purpose: Purpose) -> dict[str, str]:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return utc_iso(moment, "milliseconds")  # see the module docstring
 
 
 def purpose_lasts(purpose: Purpose) -> timedelta:
@@ -113,3 +122,8 @@ def callback_consent(key: str, now: datetime) -> ConsentSummary | None:
     withdrawn, else None."""
     record = get_consent(key, "callback", now)
     return record.summary() if record and record.withdrawn_at is None else None
+
+
+def stored_consent(key: str, purpose: Purpose) -> dict[str, Any] | None:
+    """The number's record for `purpose` exactly as stored (tests look at what it holds)."""
+    return raw_item(_key(key, purpose))

@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -69,6 +70,17 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def utc_iso(moment: datetime, timespec: Literal["seconds", "milliseconds", "microseconds"]) -> str:
+    """A moment as stored: ISO-8601 in UTC (`+00:00`) to `timespec`. One item type keeps one
+    precision, so its strings order as the moments do (keys and conditions compare them)."""
+    return moment.astimezone(UTC).isoformat(timespec=timespec)
+
+
+def utc_hour(moment: datetime) -> str:
+    """The UTC hour of a moment as keys spell it: YYYY-MM-DDTHH."""
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H}"
 
 
 def error_code(error: ClientError) -> str:
@@ -132,6 +144,17 @@ def query_all(**kwargs: Any) -> list[dict[str, Any]]:
             if "LastEvaluatedKey" not in response:
                 return items
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def raw_item(
+    key: dict[str, str], *, ddb: DynamoDBClient | None = None, table: str | None = None
+) -> dict[str, Any] | None:
+    """An item exactly as stored, TTL-expired or not, or None: what tests and devtools look
+    at through the modules' `stored_*` functions (`ddb` and `table`: another stack's)."""
+    response = (ddb or client()).get_item(
+        TableName=table or table_name(), Key=to_item(key), ConsistentRead=True
+    )
+    return from_item(response["Item"]) if "Item" in response else None
 
 
 def put_if(item: dict[str, Any], condition: str, values: dict[str, Any] | None = None) -> bool:

@@ -11,16 +11,16 @@ Key formats (`<key>` is the keyed HMAC of the phone number, never the number its
     scheduled ones:   gsi1pk = SCHEDULED_SMS#<send hour, UTC>, gsi1sk = <send_at>#<id>
   a conversation whose score waits for its expectation answer:
                       gsi1pk = UNANSWERED_SMS#<due hour, UTC>, gsi1sk = <due>#<key>
-  callback request:   pk = CALLBACK_REQUESTS, sk = SMS#<conversation id>
   consent records (storage/consents.py) share the number's partition: sk = CONSENT#<purpose>
-Items holding a phone number (conversation, scheduled invitation, callback request) expire
-by TTL; TTL deletes lazily, so readers check `expires_at` themselves.
+  callback requests: storage/callback_requests.py (written here, with the conversation)
+Items holding a phone number (conversation, scheduled invitation) expire by TTL; TTL deletes
+lazily, so readers check `expires_at` themselves.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -31,15 +31,19 @@ from ..domain.invitations import Invitation, SurveyHistory
 from ..domain.phones import phone_key
 from ..domain.sms_conversation import EXPECTATION_WAIT, Conversation
 from ..errors import DependencyUnavailable
-from . import consents
+from . import callback_requests, consents
 from .dynamodb import (
     client,
     error_code,
     from_item,
+    query_all,
+    raw_item,
     table_name,
     to_item,
     transact,
     unavailable_on_failure,
+    utc_hour,
+    utc_iso,
 )
 
 # Schedules on the `arrivals` index (beside the ratings' ARRIVAL# partitions), by due hour.
@@ -55,12 +59,18 @@ def _phone(key: str, sk: str) -> dict[str, str]:
     return {"pk": f"PHONE#{key}", "sk": sk}
 
 
+def _invitation_key(invitation_id: str) -> dict[str, str]:
+    return {"pk": f"INVITATION#{invitation_id}", "sk": "INVITATION"}
+
+
 def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    # Times here are to the second; a STOP's `published_at` to the millisecond (its order
+    # against a START's decides).
+    return utc_iso(moment, "seconds")
 
 
 def _live(item: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
@@ -164,7 +174,7 @@ def opt_out(key: str, now: datetime, source: str, published_at: datetime | None 
     provider published it (a START published before it cannot undo it)."""
     item = _phone(key, "OPT_OUT") | {"type": "opt_out", "at": _iso(now), "source": source}
     if published_at is not None:
-        item["published_at"] = published_at.astimezone(UTC).isoformat(timespec="milliseconds")
+        item["published_at"] = utc_iso(published_at, "milliseconds")
     first = transact(
         [
             {
@@ -221,7 +231,7 @@ def _conversation_item(key: str, conversation: Conversation) -> dict[str, Any]:
         # A score waiting for its expectation answer is on the schedule until it is stored
         # (the next state's Put takes it off: a whole item without these keys).
         due = pending.tapped_at + EXPECTATION_WAIT
-        values["gsi1pk"] = f"{_UNANSWERED}{due.astimezone(UTC):%Y-%m-%dT%H}"
+        values["gsi1pk"] = f"{_UNANSWERED}{utc_hour(due)}"
         values["gsi1sk"] = f"{_iso(due)}#{key}"
     return to_item(values)
 
@@ -249,9 +259,7 @@ def save_conversation(
         },
     ]
     if conversation.callback_requested:
-        items.append(
-            {"Put": {"TableName": table_name(), "Item": _callback_request(conversation, now)}}
-        )
+        items.append(callback_requests.request_item(conversation, now))
     if consent is not None:
         items.append(consents.given_item(key, consent))
     return transact(items)
@@ -259,15 +267,14 @@ def save_conversation(
 
 def _invitation_item(invitation: Invitation, phone: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "pk": f"INVITATION#{invitation.invitation_id}",
-        "sk": "INVITATION",
+        **_invitation_key(invitation.invitation_id),
         "type": "invitation",
         **invitation.model_dump(mode="json", exclude_none=True),
         "expires_at": _epoch(invitation.expires_at),
     }
     if invitation.status == "scheduled" and invitation.send_at and phone:
         values["phone"] = phone
-        values["gsi1pk"] = f"{_SCHEDULED}{invitation.send_at.astimezone(UTC):%Y-%m-%dT%H}"
+        values["gsi1pk"] = f"{_SCHEDULED}{utc_hour(invitation.send_at)}"
         values["gsi1sk"] = f"{_iso(invitation.send_at)}#{invitation.invitation_id}"
     return to_item(values)
 
@@ -276,7 +283,7 @@ def get_invitation(invitation_id: str) -> Invitation | None:
     with unavailable_on_failure():
         response = client().get_item(
             TableName=table_name(),
-            Key=to_item({"pk": f"INVITATION#{invitation_id}", "sk": "INVITATION"}),
+            Key=to_item(_invitation_key(invitation_id)),
             ConsistentRead=True,
         )
     return Invitation.model_validate(from_item(response["Item"])) if "Item" in response else None
@@ -325,25 +332,21 @@ def record_invitation(
 def forget_invitation(invitation: Invitation, key: str) -> None:
     """Undo `record_invitation` when the SMS could not be sent (the caller is told to retry).
     The consent record stays: the store system vouched for it, and its retry writes it again."""
-    with unavailable_on_failure():
-        client().transact_write_items(
-            TransactItems=[
-                {
-                    "Delete": {
-                        "TableName": table_name(),
-                        "Key": to_item(
-                            {"pk": f"INVITATION#{invitation.invitation_id}", "sk": "INVITATION"}
-                        ),
-                    }
-                },
-                {"Delete": {"TableName": table_name(), "Key": to_item(_phone(key, "SURVEYED"))}},
-                {
-                    "Delete": {
-                        "TableName": table_name(),
-                        "Key": to_item(_phone(key, "CONVERSATION")),
-                    }
-                },
-            ]
+    deleted = transact(
+        [
+            {
+                "Delete": {
+                    "TableName": table_name(),
+                    "Key": to_item(_invitation_key(invitation.invitation_id)),
+                }
+            },
+            {"Delete": {"TableName": table_name(), "Key": to_item(_phone(key, "SURVEYED"))}},
+            {"Delete": {"TableName": table_name(), "Key": to_item(_phone(key, "CONVERSATION"))}},
+        ]
+    )
+    if not deleted:  # no conditions: only a concurrent transaction on these items cancels it
+        raise DependencyUnavailable(
+            "storage is busy; retry later", retry_after=settings().retry_after_s
         )
 
 
@@ -363,21 +366,14 @@ def _due(prefix: str, now: datetime, lookback: timedelta) -> list[str]:
     due: list[str] = []
     hour = (now - lookback).replace(minute=0, second=0, microsecond=0)
     while hour <= now:
-        request: dict[str, Any] = {
-            "TableName": table_name(),
-            "IndexName": "arrivals",
-            "KeyConditionExpression": "gsi1pk = :hour AND gsi1sk <= :now",
-            "ExpressionAttributeValues": to_item(
+        items = query_all(
+            IndexName="arrivals",
+            KeyConditionExpression="gsi1pk = :hour AND gsi1sk <= :now",
+            ExpressionAttributeValues=to_item(
                 {":hour": f"{prefix}{hour:%Y-%m-%dT%H}", ":now": f"{_iso(now)}#~"}
             ),
-        }
-        with unavailable_on_failure():
-            while True:
-                response = client().query(**request)
-                due.extend(str(item["pk"]) for item in map(from_item, response.get("Items", [])))
-                if "LastEvaluatedKey" not in response:
-                    break
-                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        )
+        due.extend(str(item["pk"]) for item in items)
         hour += timedelta(hours=1)
     return due
 
@@ -417,15 +413,11 @@ def settle_unanswered(key: str, conversation: Conversation) -> bool:
     return True
 
 
-def _invitation_key(invitation_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"INVITATION#{invitation_id}", "sk": "INVITATION"})
-
-
 def scheduled_invitation(invitation_id: str) -> dict[str, Any] | None:
     """A scheduled invitation's item (with the phone), or None once it left the schedule."""
     with unavailable_on_failure():
         response = client().get_item(
-            TableName=table_name(), Key=_invitation_key(invitation_id), ConsistentRead=True
+            TableName=table_name(), Key=to_item(_invitation_key(invitation_id)), ConsistentRead=True
         )
     item = from_item(response["Item"]) if "Item" in response else None
     return item if item and item.get("status") == "scheduled" else None
@@ -447,7 +439,7 @@ def claim_scheduled(
             {
                 "Update": {
                     "TableName": table_name(),
-                    "Key": _invitation_key(invitation_id),
+                    "Key": to_item(_invitation_key(invitation_id)),
                     "UpdateExpression": "SET #status = :sent REMOVE gsi1pk, gsi1sk, phone",
                     "ConditionExpression": "#status = :scheduled AND expires_at > :now",
                     "ExpressionAttributeNames": {"#status": "status"},
@@ -470,7 +462,7 @@ def suppress_scheduled(invitation_id: str, reason: str, now: datetime) -> bool:
         with unavailable_on_failure():
             client().update_item(
                 TableName=table_name(),
-                Key=_invitation_key(invitation_id),
+                Key=to_item(_invitation_key(invitation_id)),
                 UpdateExpression="SET #status = :suppressed, reason = :reason, "
                 "suppressed_at = :at REMOVE gsi1pk, gsi1sk, phone",
                 ConditionExpression="#status = :scheduled",
@@ -497,20 +489,11 @@ def reschedule(item: dict[str, Any]) -> None:
         client().put_item(TableName=table_name(), Item=to_item(item))
 
 
-def _callback_request(conversation: Conversation, now: datetime) -> dict[str, Any]:
-    """An SMS customer asked to be called: the callback job turns it into a task."""
-    retention = timedelta(days=settings().phone_retention_days)
-    item = {
-        "pk": "CALLBACK_REQUESTS",
-        "sk": f"SMS#{conversation.conversation_id}",
-        "type": "callback_request",
-        "channel": "sms",
-        "store_id": conversation.store_id,
-        "rating_id": conversation.rating_id,
-        "score": conversation.score,
-        "comment": conversation.comment,
-        "phone": conversation.phone,
-        "requested_at": _iso(now),
-        "expires_at": _epoch(now + retention),
-    }
-    return to_item(item)
+def stored_invitation(invitation_id: str) -> dict[str, Any] | None:
+    """The invitation's item exactly as stored (tests look at what it still holds)."""
+    return raw_item(_invitation_key(invitation_id))
+
+
+def stored_inbound(key: str) -> dict[str, Any] | None:
+    """The number's record of processed inbound messages exactly as stored (tests)."""
+    return raw_item(_phone(key, "INBOUND"))

@@ -12,23 +12,23 @@ a single BatchGetItem (`prefetch_for_kiosk`); it holds ids only, far below the i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from ..config import settings
 from ..domain.kiosks import Kiosk
 from ..domain.survey import Store
+from ..errors import DependencyUnavailable
 from .dynamodb import (
     TtlCache,
     client,
-    error_code,
     from_item,
     query_all,
     table_name,
     to_item,
+    transact,
     unavailable_on_failure,
+    utc_iso,
 )
 
 _cache = TtlCache()
@@ -47,20 +47,19 @@ def _pairing_key(code: str) -> dict[str, str]:
     return {"pk": f"PAIRING#{code}", "sk": "PAIRING"}
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def put_store(store: Store) -> None:
     """Create or replace a store's profile and survey (and list it among the stores)."""
     profile = {**_store_key(store.store_id), "type": "store", **store.model_dump()}
     listed = {"pk": "STORES", "sk": store.store_id, "type": "store_listing"}
-    with unavailable_on_failure():
-        client().transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": table_name(), "Item": to_item(profile)}},
-                {"Put": {"TableName": table_name(), "Item": to_item(listed)}},
-            ]
+    written = transact(
+        [
+            {"Put": {"TableName": table_name(), "Item": to_item(profile)}},
+            {"Put": {"TableName": table_name(), "Item": to_item(listed)}},
+        ]
+    )
+    if not written:  # no conditions: only a concurrent transaction on these items cancels it
+        raise DependencyUnavailable(
+            "storage is busy; retry later", retry_after=settings().retry_after_s
         )
     _cache.clear()
 
@@ -96,35 +95,28 @@ def create_kiosk(kiosk: Kiosk, code: str, expires_at: datetime) -> bool:
         "kiosk_id": kiosk.kiosk_id,
         "expires_at": int(expires_at.timestamp()),
     }
-    try:
-        with unavailable_on_failure():
-            client().transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": table_name(),
-                            "Item": to_item(kiosk_item | _kiosk_values(kiosk)),
-                        }
-                    },
-                    {
-                        # A live code must stay unique; an expired one not yet swept by TTL
-                        # may be reused.
-                        "Put": {
-                            "TableName": table_name(),
-                            "Item": to_item(pairing_item),
-                            "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
-                            "ExpressionAttributeValues": to_item(
-                                {":now": int(kiosk.created_at.timestamp())}
-                            ),
-                        }
-                    },
-                ]
-            )
-    except ClientError as error:
-        if error_code(error) == "TransactionCanceledException":
-            return False
-        raise
-    return True
+    return transact(
+        [
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": to_item(kiosk_item | _kiosk_values(kiosk)),
+                }
+            },
+            {
+                # A live code must stay unique; an expired one not yet swept by TTL may be
+                # reused.
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": to_item(pairing_item),
+                    "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+                    "ExpressionAttributeValues": to_item(
+                        {":now": int(kiosk.created_at.timestamp())}
+                    ),
+                }
+            },
+        ]
+    )
 
 
 def redeem_pairing_code(code: str, now: datetime) -> Kiosk | None:
@@ -141,38 +133,32 @@ def redeem_pairing_code(code: str, now: datetime) -> Kiosk | None:
     if int(pairing["expires_at"]) <= epoch_now:
         return None
     store_id, kiosk_id = str(pairing["store_id"]), str(pairing["kiosk_id"])
-    try:
-        with unavailable_on_failure():
-            client().transact_write_items(
-                TransactItems=[
-                    {
-                        # The conditional delete is what makes the code single use under races.
-                        "Delete": {
-                            "TableName": table_name(),
-                            "Key": to_item(_pairing_key(code)),
-                            "ConditionExpression": "expires_at > :now",
-                            "ExpressionAttributeValues": to_item({":now": epoch_now}),
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": table_name(),
-                            "Key": to_item(_kiosk_key(store_id, kiosk_id)),
-                            "UpdateExpression": "SET #status = :paired, paired_at = :now",
-                            "ConditionExpression": "#status = :pending",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": to_item(
-                                {":paired": "paired", ":pending": "pending", ":now": _iso(now)}
-                            ),
-                        }
-                    },
-                ]
-            )
-    except ClientError as error:
-        if error_code(error) == "TransactionCanceledException":
-            return None
-        raise
-    return get_kiosk(store_id, kiosk_id)
+    redeemed = transact(
+        [
+            {
+                # The conditional delete is what makes the code single use under races.
+                "Delete": {
+                    "TableName": table_name(),
+                    "Key": to_item(_pairing_key(code)),
+                    "ConditionExpression": "expires_at > :now",
+                    "ExpressionAttributeValues": to_item({":now": epoch_now}),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": table_name(),
+                    "Key": to_item(_kiosk_key(store_id, kiosk_id)),
+                    "UpdateExpression": "SET #status = :paired, paired_at = :now",
+                    "ConditionExpression": "#status = :pending",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": to_item(
+                        {":paired": "paired", ":pending": "pending", ":now": _iso(now)}
+                    ),
+                }
+            },
+        ]
+    )
+    return get_kiosk(store_id, kiosk_id) if redeemed else None
 
 
 def get_kiosk(store_id: str, kiosk_id: str) -> Kiosk | None:
@@ -196,39 +182,35 @@ def list_kiosks(store_id: str) -> list[Kiosk]:
 
 def revoke_kiosk(store_id: str, kiosk_id: str, now: datetime) -> Kiosk | None:
     """Revoke a kiosk's token: it lands on the revocation list that ingest caches."""
-    try:
-        with unavailable_on_failure():
-            client().transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": table_name(),
-                            "Key": to_item(_kiosk_key(store_id, kiosk_id)),
-                            "UpdateExpression": "SET #status = :revoked, revoked_at = :now",
-                            "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": to_item(
-                                {":revoked": "revoked", ":now": _iso(now)}
-                            ),
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": table_name(),
-                            "Key": to_item(_REVOKED_KEY),
-                            "UpdateExpression": "ADD kiosk_ids :kiosk SET #type = :type",
-                            "ExpressionAttributeNames": {"#type": "type"},
-                            "ExpressionAttributeValues": to_item(
-                                {":kiosk": {kiosk_id}, ":type": "revocations"}
-                            ),
-                        }
-                    },
-                ]
-            )
-    except ClientError as error:
-        if error_code(error) == "TransactionCanceledException":
-            return None
-        raise
+    revoked = transact(
+        [
+            {
+                "Update": {
+                    "TableName": table_name(),
+                    "Key": to_item(_kiosk_key(store_id, kiosk_id)),
+                    "UpdateExpression": "SET #status = :revoked, revoked_at = :now",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": to_item(
+                        {":revoked": "revoked", ":now": _iso(now)}
+                    ),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": table_name(),
+                    "Key": to_item(_REVOKED_KEY),
+                    "UpdateExpression": "ADD kiosk_ids :kiosk SET #type = :type",
+                    "ExpressionAttributeNames": {"#type": "type"},
+                    "ExpressionAttributeValues": to_item(
+                        {":kiosk": {kiosk_id}, ":type": "revocations"}
+                    ),
+                }
+            },
+        ]
+    )
+    if not revoked:
+        return None
     _cache.clear()
     return get_kiosk(store_id, kiosk_id)
 
@@ -285,6 +267,10 @@ def put_kiosk(kiosk: Kiosk) -> None:
     item = {**_kiosk_key(kiosk.store_id, kiosk.kiosk_id), "type": "kiosk"} | _kiosk_values(kiosk)
     with unavailable_on_failure():
         client().put_item(TableName=table_name(), Item=to_item(item))
+
+
+def _iso(moment: datetime) -> str:
+    return utc_iso(moment, "seconds")
 
 
 def _kiosk_values(kiosk: Kiosk) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import settings
@@ -27,10 +27,12 @@ from .dynamodb import (
     client,
     from_item,
     query_all,
+    raw_item,
     table_name,
     to_item,
     transact,
     unavailable_on_failure,
+    utc_iso,
 )
 
 # What the task item never holds: the customer's contact and words live in the contact item.
@@ -47,10 +49,6 @@ class TaskRecord:
     events: list[TaskEvent]
 
 
-def _iso(moment: datetime, timespec: str = "seconds") -> str:
-    return moment.astimezone(UTC).isoformat(timespec=timespec)
-
-
 def _task_key(task_id: str) -> dict[str, str]:
     return {"pk": f"TASK#{task_id}", "sk": "TASK"}
 
@@ -65,7 +63,7 @@ def _pointer_key(store_id: str, customer_key: str) -> dict[str, str]:
 
 def _event_key(task_id: str, event: TaskEvent) -> dict[str, str]:
     # Microseconds: the key orders the history, and one second may hold two events.
-    at = _iso(event.at, "microseconds")
+    at = utc_iso(event.at, "microseconds")
     return {"pk": f"TASK#{task_id}", "sk": f"AUDIT#{at}#{event.event_id}"}
 
 
@@ -75,7 +73,7 @@ def _task_item(task: CallbackTask) -> dict[str, Any]:
         | {
             "type": "callback_task",
             "gsi2pk": f"TASKS#{task.store_id}#{task.status}",
-            "gsi2sk": f"{_iso(task.due_at)}#{task.task_id}",
+            "gsi2sk": f"{utc_iso(task.due_at, 'seconds')}#{task.task_id}",
             "rating_ids": {r.rating_id for r in task.ratings},
         }
         | task.model_dump(mode="json", exclude_none=True, exclude=_PRIVATE)
@@ -231,7 +229,7 @@ def create_task(task: CallbackTask, phone: str) -> None:
         "type": "open_task",
         "task_id": task.task_id,
     }
-    _transact(
+    created = transact(
         [
             {
                 "Put": {
@@ -250,6 +248,8 @@ def create_task(task: CallbackTask, phone: str) -> None:
             },
         ]
     )
+    if not created:
+        raise Conflict("a condition of the transaction failed")
 
 
 def save_task(
@@ -288,7 +288,8 @@ def save_task(
     kept = task.contact_expires_at is not None and now < task.contact_expires_at
     if kept and (notes or texts or task.status == "resolved"):
         items.append(_contact_update(task, notes, texts))
-    _transact(items)
+    if not transact(items):  # the task moved on since it was read (optimistic lock)
+        raise Conflict("the task changed meanwhile; reload it")
 
 
 def _event_item(task: CallbackTask, event: TaskEvent) -> dict[str, Any]:
@@ -299,7 +300,7 @@ def _event_item(task: CallbackTask, event: TaskEvent) -> dict[str, Any]:
             "event_id": event.event_id,
             "action": event.event,
             "subject": event.by,
-            "at": _iso(event.at, "microseconds"),
+            "at": utc_iso(event.at, "microseconds"),
             "detail": {k: v for k, v in event.detail.items() if v is not None} or None,
         }
     )
@@ -341,7 +342,10 @@ def tasks_of(
     due then or later (a task is due after it is created, so older history is not read)."""
     condition, values = "gsi2pk = :pk", {":pk": f"TASKS#{store_id}#{status}"}
     if due_from is not None:
-        condition, values = f"{condition} AND gsi2sk >= :due", values | {":due": _iso(due_from)}
+        condition, values = (
+            f"{condition} AND gsi2sk >= :due",
+            values | {":due": utc_iso(due_from, "seconds")},
+        )
     items = query_all(
         IndexName="tasks",
         KeyConditionExpression=condition,
@@ -350,46 +354,12 @@ def tasks_of(
     return [_public_task(item) for item in items]
 
 
-def sms_callback_requests(now: datetime) -> list[dict[str, Any]]:
-    """SMS customers waiting to be flagged; expired requests (the phone's retention has
-    passed, TTL not yet swept) are left out."""
-    items = query_all(
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues=to_item({":pk": "CALLBACK_REQUESTS"}),
-        ConsistentRead=True,
-    )
-    return [item for item in items if int(item["expires_at"]) > now.timestamp()]
+def stored_task(task_id: str) -> dict[str, Any] | None:
+    """The task's item exactly as stored (tests check what it never holds)."""
+    return raw_item(_task_key(task_id))
 
 
-def forget_sms_request(sk: str) -> None:
-    with unavailable_on_failure():
-        client().delete_item(
-            TableName=table_name(), Key=to_item({"pk": "CALLBACK_REQUESTS", "sk": sk})
-        )
-
-
-def kiosk_contact(rating_pk: str) -> dict[str, Any] | None:
-    """The callback contact a kiosk rating still holds (None once a task has taken it)."""
-    with unavailable_on_failure():
-        response = client().get_item(
-            TableName=table_name(),
-            Key=to_item({"pk": rating_pk, "sk": "RATING"}),
-            ConsistentRead=True,
-        )
-    item = from_item(response["Item"]) if "Item" in response else None
-    return item if item and "contact" in item else None
-
-
-def strip_kiosk_contact(rating_pk: str) -> None:
-    """The task has the number now: the rating keeps none (and leaves the flagging queue)."""
-    with unavailable_on_failure():
-        client().update_item(
-            TableName=table_name(),
-            Key=to_item({"pk": rating_pk, "sk": "RATING"}),
-            UpdateExpression="REMOVE contact, callback_requested",
-        )
-
-
-def _transact(items: list[Any]) -> None:
-    if not transact(items):  # a task that exists, or moved on since it was read
-        raise Conflict("the task changed meanwhile; reload it")
+def stored_contact(task_id: str) -> dict[str, Any] | None:
+    """The task's contact item exactly as stored, expired or not (tests check what TTL has
+    not removed yet)."""
+    return raw_item(_contact_key(task_id))

@@ -90,7 +90,7 @@ def test_a_subclass_answers_as_its_nearest_listed_parent() -> None:
     assert error_response(KioskGone("kiosk k-1 does not exist")).status_code == 404
 
 
-@pytest.mark.parametrize("error", [KeyError("pk"), ValueError("bad"), RuntimeError("boom")])
+@pytest.mark.parametrize("error", [KeyError("store_id"), ValueError("bad"), RuntimeError("boom")])
 def test_an_unknown_error_is_a_500_without_a_trace(error: Exception) -> None:
     response = error_response(error)
 
@@ -117,7 +117,7 @@ def client() -> Iterator[Client]:
 
     @bp.route("/bug")
     def bug() -> Any:
-        raise KeyError("pk")
+        raise KeyError("store_id")
 
     @bp.route("/fine/{name}")
     def fine(name: str) -> Any:

@@ -57,14 +57,14 @@ def offline_list(page: str, root: Path = ROOT) -> bytes:
     """The body of `<page>/files.json`: the page itself (`./`) and every file of its folder
     and of `common/`, as URLs relative to the page. Derived from the folders, so a module
     added to the page is kept for offline starts without anyone listing it."""
-    files = [
-        path.relative_to(root / page).as_posix()
-        if path.is_relative_to(root / page)
-        else f"../{path.relative_to(root).as_posix()}"
-        for path in page_files(root)
-        if path.is_relative_to(root / page) or path.is_relative_to(root / COMMON)
+    folder, files = root / page, page_files(root)
+    own = [path.relative_to(folder).as_posix() for path in files if path.is_relative_to(folder)]
+    common = [
+        f"../{path.relative_to(root).as_posix()}"
+        for path in files
+        if path.is_relative_to(root / COMMON)
     ]
-    return json.dumps({"files": ["./", *files]}, indent=1).encode()
+    return json.dumps({"files": ["./", *own, *common]}, indent=1).encode()
 
 
 def api_origin(api_url: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..config import settings
-from ..domain.invitations import Invitation, invitation_consent, suppression_at_send
+from ..domain.invitations import invitation_consent, suppression_at_send
 from ..domain.sms_conversation import Conversation, message, unanswered_rating
 from ..errors import DependencyUnavailable
 from ..notify.sms_sender import SmsRejected, send_sms
@@ -26,11 +26,10 @@ def send_due_invitations(now: datetime) -> int:
     lookback = timedelta(hours=config.invitation_ttl_hours)
     cooldown = timedelta(days=config.survey_cooldown_days)
     for invitation_id in sms_state.due_invitations(now, lookback):
-        item = sms_state.scheduled_invitation(invitation_id)
-        if item is None:
+        scheduled = sms_state.scheduled_invitation(invitation_id)
+        if scheduled is None:
             continue  # another run took it
-        invitation = Invitation.model_validate(item)
-        phone = str(item["phone"])
+        invitation, phone = scheduled.invitation, scheduled.phone
         key = sms_state.key_of(phone)
         history = sms_state.survey_history(key, now)
         reason = suppression_at_send(invitation, history, now=now, cooldown=cooldown)
@@ -61,7 +60,7 @@ def send_due_invitations(now: datetime) -> int:
         try:
             send_sms(phone, message("invitation", invitation.locale, store.survey, store.name))
         except DependencyUnavailable:
-            sms_state.reschedule(item)
+            sms_state.reschedule(scheduled)
             logger.warning(
                 "scheduled invitation not sent; kept for the next run",
                 extra={"invitation_id": invitation_id},

@@ -413,14 +413,24 @@ def settle_unanswered(key: str, conversation: Conversation) -> bool:
     return True
 
 
-def scheduled_invitation(invitation_id: str) -> dict[str, Any] | None:
-    """A scheduled invitation's item (with the phone), or None once it left the schedule."""
+@dataclass(frozen=True)
+class ScheduledInvitation:
+    """An invitation waiting for its send time, and the number it is to go to."""
+
+    invitation: Invitation
+    phone: str
+
+
+def scheduled_invitation(invitation_id: str) -> ScheduledInvitation | None:
+    """A scheduled invitation with its number, or None once it left the schedule."""
     with unavailable_on_failure():
         response = client().get_item(
             TableName=table_name(), Key=to_item(_invitation_key(invitation_id)), ConsistentRead=True
         )
     item = from_item(response["Item"]) if "Item" in response else None
-    return item if item and item.get("status") == "scheduled" else None
+    if item is None or item.get("status") != "scheduled":
+        return None
+    return ScheduledInvitation(Invitation.model_validate(item), str(item["phone"]))
 
 
 def claim_scheduled(
@@ -483,10 +493,12 @@ def suppress_scheduled(invitation_id: str, reason: str, now: datetime) -> bool:
     return True
 
 
-def reschedule(item: dict[str, Any]) -> None:
-    """Put a claimed invitation back on the schedule (its SMS could not be sent)."""
+def reschedule(scheduled: ScheduledInvitation) -> None:
+    """Put a claimed invitation back on the schedule as it was read (its SMS could not be
+    sent)."""
+    item = _invitation_item(scheduled.invitation, scheduled.phone)
     with unavailable_on_failure():
-        client().put_item(TableName=table_name(), Item=to_item(item))
+        client().put_item(TableName=table_name(), Item=item)
 
 
 def stored_invitation(invitation_id: str) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from playwright.sync_api import Route
 from devtools.dynamodb_local import free_port
 from devtools.pages import api_origin, content_security_policy
 from tests.browser.conftest import screen, screenshot, wait_until
-from tests.browser.test_staff import card, fake_task, sign_in
+from tests.browser.staff_page import card, fake_task, sign_in
 
 pytestmark = pytest.mark.browser
 

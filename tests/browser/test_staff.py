@@ -15,6 +15,7 @@ from playwright.sync_api import Page, Route
 
 from devtools.stack_process import ROOT
 from tests.browser.conftest import PHONE_VIEWPORT, screenshot, wait_until
+from tests.browser.staff_page import card, fake_task, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -85,40 +86,6 @@ def callback_task(
 
     timeout = 3 * stack.demo["scheduler_interval_s"] + 5
     return wait_until(task, timeout=timeout, message=f"callback task of {rating_id}")
-
-
-def sign_in(page: Page, token: str) -> None:
-    page.fill("#token", token)
-    page.click("#signin-form button[type=submit]")
-
-
-def card(page: Page, task_id: str) -> Any:
-    return page.locator(f'.task[data-task-id="{task_id}"]')
-
-
-def fake_task(task_id: str, due_at: datetime, phone_masked: str, name: str | None) -> dict:
-    created = due_at - timedelta(hours=24)
-    return {
-        "task_id": task_id,
-        "store_id": "demo-store",
-        "status": "open",
-        "priority": 1,
-        "created_at": created.isoformat(),
-        "due_at": due_at.isoformat(),
-        "claimed_by": None,
-        "outcome": None,
-        "contact": {"phone_masked": phone_masked, "name": name},
-        "ratings": [
-            {
-                "rating_id": str(uuid.uuid4()),
-                "channel": "sms",
-                "score": 1,
-                "reasons": ["staff"],
-                "comment": None,
-                "tapped_at": created.isoformat(),
-            }
-        ],
-    }
 
 
 def test_claim_call_and_resolve_a_callback(stack, open_staff):

@@ -3,42 +3,16 @@ DynamoDB Local. Runs are retried, interrupted and replayed; the result never cha
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from chalicelib.auth import issue_staff_token
-from chalicelib.domain.ratings import Rating
 from chalicelib.jobs.aggregate import aggregate, rebuild
-from chalicelib.storage import aggregates, ratings, stores
+from chalicelib.storage import aggregates, stores
 from tests.conftest import bearer, make_store, now
-
-NOW = datetime(2026, 11, 20, 18, 30, tzinfo=UTC)  # 13:30 in New York
-
-
-def put(
-    store_id: str = "store-a",
-    score: int = 4,
-    tapped_at: datetime | None = None,
-    received_at: datetime | None = None,
-    **extra: Any,
-) -> Rating:
-    received = received_at or NOW - timedelta(minutes=10)
-    rating = Rating(
-        rating_id=str(uuid.uuid4()),
-        store_id=store_id,
-        channel=extra.pop("channel", "kiosk"),
-        source_id=extra.pop("source_id", f"k-{uuid.uuid4().hex[:6]}"),
-        survey_id="default-smiley-5",
-        score=score,
-        tapped_at=tapped_at or received - timedelta(minutes=1),
-        received_at=received,
-        **extra,
-    )
-    assert ratings.put_rating(rating)
-    return rating
+from tests.integration.factories import NOW, put
 
 
 def hours_of(store_id: str, granularity: str = "hour") -> dict[str, Any]:

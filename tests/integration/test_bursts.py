@@ -18,8 +18,8 @@ from chalicelib.flows.kiosk_ingest import ingest_batch
 from chalicelib.jobs.aggregate import aggregate, floor_hour
 from chalicelib.storage import aggregates, ratings
 from tests.conftest import iso, kiosk_rating, now, rating_batch
-from tests.integration.test_aggregation import NOW, put
-from tests.integration.test_kiosk_ingest import post, stored_ratings
+from tests.integration.callers import post
+from tests.integration.factories import NOW, put, stored_ratings
 
 ZONE = "America/New_York"
 

@@ -16,6 +16,7 @@ from chalicelib.notify import topics
 from chalicelib.storage import aggregates, callback_requests, ratings
 from chalicelib.storage import tasks as task_storage
 from tests.conftest import bearer, kiosk_rating, now, rating_batch
+from tests.integration.callers import Phone, invite_by_api
 
 PHONE = "+14155550123"
 STAFF_LINK_PREFIX = "http://127.0.0.1:8001/staff/"  # the default STOREPULSE_STAFF_URL
@@ -274,14 +275,9 @@ def test_unclaimed_tasks_are_reminded_then_overdue_ones_escalate_once(
 def invited_sms_customer(api: Any, number: str) -> Any:
     """A customer of store-a invited to the SMS survey: their phone, to answer with."""
     from chalicelib.auth import issue_integration_token
-    from tests.integration.test_sms import Phone
 
     integration = bearer(issue_integration_token("pos", ["store-a"], now()))
-    invited = api.http.post(
-        "/v1/surveys/invitations",
-        headers=integration,
-        body=json.dumps({"phone": number, "store_id": "store-a"}),
-    )
+    invited = invite_by_api(api, integration, number)
     assert invited.json_body["status"] == "sent", invited.json_body
     return Phone(api, number)
 

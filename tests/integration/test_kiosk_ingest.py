@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -11,18 +10,8 @@ from botocore.exceptions import ClientError
 
 from chalicelib.storage import dynamodb, ratings
 from tests.conftest import iso, kiosk_rating, now, rating_batch
-
-RATINGS_PATH = "/v1/kiosk/ratings"
-
-
-def post(api: Any, headers: dict[str, str], body: Any) -> Any:
-    raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
-    return api.http.post(RATINGS_PATH, headers=headers, body=raw)
-
-
-def stored_ratings() -> list[dict[str, Any]]:
-    """Every rating item in the table (a scan: fine in a test, never in the app)."""
-    return [rating.model_dump() for rating in ratings.every_rating()]
+from tests.integration.callers import post
+from tests.integration.factories import stored_ratings
 
 
 def test_stores_a_rating_with_the_clock_skew_corrected(api, kiosk_headers, store):

@@ -16,7 +16,7 @@ from chalicelib.domain.ratings import Rating
 from chalicelib.jobs.aggregate import aggregate, floor_hour, parse_since, rebuild
 from chalicelib.storage import aggregates, stores
 from tests.conftest import make_store
-from tests.integration.test_aggregation import NOW, put
+from tests.integration.factories import NOW, put
 from tests.oracle import expected_buckets
 
 ZONES = {"store-a": "America/New_York", "store-c": "Asia/Shanghai"}

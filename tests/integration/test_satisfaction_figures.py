@@ -12,7 +12,7 @@ from chalicelib.domain.survey import DEFAULT_SURVEY, Scale
 from chalicelib.jobs.aggregate import aggregate
 from chalicelib.storage import aggregates, stores
 from tests.conftest import bearer, make_store, now
-from tests.integration.test_aggregation import NOW, put
+from tests.integration.factories import NOW, put
 
 ZERO_TO_TEN = DEFAULT_SURVEY.model_copy(
     update={

@@ -6,10 +6,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from twilio.request_validator import RequestValidator
@@ -23,10 +21,7 @@ from chalicelib.notify import sms_sender
 from chalicelib.observability import logger
 from chalicelib.storage import callback_requests, ratings, sms_state, stores
 from tests.conftest import bearer, make_store, now
-
-WEBHOOK = os.environ["STOREPULSE_TWILIO_WEBHOOK_URL"]
-TWILIO_TOKEN = os.environ["STOREPULSE_SECRET_STOREPULSE_TWILIO_AUTH_TOKEN"]
-PHONE = "+14155550123"
+from tests.integration.callers import PHONE, WEBHOOK, Phone, invite_by_api
 
 
 @pytest.fixture(autouse=True)
@@ -39,36 +34,8 @@ def integration(store):
     return bearer(issue_integration_token("pos-system", [store.store_id], now()))
 
 
-def invite_by_api(api, headers, phone=PHONE, **extra):
-    body = {"phone": phone, "store_id": "store-a", **extra}
-    return api.http.post("/v1/surveys/invitations", headers=headers, body=json.dumps(body))
-
-
 def texts_to(phone: str) -> list[str]:
     return [m["message"] for m in sms_sender.OUTBOX if m["attributes"]["to"] == phone]
-
-
-class Phone:
-    """A customer's phone texting the Twilio webhook, signed the way Twilio signs."""
-
-    def __init__(self, api: Any, number: str = PHONE) -> None:
-        self.api, self.number, self.count = api, number, 0
-
-    def send(self, body: str, sid: str | None = None, signature: str | None = "sign") -> Any:
-        self.count += 1
-        params = {
-            "MessageSid": sid or f"SM{self.number[-4:]}{self.count:04d}",
-            "From": self.number,
-            "To": "+15005550006",
-            "Body": body,
-            "NumMedia": "0",
-        }
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        if signature == "sign":
-            signature = RequestValidator(TWILIO_TOKEN).compute_signature(WEBHOOK, params)
-        if signature is not None:
-            headers["X-Twilio-Signature"] = signature
-        return self.api.http.post("/v1/sms/twilio", headers=headers, body=urlencode(params))
 
 
 def reply_of(response: Any) -> str:

@@ -17,7 +17,7 @@ from chalicelib.jobs.aggregate import aggregate
 from chalicelib.jobs.alerts import check_alerts
 from chalicelib.notify import topics
 from chalicelib.storage import aggregates
-from tests.integration.test_aggregation import put
+from tests.integration.factories import put
 
 
 def utc(text: str) -> datetime:

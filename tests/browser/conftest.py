@@ -3,7 +3,6 @@ local stack that `make run` starts."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from devtools.chromium import launch
 from devtools.stack_process import ROOT, LocalStack
+from tests.polling import wait_until
 
 SCREENSHOTS = ROOT / "build" / "screenshots"
 # Fast timings so the tests do not wait out real idle timeouts.
@@ -117,14 +117,12 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 15, message: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting: {message}")
+def wait_on_page(
+    page: Page, condition: Callable[[], Any], timeout: float = 15, message: str = ""
+) -> Any:
+    """`wait_until` for what the page's route handlers change: Playwright runs them only while
+    it waits, so the polls wait through the page."""
+    return wait_until(condition, timeout, message, sleep=lambda s: page.wait_for_timeout(s * 1000))
 
 
 def screen(page: Page) -> str:

@@ -14,7 +14,7 @@ import requests
 from playwright.sync_api import Page, Route
 
 from devtools.stack_process import ROOT
-from tests.browser.conftest import PHONE_VIEWPORT, screenshot, wait_until
+from tests.browser.conftest import PHONE_VIEWPORT, screenshot, wait_on_page, wait_until
 from tests.browser.staff_page import card, fake_task, sign_in
 
 pytestmark = pytest.mark.browser
@@ -273,9 +273,8 @@ def test_an_overdue_task_is_red_and_says_overdue(stack, open_staff):
     page.route(re.compile(r"/v1/callbacks\?"), tasks)
     sign_in(page, stack.demo["staff_token"])
     card(page, "t-late").wait_for()
-    # Route handlers run while Playwright waits, so wait through the page, not time.sleep.
-    page.wait_for_timeout(2500)
-    assert asked.count("open") >= 3  # the first load and at least two timed refreshes
+    # The first load and at least two timed refreshes (every second with ?refresh=1000).
+    wait_on_page(page, lambda: asked.count("open") >= 3, message="two timed refreshes")
 
     items = page.locator(".task")
     assert [items.nth(i).get_attribute("data-task-id") for i in range(2)] == ["t-late", "t-soon"]

@@ -13,6 +13,7 @@ from chalice.app import CloudWatchEvent, SNSEvent
 from chalicelib.api import (
     callback_routes,
     kiosk_routes,
+    openapi_routes,
     satisfaction_routes,
     sms_routes,
     store_routes,
@@ -45,6 +46,7 @@ app.register_blueprint(store_routes.bp)
 app.register_blueprint(sms_routes.bp)
 app.register_blueprint(satisfaction_routes.bp)
 app.register_blueprint(callback_routes.bp)
+app.register_blueprint(openapi_routes.bp)
 
 
 @app.on_sns_message(topic=sms_routes.INBOUND_SMS_TOPIC)

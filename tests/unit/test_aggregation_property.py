@@ -1,7 +1,8 @@
 """Property: however runs are timed, retried or killed, and whatever arrives late or twice,
 the incremental aggregates equal the figures computed straight from the raw ratings (repeat
 presses included, however their taps arrived), and so does a rebuild from any SINCE after
-them (moto, for speed)."""
+them (moto, for speed; HYPOTHESIS_PROFILE=thorough for ten times the examples, see
+tests/unit/conftest.py)."""
 
 from __future__ import annotations
 
@@ -115,7 +116,12 @@ def tallies() -> dict:
     }
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# An example is a whole history aggregated, rebuilt twice and read back on moto (seconds):
+# a tenth of the profile's count, 10 by default and 100 with HYPOTHESIS_PROFILE=thorough.
+EXAMPLES = max(5, settings.default.max_examples // 10)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(arrivals=arrivals, runs=runs, since=since)
 def test_incremental_aggregation_and_any_rebuild_equal_the_raw_figures(arrivals, runs, since):
     from moto import mock_aws

@@ -116,8 +116,10 @@ def api(storage: str) -> Iterator[Any]:
     from chalice.test import Client
 
     from app import app
+    from tests.contract import checked
 
     with Client(app) as client:
+        checked(client.http)  # every answer is held to the OpenAPI document (tests/contract.py)
         yield client
 
 

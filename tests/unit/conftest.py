@@ -16,4 +16,4 @@ from hypothesis import settings
 
 settings.register_profile("default", max_examples=100)  # hypothesis's own count
 settings.register_profile("thorough", max_examples=1000)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "default")

@@ -1,7 +1,13 @@
-"""Credentials: kiosk and staff bearer tokens (HS256 JWTs, `tokens.py`, signed with a secret key).
+"""Who is calling: kiosk, staff (role `staff` or `admin`) and store-system (`integration`)
+bearer tokens, HS256 JWTs (`tokens.py`) signed with one key (the secret
+`STOREPULSE_TOKEN_SECRET_NAME`), one audience per kind. Twilio's webhook signature is
+checked in `notify/twilio_webhook.py`.
 
-Kiosk tokens are checked with no table read: the signature proves who the kiosk is, and
-revocation is a cached list (a revoked kiosk is locked out within `revocation_cache_s`).
+A kiosk's credential costs no table read per request: the signature proves which kiosk it
+is, and the revocation list is read with the kiosk's store in one round trip per cache
+period (`storage.stores.prefetch_for_kiosk`), so a revoked kiosk is locked out within
+`revocation_cache_s`. Tokens already verified are kept per container (a kiosk sends the same
+one all day); expiry is checked on every request.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Settings read once from the environment.
 
 A missing or malformed variable fails at import with its name, not at the first request.
-In AWS the variables come from the template in `infra/`; locally from `devtools/local_stack.py`.
+In AWS the variables come from the packaged template (`infra/resources.yaml`'s Globals, and
+`functions/.chalice/config.json`); locally from `devtools/local_stack.py`, in tests from
+`tests/conftest.py`. The README's configuration table lists them all (a test keeps it true).
 """
 
 from __future__ import annotations

@@ -1,7 +1,11 @@
-"""Publishing to SNS topics (store alerts now; callback tasks next), or to the local outbox.
+"""Publishing a notification: to an SNS topic in AWS (store alerts; callback tasks, their
+reminders and escalations), or to the outbox (`STOREPULSE_NOTIFY_BACKEND=outbox`, locally
+and in tests): a line in `STOREPULSE_NOTIFICATIONS_LOG`, which the local stack prints, and
+`PUBLISHED`, which tests read. With the outbox on, chat copies (`chat.py`) land there too.
 
-Messages carry the store as a message attribute, so staff subscribe to their own stores
-with a filter policy.
+Messages carry `store_id` and `kind` (callback messages also `audience`) as message
+attributes, so staff subscribe to their own stores, and managers to escalations, with a
+filter policy.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ rebuild-aggregates: $(VENV)/.installed
 test: deps
 	$(PY) -m pytest
 
-test-fast: deps  ## unit tests only (moto)
+# tests/unit only (no Java, no browser); `-m integration`, `-m infra`, `-m browser` run the others.
+test-fast: deps
 	$(PY) -m pytest -m unit
 
 lint: deps
@@ -41,10 +42,11 @@ format: deps
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# make bench QUICK=1: a tenth of the work, to see that the benchmarks run.
 bench: deps
-	$(PY) -m benchmarks.ingest
-	$(PY) -m benchmarks.kiosk
-	$(PY) -m benchmarks.aggregate
+	$(PY) -m benchmarks.ingest $${QUICK:+--quick}
+	$(PY) -m benchmarks.kiosk $${QUICK:+--quick}
+	$(PY) -m benchmarks.aggregate $${QUICK:+--quick}
 
 # The CloudFormation template: Chalice's resources merged with infra/resources.yaml.
 package: deps

@@ -2,6 +2,7 @@
 since the last run, not the history behind the watermark.
 
     .venv/bin/python -m benchmarks.aggregate              # from the repository root
+    .venv/bin/python -m benchmarks.aggregate --quick      # a tenth of the ratings
 
 1. O(new): one run over the same 10,000 new ratings (open hour, four stores in four time
    zones, tapped within the last days) in a table without history and in one holding 100,000
@@ -27,23 +28,10 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "functions"))  # chalicelib imports as in Lambda
+from benchmarks.common import on_dynamodb_local, scaled, verdict
 
-ENV = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "STOREPULSE_SECRETS_BACKEND": "env",
-    "STOREPULSE_SECRET_STOREPULSE_TOKEN_SIGNING_KEY": "bench-signing-key-0123456789abcdef0123",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_SERVICE_NAME": "storepulse",
-    "POWERTOOLS_METRICS_NAMESPACE": "storepulse",
-    "PYDANTIC_DISABLE_PLUGINS": "__all__",
-}
 STORES = {
     "bench-new-york": "America/New_York",
     "bench-berlin": "Europe/Berlin",
@@ -56,7 +44,7 @@ NOW = datetime(2026, 11, 20, 18, 40, tzinfo=UTC)  # the runs measured; 18:00 is 
 OPEN_HOUR = NOW.replace(minute=0)
 SETTLED = OPEN_HOUR + timedelta(minutes=5)  # a run then leaves the watermark at OPEN_HOUR
 TAP_SPREAD = timedelta(days=3)  # tapped up to this long before arrival (offline kiosks)
-NEW, HISTORY, LARGE = 10_000, 100_000, 100_000
+NEW, HISTORY, LARGE = scaled(10_000), scaled(100_000), scaled(100_000)
 HISTORY_HOURS = 48  # arrival hours before OPEN_HOUR that hold the history
 ROUNDS = 5  # timed runs per table in part 1, the two tables interleaved
 LOAD_THREADS = 8
@@ -189,10 +177,6 @@ def capacity(now: datetime) -> dict[str, float]:
     return dict(totals)
 
 
-def verdict(value: float, budget: float) -> str:
-    return f"{'PASS' if value <= budget else 'FAIL'} (budget <= {budget:g})"
-
-
 def check(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -267,23 +251,15 @@ def drop(endpoint: str, *names: str) -> None:
 
 
 def main() -> None:
-    sys.dont_write_bytecode = True  # leave no __pycache__ in the source tree
-    os.environ.update(ENV)
-    from devtools import dynamodb_local
-
-    server = dynamodb_local.start()
-    started = time.monotonic()
-    try:
-        os.environ["STOREPULSE_DYNAMODB_ENDPOINT"] = server.endpoint
+    with on_dynamodb_local() as endpoint:
+        started = time.monotonic()
         # The Powertools logger binds sys.stdout at import: its lines go nowhere.
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
             say(f"1. One run over {NEW:,} new ratings, without and with {HISTORY:,} aggregated")
-            part_one(server.endpoint)
+            part_one(endpoint)
             say(f"\n3. {LARGE:,} new ratings in one run")
-            part_two(server.endpoint)
+            part_two(endpoint)
         say(f"\n({time.monotonic() - started:.0f} s; Python {sys.version.split()[0]})")
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Kiosk rating ingest against the real DynamoDB Local engine: our app vs a bare handler.
 
     .venv/bin/python -m benchmarks.ingest              # from the repository root
+    .venv/bin/python -m benchmarks.ingest --quick      # a tenth of the requests
 
 1. Warm ingest: server time per rating, batches of 1 and 25, the two handlers interleaved.
 2. Cold start: import of the handler module + its first request, in fresh subprocesses
@@ -28,32 +29,18 @@ import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "functions"))  # app.py and chalicelib import as in Lambda
+from benchmarks.common import ROOT, on_dynamodb_local, scaled, verdict
 
 TABLE = "storepulse-bench"
 STORE_ID = "store-bench"
 ROUTE = "/v1/kiosk/ratings"
-ENV = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "STOREPULSE_TABLE_NAME": TABLE,
-    "STOREPULSE_SECRETS_BACKEND": "env",
-    "STOREPULSE_SECRET_STOREPULSE_TOKEN_SIGNING_KEY": "bench-signing-key-0123456789abcdef0123",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_SERVICE_NAME": "storepulse",
-    "POWERTOOLS_METRICS_NAMESPACE": "storepulse",
-    "PYDANTIC_DISABLE_PLUGINS": "__all__",  # as functions/.chalice/config.json deploys it
-}
-WARMUP = {1: 30, 25: 5}  # requests per batch size, not measured
-RUNS = {1: 500, 25: 60}  # measured requests per batch size and handler
-COLD_RUNS = 15  # cold starts are noisy on a shared machine: a median of many
-CAPACITY_REQUESTS = 10  # of 25 ratings
+WARMUP = {1: scaled(30), 25: scaled(5)}  # requests per batch size, not measured
+RUNS = {1: scaled(500), 25: scaled(60)}  # measured requests per batch size and handler
+COLD_RUNS = scaled(15)  # cold starts are noisy on a shared machine: a median of many
+CAPACITY_REQUESTS = scaled(10)  # of 25 ratings
 READ_OPS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 BUDGET_WARM, BUDGET_COLD, BUDGET_WCU, BUDGET_READS = 1.3, 1.5, 2.0, 0.0
 
@@ -314,10 +301,6 @@ def capacity(app: Any, token: str) -> dict[str, Any]:
 # --- report -----------------------------------------------------------------------------
 
 
-def verdict(value: float, budget: float) -> str:
-    return f"{'PASS' if value <= budget else 'FAIL'} (budget <= {budget:g})"
-
-
 def report(
     samples: dict[tuple[str, int], list[float]], cold: dict[str, list[float]], cap: Any
 ) -> None:
@@ -374,14 +357,10 @@ def report(
 
 
 def main() -> None:
-    sys.dont_write_bytecode = True  # leave no __pycache__ in the source tree
-    os.environ.update(ENV)
-    from devtools import dynamodb_local
+    with on_dynamodb_local(STOREPULSE_TABLE_NAME=TABLE) as endpoint:
+        from devtools import dynamodb_local
 
-    server = dynamodb_local.start()
-    try:
-        os.environ["STOREPULSE_DYNAMODB_ENDPOINT"] = server.endpoint
-        dynamodb_local.create_table(dynamodb_local.client(server.endpoint), TABLE)
+        dynamodb_local.create_table(dynamodb_local.client(endpoint), TABLE)
         started = time.monotonic()
         # The Powertools logger binds sys.stdout at import: it and the EMF metrics go nowhere.
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
@@ -413,8 +392,6 @@ def main() -> None:
                         cold[kind].append(elapsed)
         report(samples, cold, cap)
         print(f"\n({time.monotonic() - started:.0f} s; Python {sys.version.split()[0]})")
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

@@ -46,9 +46,7 @@ if TYPE_CHECKING:
 ARRIVAL_SHARDS = 4
 _PREFIX = "RATING#"
 WRITE_ONCE = "attribute_not_exists(pk)"  # put_rating's condition (the ingest benchmark's too)
-
-
-_INDEX_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")
+_INDEX_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")  # what an index entry holds besides its rating
 
 
 class ArrivedRating(TypedDict):

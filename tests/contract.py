@@ -4,10 +4,11 @@ fixture (tests/conftest.py) is checked against the operation the document gives 
 `check_answer` finds the operation of a concrete request (`/v1/callbacks/t-1/claim` is
 `/v1/callbacks/{task_id}/claim`; a literal segment wins over a template, as in API Gateway),
 then requires that the status is documented for it, that the required headers are there,
-and that a JSON body validates against that status's schema (JSON Schema 2020-12, formats
-checked). It holds answers to more than the published document promises: an object may not
-carry a field the document does not name (clients must ignore new fields; our own answers
-must not have undocumented ones), and every answer of the app carries X-Correlation-Id.
+that a JSON body validates against that status's schema (JSON Schema 2020-12, formats
+checked) and that an error's code is one the document gives that status (`x-error-codes`).
+It holds answers to more than the published document promises: an object may not carry a
+field the document does not name (clients must ignore new fields; our own answers must not
+have undocumented ones), and every answer of the app carries X-Correlation-Id.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def check_answer(
             f"{where}: the body does not fit {content[media]['schema']['$ref']}\n"
             + "\n".join(lines)
         )
+    codes = answer.get("x-error-codes")
+    if codes is not None and instance["error"]["code"] not in codes:
+        raise AssertionError(f"{where}: code {instance['error']['code']!r}, documented {codes}")
 
 
 def checked(http: Any) -> Any:

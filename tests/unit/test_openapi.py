@@ -109,6 +109,24 @@ def test_a_concrete_path_finds_its_template_and_a_literal_one_wins():
         check_answer("GET", "/v1/callbacks/t-1", 200, JSON, json.dumps(task | {"due_at": "soon"}))
 
 
+def test_an_error_code_must_be_one_its_status_has():
+    body = {"error": {"code": "conflict", "message": "m", "details": []}}
+
+    with pytest.raises(AssertionError, match="code 'conflict'"):
+        check_answer("GET", "/v1/callbacks/t-1", 404, JSON, json.dumps(body))
+    check_answer("POST", "/v1/callbacks/t-1/claim", 409, JSON, json.dumps(body))
+
+
+def test_every_error_answer_lists_the_codes_of_the_one_table():
+    from chalicelib.api.http import answers
+
+    responses = document()["components"]["responses"]
+    for status, code in answers().values():
+        if str(status) in responses:
+            assert code in responses[str(status)]["x-error-codes"]
+    assert responses["500"]["x-error-codes"] == ["internal_error"]
+
+
 def test_retry_after_is_required_on_a_503():
     body = json.dumps({"error": {"code": "unavailable", "message": "m", "details": []}})
 

@@ -23,7 +23,7 @@ from ..domain.ratings import KioskRatingIn, RatingBatchIn
 from ..domain.tasks import AttemptRequest, ResolveRequest
 from . import schemas
 from .callback_routes import TaskQuery
-from .http import MAX_ID_CHARS, PeriodQuery
+from .http import MAX_ID_CHARS, PeriodQuery, answers
 from .satisfaction_routes import SatisfactionQuery
 
 REF = "#/components/schemas/{model}"
@@ -516,7 +516,15 @@ def _answer(status: int, description: str, media: str, schema: dict[str, Any]) -
 
 
 def _error(status: int, description: str) -> dict[str, Any]:
-    return _answer(status, description, "application/json", {"$ref": REF.format(model="ErrorBody")})
+    """An error answer, with the codes it may carry (`x-error-codes`) from the one table that
+    maps the app's errors to statuses and codes (`http.answers`)."""
+    codes = sorted({code for answered, code in answers().values() if answered == status})
+    if status == 500:
+        codes.append("internal_error")  # what no table lists: an error nobody expected
+    error = _answer(
+        status, description, "application/json", {"$ref": REF.format(model="ErrorBody")}
+    )
+    return error | {"x-error-codes": codes}
 
 
 def _first_paragraph(doc: str | None) -> str:

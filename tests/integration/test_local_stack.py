@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from devtools.stack_process import LocalStack
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -30,20 +31,13 @@ def post_rating(demo: dict[str, Any]) -> tuple[str, requests.Response]:
 
 def within_one_interval(demo: dict[str, Any], path: str, pick: Any, what: str) -> dict[str, Any]:
     """Poll a staff GET until `pick(body)` finds what one scheduler run should have made."""
-    import time
 
-    deadline = time.monotonic() + demo["scheduler_interval_s"] + 15
-    while time.monotonic() < deadline:
-        body = requests.get(
-            f"{demo['api_url']}{path}",
-            headers={"Authorization": f"Bearer {demo['staff_token']}"},
-            timeout=10,
-        ).json()
-        found = pick(body)
-        if found is not None:
-            return dict(found)
-        time.sleep(1)
-    raise AssertionError(f"{what} did not appear in time")
+    def found() -> Any:
+        headers = {"Authorization": f"Bearer {demo['staff_token']}"}
+        return pick(requests.get(f"{demo['api_url']}{path}", headers=headers, timeout=10).json())
+
+    timeout = demo["scheduler_interval_s"] + 15
+    return dict(wait_until(found, timeout, f"{what} (one scheduler run)", interval=1))
 
 
 def satisfaction_within_one_interval(demo: dict[str, Any]) -> dict[str, Any]:
@@ -64,9 +58,7 @@ def satisfaction_within_one_interval(demo: dict[str, Any]) -> dict[str, Any]:
 
 
 def callback_task_within_one_interval(demo: dict[str, Any], masked: str) -> dict[str, Any]:
-    import time
-
-    task = within_one_interval(
+    return within_one_interval(
         demo,
         f"/v1/callbacks?store_id={demo['store_id']}&status=open",
         lambda body: next(
@@ -74,8 +66,6 @@ def callback_task_within_one_interval(demo: dict[str, Any], masked: str) -> dict
         ),
         "the callback task",
     )
-    time.sleep(2)  # the console echo polls the log every second
-    return task
 
 
 def sms_survey_through_the_fake_phone(demo: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +115,11 @@ def test_the_stack_runs_stops_and_runs_again(tmp_path):
         assert sms_rating["channel"] == "sms"
         task = callback_task_within_one_interval(demo, "+1******0177")
         assert task["ratings"][0]["channel"] == "sms"
-        assert "kind=callback_task" in (tmp_path / "stack.log").read_text()  # the console
+        wait_until(  # the console echoes the notification; it reads the log every second
+            lambda: "kind=callback_task" in (tmp_path / "stack.log").read_text(),
+            timeout=10,
+            message="the console's echo of the callback task",
+        )
         second = LocalStack(tmp_path / "second", stack.ports).run_to_exit()
         assert second.returncode == 2
         assert "in use (is another `make run` still running?)" in second.stderr

@@ -1,0 +1,71 @@
+"""Satisfaction figures per store and bucket (hour, day or week in the store's time zone),
+for one store or a group, with the period just before for comparison.
+
+Loaded on first use: the kiosk ingest path, a cold-start budget, never needs the
+aggregates."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from ..domain.aggregates import Granularity, bucket_start, bucket_view, next_bucket
+from ..domain.survey import Store
+from ..errors import BadRequest, NotFound
+from ..storage import aggregates, stores
+
+DEFAULT_SPAN = {"hour": timedelta(hours=24), "day": timedelta(days=30), "week": timedelta(weeks=12)}
+MAX_SPAN = {"hour": timedelta(days=31), "day": timedelta(days=400), "week": timedelta(weeks=260)}
+
+
+class Asked(Protocol):
+    """What the caller asks for: the buckets' size, and the period read in a store's zone."""
+
+    @property
+    def granularity(self) -> Granularity: ...
+
+    def period(self, zone: str, at: datetime, default_span: timedelta) -> tuple[datetime, datetime]:
+        """[start, end) in the store's zone `zone`; `default_span` if the start is left out."""
+        ...
+
+
+def group_figures(store_ids: list[str] | None, asked: Asked, at: datetime) -> dict[str, Any]:
+    """The figures of each store of `store_ids` (every store if None; ids as the caller
+    wrote them, spaces around them ignored)."""
+    wanted = store_ids if store_ids is not None else stores.list_store_ids()
+    views = []
+    for store_id in wanted:
+        store = stores.get_store(store_id.strip())
+        if store is None:
+            raise NotFound(f"store {store_id} does not exist")
+        views.append(store_figures(store, asked, at))
+    return {"granularity": asked.granularity, "stores": views}
+
+
+def store_figures(store: Store, asked: Asked, at: datetime) -> dict[str, Any]:
+    """The store's buckets over the asked period, and those of the period before it."""
+    granularity = asked.granularity
+    start, end = asked.period(store.timezone, at, DEFAULT_SPAN[granularity])
+    if end - start > MAX_SPAN[granularity]:
+        raise BadRequest(f"at most {MAX_SPAN[granularity].days} days of {granularity} buckets")
+    first = bucket_start(start, store.timezone, granularity)
+    last = bucket_start(end - timedelta(microseconds=1), store.timezone, granularity)
+    stop = next_bucket(last, granularity)
+    earlier = bucket_start(first - (stop - first), store.timezone, granularity)
+    return {
+        "store_id": store.store_id,
+        "timezone": store.timezone,
+        "granularity": granularity,
+        "buckets": _buckets(store, granularity, first, stop),
+        "previous": _buckets(store, granularity, earlier, first),
+    }
+
+
+def _buckets(store: Store, granularity: Granularity, start: datetime, stop: datetime) -> list[Any]:
+    tallies = aggregates.bucket_tallies(store.store_id, granularity, start, stop)
+    views = [
+        bucket_view(datetime.fromisoformat(key), tally, store.survey.scale)
+        for key, tally in tallies.items()
+        if tally.responses or tally.filtered
+    ]
+    return sorted(views, key=lambda view: datetime.fromisoformat(view["start"]))

@@ -2,7 +2,7 @@
 naming the fields), none knows HTTP. Handlers, flows, auth, storage and notify raise them;
 domain/ has its own (it imports nothing of the app). `api.http.answers()`, the one table of
 the HTTP boundary, gives each its status and code in the error body
-`{"error": {"code", "message", "details"}}` (README, "HTTP API").
+`{"error": {"code", "message", "details"}}` (docs/api.md, "Errors").
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def error_code(error: ClientError) -> str:
 
 @contextmanager
 def unavailable_on_failure() -> Iterator[None]:
-    """Turn throttling, outages and timeouts into DependencyUnavailable (HTTP 503)."""
+    """Turn throttling, outages and timeouts into DependencyUnavailable (the caller retries)."""
     try:
         yield
     except ClientError as error:

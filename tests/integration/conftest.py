@@ -1,0 +1,42 @@
+"""Fixtures of the fault tests: the app's DynamoDB traffic through a fault-injecting proxy in
+front of DynamoDB Local (devtools/fault_proxy.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from devtools import dynamodb_local
+from devtools.fault_proxy import FaultProxy
+from tests.conftest import make_store, reset_caches
+
+
+@pytest.fixture(scope="session")
+def fault_proxy(dynamodb_local_server: str) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(dynamodb_local_server).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def faulty_storage(
+    fault_proxy: FaultProxy, dynamodb_local_server: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FaultProxy]:
+    """A fresh table on DynamoDB Local that the app reaches through the proxy, with the
+    demo stores `store-a` and `store-b` in it; faults are off until the test switches them on
+    (`fault_proxy.set_faults([...])`) and off again after it."""
+    table = f"storepulse-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("STOREPULSE_TABLE_NAME", table)
+    monkeypatch.setenv("STOREPULSE_DYNAMODB_ENDPOINT", fault_proxy.endpoint)
+    reset_caches()
+    dynamodb_local.create_table(dynamodb_local.client(dynamodb_local_server), table)
+    from chalicelib.storage import stores
+
+    fault_proxy.clear()
+    stores.put_store(make_store("store-a"))
+    stores.put_store(make_store("store-b"))
+    yield fault_proxy
+    fault_proxy.clear()
+    reset_caches()

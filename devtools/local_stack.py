@@ -349,6 +349,9 @@ def main() -> int:
             "twilio_webhook_url": env["STOREPULSE_TWILIO_WEBHOOK_URL"],
             "notifications_log": env["STOREPULSE_NOTIFICATIONS_LOG"],
             "scheduler_interval_s": args.scheduler_interval,
+            # The restart test kills these two as a crash would (SIGKILL, no clean-up).
+            "api_pid": api.pid,
+            "dynamodb_pid": database.process.pid,
         }
         demo_file = LOCAL / "demo.json"
         demo_file.write_text(json.dumps(info, indent=2) + "\n")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,8 +19,15 @@ ROOT = Path(__file__).resolve().parents[1]  # the repository
 
 
 class LocalStack:
-    def __init__(self, local_dir: Path, ports: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        local_dir: Path,
+        ports: dict[str, int] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """`env`: extra settings of the stack's process (e.g. `SCHEDULER_INTERVAL_S`)."""
         self.local_dir = local_dir
+        self.extra_env = env or {}
         self.ports = ports or {
             name: dynamodb_local.free_port() for name in ("api", "pages", "dynamodb")
         }
@@ -67,6 +75,7 @@ class LocalStack:
             "PORT": str(self.ports["api"]),
             "PAGES_PORT": str(self.ports["pages"]),
             "DDB_PORT": str(self.ports["dynamodb"]),
+            **self.extra_env,
         }
         for key in ("STOREPULSE_DYNAMODB_ENDPOINT", "STOREPULSE_TABLE_NAME"):
             env.pop(key, None)
@@ -77,6 +86,16 @@ class LocalStack:
             return 0
         self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
         return self.process.wait(timeout=30)
+
+    def crash(self, timeout: float = 30) -> int:
+        """SIGKILL the API and DynamoDB Local, as a power cut or the OOM killer would: no
+        clean shutdown, no flush. The stack's own process sees a component gone and exits
+        (its exit code is returned); `start()` again runs both on the same ports and data."""
+        for name in ("api_pid", "dynamodb_pid"):
+            with contextlib.suppress(ProcessLookupError):  # gone already
+                os.kill(int(self.demo[name]), signal.SIGKILL)
+        assert self.process is not None
+        return self.process.wait(timeout=timeout)
 
     def rating_item(self, rating_id: str) -> dict[str, Any] | None:
         from chalicelib.storage.ratings import stored_rating

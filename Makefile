@@ -42,11 +42,13 @@ format: deps
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# make bench QUICK=1: a tenth of the work, to see that the benchmarks run.
+# make bench QUICK=1: a tenth of the work (load: 5 s runs instead of 60 s), to see that the
+# benchmarks run.
 bench: deps
 	$(PY) -m benchmarks.ingest $${QUICK:+--quick}
 	$(PY) -m benchmarks.kiosk $${QUICK:+--quick}
 	$(PY) -m benchmarks.aggregate $${QUICK:+--quick}
+	$(PY) -m benchmarks.load $${QUICK:+--quick}
 
 # The CloudFormation template: Chalice's resources merged with infra/resources.yaml.
 package: deps

@@ -108,6 +108,12 @@ def api_event(token: str, count: int) -> dict[str, Any]:
 
     now = datetime.now(UTC)
     body = {"sent_at": iso(now), "ratings": [kiosk_rating(now) for _ in range(count)]}
+    event = proxy_event(token, body, now)
+    return event | {"items": stored_items(body, now), "condition": WRITE_ONCE}
+
+
+def proxy_event(token: str, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The API Gateway REST proxy event of POST /v1/kiosk/ratings with `body`."""
     headers = {
         "Authorization": f"Bearer {token}",
         "Content-Type": "application/json",
@@ -137,8 +143,6 @@ def api_event(token: str, count: int) -> dict[str, Any]:
         },
         "body": json.dumps(body),
         "isBase64Encoded": False,
-        "items": stored_items(body, now),
-        "condition": WRITE_ONCE,
     }
 
 

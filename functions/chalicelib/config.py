@@ -12,7 +12,7 @@ import os
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 ENV_PREFIX = "STOREPULSE_"
 
@@ -48,6 +48,17 @@ class Settings(BaseModel):
 
     max_body_bytes: int = Field(default=262_144, ge=1024)
     retry_after_s: int = Field(default=5, ge=1)
+    # Every DynamoDB call is bounded (README, "Timeouts and the ingest deadline", has the
+    # arithmetic): botocore's standard retry mode with this many attempts in all (the first
+    # one included: botocore's `total_max_attempts`, not its `max_attempts`, which counts
+    # retries), each attempt bounded by the connect and read timeouts.
+    dynamodb_connect_timeout_s: float = Field(default=1.0, gt=0, le=10)
+    dynamodb_read_timeout_s: float = Field(default=2.0, gt=0, le=10)
+    dynamodb_attempts: int = Field(default=3, ge=1, le=5)
+    # A kiosk's batch is worked on for at most this long, counted from the request's start:
+    # no write starts unless one call's worst case still fits before it, and the ratings not
+    # written answer `retry`. Well inside API Gateway's 29 s (and the Lambda's timeout).
+    ingest_deadline_s: float = Field(default=20.0, gt=0, le=25)
     cors_origin: str = "*"
 
     # SMS. The provider is configuration: "twilio", "aws" (End User Messaging SMS) or
@@ -83,6 +94,27 @@ class Settings(BaseModel):
     # Powertools Tracer (X-Ray SDK) costs ~100 ms of cold start; on where traces are read.
     tracing: bool = True
 
+    @property
+    def dynamodb_worst_call_s(self) -> float:
+        """The longest one DynamoDB call can take: every attempt times out connecting and
+        then reading, and botocore waits its longest backoff between attempts (throttling:
+        up to 1 s, 2 s, 4 s ..., capped at 20 s; other errors far less)."""
+        attempts = self.dynamodb_attempts
+        backoff = sum(min(2.0**retry, 20.0) for retry in range(attempts - 1))
+        timeouts = self.dynamodb_connect_timeout_s + self.dynamodb_read_timeout_s
+        return attempts * timeouts + backoff
+
+    @model_validator(mode="after")
+    def _one_call_fits_the_deadline(self) -> Settings:
+        # Otherwise no ingest write could ever start: every batch would answer 503.
+        if self.dynamodb_worst_call_s >= self.ingest_deadline_s:
+            raise ValueError(
+                f"one DynamoDB call may take {self.dynamodb_worst_call_s:g} s, which does not "
+                f"fit STOREPULSE_INGEST_DEADLINE_S ({self.ingest_deadline_s:g} s): lower the "
+                "timeouts or attempts, or raise the deadline"
+            )
+        return self
+
     @classmethod
     def from_environment(cls) -> Settings:
         values = {
@@ -96,7 +128,10 @@ class Settings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as error:
             problems = "; ".join(
+                # A rule across settings (the deadline and the timeouts) has no one name.
                 f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                if e["loc"]
+                else e["msg"]
                 for e in error.errors()
             )
             raise RuntimeError(f"invalid configuration: {problems}") from None

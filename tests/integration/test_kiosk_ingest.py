@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from chalicelib import config
+from chalicelib.flows import kiosk_ingest
 from chalicelib.storage import dynamodb, ratings
 from tests.conftest import iso, kiosk_rating, now, rating_batch
 from tests.integration.callers import post
@@ -200,44 +202,108 @@ def test_a_staff_token_is_not_a_kiosk_token(api, staff_headers, store):
     assert "not a kiosk token" in response.json_body["error"]["message"]
 
 
-def test_storage_failure_mid_batch_answers_503_and_a_retry_completes_it(
-    api, kiosk_headers, store, monkeypatch
+class FailingPuts:
+    """The real client, but the PutItem of the ratings in `failing` fails as DynamoDB's
+    `code` (the others go through); `after_the_write`: the item is written, then it fails."""
+
+    def __init__(self, real: Any, failing: set[str], code: str, after_the_write: bool = False):
+        self.real, self.failing, self.code, self.after = real, failing, code, after_the_write
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        item = str(kwargs["Item"])  # the rating id is in its key
+        if not any(rating_id in item for rating_id in self.failing):
+            return self.real.put_item(**kwargs)
+        if self.after:
+            self.real.put_item(**kwargs)
+        status = 400 if "Throughput" in self.code else 500
+        error = {"Error": {"Code": self.code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        raise ClientError(error, "PutItem")  # type: ignore[arg-type]
+
+
+def failing_puts(patched, failing, code="ProvisionedThroughputExceededException", **kw):
+    """Within `patched` (a monkeypatch context, undone before the storage fixture's own
+    teardown clears the real client's cache)."""
+    fake = FailingPuts(dynamodb.client(), set(failing), code, **kw)
+    patched.setattr(dynamodb, "client", lambda: fake)
+
+
+@pytest.mark.parametrize(
+    ("code", "after_the_write"),
+    [
+        ("ProvisionedThroughputExceededException", False),
+        ("InternalFailure", False),
+        ("InternalServerError", True),  # the write happened, the answer says it failed
+    ],
+)
+def test_failed_writes_answer_retry_the_others_stored_and_a_resend_completes_it(
+    api, kiosk_headers, store, monkeypatch, code, after_the_write
 ):
     batch = rating_batch(kiosk_rating(), kiosk_rating(), kiosk_rating())
-    real_client = dynamodb.client()
-    calls = {"put": 0}
-
-    class ThrottledAfterOne:
-        """The real client, but PutItem is throttled after the first call."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(real_client, name)
-
-        def put_item(self, **kwargs: Any) -> Any:
-            calls["put"] += 1
-            if calls["put"] > 1:
-                error = {"Error": {"Code": "ProvisionedThroughputExceededException"}}
-                raise ClientError(error, "PutItem")
-            return real_client.put_item(**kwargs)
-
-    throttled = ThrottledAfterOne()
+    ids = [r["rating_id"] for r in batch["ratings"]]
     with monkeypatch.context() as patched:
-        patched.setattr(dynamodb, "client", lambda: throttled)
-        failed = post(api, kiosk_headers, batch)
-    retried = post(api, kiosk_headers, batch)
+        failing_puts(patched, {ids[1], ids[2]}, code, after_the_write=after_the_write)
+        first = post(api, kiosk_headers, batch)
+    resend = post(api, kiosk_headers, rating_batch(*batch["ratings"][1:]))
 
-    assert failed.status_code == 503
-    assert failed.headers["Retry-After"] == "5"
-    assert failed.json_body["error"]["code"] == "unavailable"
-    assert failed.json_body["error"]["details"] == [
-        {"rating_id": batch["ratings"][0]["rating_id"], "status": "stored"}
+    assert first.status_code == 200
+    assert first.headers["Retry-After"] == "5"
+    assert first.json_body["results"] == [
+        {"rating_id": ids[0], "status": "stored"},
+        {"rating_id": ids[1], "status": "retry"},
+        {"rating_id": ids[2], "status": "retry"},
     ]
-    assert [r["status"] for r in retried.json_body["results"]] == [
-        "duplicate",
-        "stored",
-        "stored",
+    again = "duplicate" if after_the_write else "stored"
+    assert [r["status"] for r in resend.json_body["results"]] == [again, again]
+    assert "Retry-After" not in resend.headers
+    assert sorted(r["rating_id"] for r in stored_ratings()) == sorted(ids)  # each once
+
+
+def test_when_no_write_succeeds_the_answer_is_503_with_each_ratings_status(
+    api, kiosk_headers, store, monkeypatch
+):
+    good, bad, again = kiosk_rating(), kiosk_rating(score=9), kiosk_rating()
+    batch = rating_batch(good, bad, again, good)
+    with monkeypatch.context() as patched:
+        failing_puts(patched, {good["rating_id"], again["rating_id"]}, "ServiceUnavailable")
+        response = post(api, kiosk_headers, batch)
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json_body["error"]["code"] == "unavailable"
+    assert response.json_body["error"]["details"] == [
+        {"rating_id": good["rating_id"], "status": "retry"},
+        {"rating_id": bad["rating_id"], "status": "rejected"},
+        {"rating_id": again["rating_id"], "status": "retry"},
+        {"rating_id": good["rating_id"], "status": "retry"},  # twice in the batch: both retry
     ]
-    assert len(stored_ratings()) == 3
+    assert stored_ratings() == []
+
+
+def test_a_batch_with_nothing_to_write_is_a_200(api, kiosk_headers, store, monkeypatch):
+    with monkeypatch.context() as patched:
+        failing_puts(patched, set())
+        response = post(api, kiosk_headers, rating_batch(kiosk_rating(score=9)))
+
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json_body["results"]] == ["rejected"]
+    assert "Retry-After" not in response.headers
+
+
+def test_no_write_starts_when_one_call_would_outlast_the_deadline(
+    api, kiosk_headers, store, monkeypatch
+):
+    batch = rating_batch(kiosk_rating(), kiosk_rating())
+    # One call's worst case is longer than what is left of the request's deadline.
+    monkeypatch.setattr(kiosk_ingest, "worst_call_s", lambda: config.settings().ingest_deadline_s)
+
+    response = post(api, kiosk_headers, batch)
+
+    assert response.status_code == 503
+    assert [d["status"] for d in response.json_body["error"]["details"]] == ["retry", "retry"]
+    assert stored_ratings() == []
 
 
 def test_an_unreachable_database_answers_503(api, kiosk_headers, store, monkeypatch):

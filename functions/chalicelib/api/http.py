@@ -157,8 +157,12 @@ def _local(value: datetime | date, zone: ZoneInfo, *, end: bool) -> datetime:
     return moment + timedelta(days=1) if end else moment
 
 
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=body,
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
 
 
 def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:

@@ -3,6 +3,7 @@ flows/kiosk_ingest.py)."""
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import Any
 
 from chalice.app import Request
@@ -12,7 +13,7 @@ from ..clock import now
 from ..domain.kiosks import PairingRequest
 from ..domain.ratings import RatingBatchIn
 from ..flows import existing_store
-from ..flows.kiosk_ingest import ingest_batch
+from ..flows.kiosk_ingest import ingest_batch, retry_after
 from ..flows.kiosk_pairing import kiosk_survey, pair
 from .http import ApiBlueprint, json_response, parse_body
 
@@ -39,7 +40,10 @@ def get_survey() -> Any:
 
 @bp.route("/v1/kiosk/ratings", methods=["POST"])
 def post_ratings() -> Any:
+    started = monotonic()  # the request's deadline counts from here
     kiosk = kiosk_principal(bp.current_request.headers)
     batch = parse_body(bp.current_request, RatingBatchIn)
-    results = ingest_batch(batch, kiosk, existing_store(kiosk.store_id), received_at=now())
-    return {"results": results}
+    store = existing_store(kiosk.store_id)
+    results = ingest_batch(batch, kiosk, store, received_at=now(), started=started)
+    wait = retry_after(results)  # some ratings answer `retry`: when to send them again
+    return json_response({"results": results}, headers={"Retry-After": str(wait)} if wait else None)

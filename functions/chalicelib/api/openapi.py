@@ -50,6 +50,8 @@ class Operation:
     form: bool = False  # the body is application/x-www-form-urlencoded
     query: type[BaseModel] | None = None
     query_left_out: tuple[str, ...] = ()  # parameters of `query` this route refuses
+    # Headers an answer other than 429/503 may carry: status -> {header: when}.
+    optional_headers: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
 # Errors any route may answer, and what they mean.
@@ -110,8 +112,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "/v1/kiosk/ratings",
         "post_ratings",
         "kiosk",
-        "Store 1 to 100 ratings; each is checked on its own (a bad one is `rejected`, the "
-        "others stored) and a retry answers `duplicate`",
+        "Store 1 to 100 ratings; each is checked and written on its own (a bad one is "
+        "`rejected`, one whose write failed `retry`, the others stored) and a resend answers "
+        "`duplicate`",
         KIOSK,
         {200: schemas.RatingResults},
         {
@@ -119,10 +122,17 @@ OPERATIONS: tuple[Operation, ...] = (
             "is `rejected` in the results instead",
             401: NO_CREDENTIAL,
             404: NO_STORE,
-            503: "storage failed: `details` lists the ratings handled before it (stored "
-            "ones answer `duplicate` on the retry); retry after Retry-After seconds",
+            503: "storage failed for every rating the batch needed to write (none was "
+            "written): `details` gives each rating's status (`retry`, or `rejected`); send "
+            "the batch again after Retry-After seconds",
         },
         body=RatingBatchIn,
+        optional_headers={
+            200: {
+                "Retry-After": "when some results are `retry`: seconds to wait before "
+                "sending those ratings again (absent otherwise)"
+            }
+        },
     ),
     Operation(
         "GET",
@@ -499,6 +509,12 @@ def _operation(operation: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict
             described["responses"][str(status)] = _answer(
                 status, _first_paragraph(answer.__doc__), "application/json", schema
             )
+        for name, when in operation.optional_headers.get(status, {}).items():
+            described["responses"][str(status)]["headers"][name] = {
+                "description": when,
+                "required": False,
+                "schema": {"type": "integer", "minimum": 0},
+            }
     for status in sorted(ALWAYS.keys() | operation.errors.keys()):
         if status in operation.errors:
             described["responses"][str(status)] = _error(status, operation.errors[status])

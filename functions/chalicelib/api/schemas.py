@@ -47,11 +47,12 @@ class FieldError(Answer):
 
 
 class RatingProgress(Answer):
-    """A rating of the batch handled before storage failed (`stored` and `duplicate` ones
-    are in the table: the retry answers them `duplicate`)."""
+    """What became of a rating of the batch when storage failed: `retry` (not written: send
+    it again) or `rejected` (sending it again will not help); `stored` and `duplicate` ones
+    are in the table, and a resend answers them `duplicate`."""
 
     rating_id: str | None
-    status: Literal["stored", "duplicate", "rejected"]
+    status: Literal["stored", "duplicate", "rejected", "retry"]
 
 
 class ErrorDetail(Answer):
@@ -59,7 +60,7 @@ class ErrorDetail(Answer):
     message: str = Field(description="for people; may change")
     details: list[FieldError | RatingProgress] = Field(
         description="the failing fields of a 400; on a 503 of `POST /v1/kiosk/ratings`, "
-        "the ratings of the batch handled before storage failed"
+        "every rating of the batch, in the order sent, with what became of it"
     )
 
 
@@ -125,12 +126,15 @@ class RatingError(Answer):
 
 class RatingResult(Answer):
     rating_id: str | None = Field(description="null when the rating sent had no string id")
-    status: Literal["stored", "duplicate", "rejected"]
+    status: Literal["stored", "duplicate", "rejected", "retry"] = Field(
+        description="`retry`: storage failed for this rating (or the request's deadline came "
+        "first); send it again, with the same rating_id, after Retry-After seconds"
+    )
     error: RatingError | SkipJsonSchema[None] = optional("why, when `rejected`")
 
 
 class RatingResults(Answer):
-    """One result per rating sent, in the order sent."""
+    """One result per rating sent, in the order sent; with Retry-After when some are `retry`."""
 
     results: list[RatingResult]
 

@@ -1,16 +1,21 @@
 """Rating ingest from a kiosk: each rating of a batch validated and stored on its own, so one
-bad rating never blocks the others; the answer says, per rating, what became of it. This is
-the kiosk's hot path (a cold-start budget): it imports only what the kiosk API loads anyway."""
+bad rating or one failed write never blocks the others; the answer says, per rating, what
+became of it (a failed write: `retry`, which the kiosk sends again). Each request works to a
+deadline (STOREPULSE_INGEST_DEADLINE_S). This is the kiosk's hot path (a cold-start budget):
+it imports only what the kiosk API loads anyway."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from ..auth import KioskPrincipal
+from ..config import settings
 from ..domain.ratings import (
     Rating,
     RatingBatchIn,
@@ -22,45 +27,102 @@ from ..domain.survey import Store
 from ..errors import DependencyUnavailable
 from ..observability import logger, metrics
 from ..storage import ratings
+from ..storage.dynamodb import MAX_CONNECTIONS, worst_call_s
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+RETRY = "retry"
 
 
 def ingest_batch(
-    batch: RatingBatchIn, kiosk: KioskPrincipal, store: Store, received_at: datetime
+    batch: RatingBatchIn,
+    kiosk: KioskPrincipal,
+    store: Store,
+    received_at: datetime,
+    started: float | None = None,
 ) -> list[dict[str, Any]]:
     """Validate and store each rating on its own: `stored`, `duplicate` (stored before, or
-    twice in the batch) or `rejected` with the reason, in the batch's order."""
+    twice in the batch), `rejected` with the reason, or `retry` (its write failed, or could
+    not start before the deadline: STOREPULSE_INGEST_DEADLINE_S after `started`, the
+    request's `time.monotonic()`, or after now).
+
+    Raises DependencyUnavailable, with every rating's result in its details, when the batch
+    needed writes and none of them was done (docs/api.md: "nothing could be written")."""
     checked = [_check(raw, batch, kiosk, store, received_at) for raw in batch.ratings]
     accepted = [item for item in checked if isinstance(item, Rating)]
     bursts = find_bursts([(rating.rating_id, rating.tapped_at) for rating in accepted])
+    to_write: dict[str, Rating] = {}
+    for rating in accepted:
+        if rating.rating_id not in to_write:
+            burst = rating.rating_id in bursts
+            to_write[rating.rating_id] = (
+                rating.model_copy(update={"burst": True}) if burst else rating
+            )
+    deadline = (time.monotonic() if started is None else started) + settings().ingest_deadline_s
+    written = _write_all(list(to_write.values()), deadline)
+
     results: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    answered: set[str] = set()
     for item in checked:
         if not isinstance(item, Rating):
             results.append(item)  # rejected, with its reason
-        elif item.rating_id in seen:
-            results.append({"rating_id": item.rating_id, "status": "duplicate"})
-        else:
-            seen.add(item.rating_id)
-            rating = item.model_copy(update={"burst": True}) if item.rating_id in bursts else item
-            try:
-                stored = ratings.put_rating(rating)
-            except DependencyUnavailable as error:
-                # What is stored already answers `duplicate` on the retry.
-                error.details = [
-                    {"rating_id": r["rating_id"], "status": r["status"]} for r in results
-                ]
-                _count(results)
-                raise
-            results.append(
-                {"rating_id": rating.rating_id, "status": "stored" if stored else "duplicate"}
-            )
+            continue
+        status = written[item.rating_id]
+        if item.rating_id in answered and status != RETRY:
+            status = "duplicate"  # twice in the batch: the second copy was not written
+        answered.add(item.rating_id)
+        results.append({"rating_id": item.rating_id, "status": status})
     counts = _count(results)
+    if to_write and all(status == RETRY for status in written.values()):
+        raise DependencyUnavailable(
+            "storage is busy or unavailable: no rating could be written; retry later",
+            retry_after=settings().retry_after_s,
+            details=[{"rating_id": r["rating_id"], "status": r["status"]} for r in results],
+        )
     # Routine batches are in the metrics; a log line is written when something is off.
-    log = logger.info if counts.get("rejected") or counts.get("duplicate") else logger.debug
-    log(
+    off = counts.get("rejected") or counts.get("duplicate") or counts.get(RETRY)
+    (logger.info if off else logger.debug)(
         "ratings ingested", extra={"kiosk_id": kiosk.kiosk_id, "store_id": kiosk.store_id, **counts}
     )
     return results
+
+
+def retry_after(results: list[dict[str, Any]]) -> int | None:
+    """When to send the `retry` ratings of these results again (seconds), if there are any."""
+    return settings().retry_after_s if any(r["status"] == RETRY for r in results) else None
+
+
+def _write_all(to_write: list[Rating], deadline: float) -> dict[str, str]:
+    """Each rating's write: `stored`, `duplicate` or `retry`. The writes are independent,
+    so a batch's are sent together (a few at a time): a batch takes about as long as its
+    slowest write, and a stalled write holds up no other."""
+    if len(to_write) <= 1:
+        return {rating.rating_id: _write(rating, deadline) for rating in to_write}
+    futures = [(rating.rating_id, _pool().submit(_write, rating, deadline)) for rating in to_write]
+    return {rating_id: future.result() for rating_id, future in futures}
+
+
+def _write(rating: Rating, deadline: float) -> str:
+    # A write that starts must be able to end before the deadline, at its worst: the rest
+    # of the batch answers `retry` rather than the request outliving API Gateway's 29 s.
+    if time.monotonic() + worst_call_s() > deadline:
+        return RETRY
+    try:
+        return "stored" if ratings.put_rating(rating) else "duplicate"
+    except DependencyUnavailable:
+        # Throttled, failed, timed out or dropped; perhaps written all the same (a 500 or a
+        # dropped connection after the write): the conditional write makes the resend
+        # answer `duplicate`, never count twice.
+        return RETRY
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    """Writer threads, started on the first batch of several ratings (not at cold start)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=MAX_CONNECTIONS, thread_name_prefix="ingest")
 
 
 def _check(

@@ -6,6 +6,7 @@ and are written down in docs/data-model.md.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,39 +26,66 @@ if TYPE_CHECKING:
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-# Failures that mean "try again later", not "your request was wrong".
+# Failures that mean "try again later", not "your request was wrong". Besides these, any
+# answer with a 5xx status is one (an outage DynamoDB or the AWS front end names otherwise).
 _RETRYABLE = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
+    "Throttling",
     "RequestLimitExceeded",
     "InternalServerError",
+    "InternalFailure",  # the AWS front end's generic 500, not DynamoDB's own
     "ServiceUnavailable",
     "TransactionConflictException",
     "LimitExceededException",
 }
+# A transaction cancelled for these reasons was not refused by a condition: it was throttled
+# or collided with another one, and may succeed when tried again.
+_RETRYABLE_CANCELLATIONS = {
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "TransactionConflict",
+    "RequestLimitExceeded",
+}
+# Connections to DynamoDB a container may hold: the ingest writes a batch's ratings at most
+# this many at a time (botocore's default pool is 10 too; it is named here for that reason).
+MAX_CONNECTIONS = 10
+
+_client_lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
 def client() -> DynamoDBClient:
-    """One client per Lambda container, created on first use (cold start is a budget)."""
+    """One client per Lambda container, created on first use (cold start is a budget).
+    Safe to use from several threads; it is created under a lock (boto3's default session
+    is not safe to create clients from concurrently)."""
     import boto3
     from botocore.config import Config
 
     config = settings()
-    # The default session: a new Session would load botocore's data files again (~90 ms).
-    return boto3.client(
-        "dynamodb",
-        region_name=config.region,
-        endpoint_url=config.dynamodb_endpoint,
-        config=Config(
-            connect_timeout=2,
-            read_timeout=5,
-            retries={"mode": "standard", "max_attempts": 3},
-            # Requests are built by this layer from validated models; botocore's per-attribute
-            # re-validation costs ~0.1 ms per PutItem on the ingest path.
-            parameter_validation=False,
-        ),
-    )
+    with _client_lock:
+        # The default session: a new Session would load botocore's data files again (~90 ms).
+        return boto3.client(
+            "dynamodb",
+            region_name=config.region,
+            endpoint_url=config.dynamodb_endpoint,
+            config=Config(
+                connect_timeout=config.dynamodb_connect_timeout_s,
+                read_timeout=config.dynamodb_read_timeout_s,
+                # total_max_attempts counts the first attempt (max_attempts would count
+                # retries): one call then takes at most config.dynamodb_worst_call_s.
+                retries={"mode": "standard", "total_max_attempts": config.dynamodb_attempts},
+                max_pool_connections=MAX_CONNECTIONS,
+                # Requests are built by this layer from validated models; botocore's
+                # per-attribute re-validation costs ~0.1 ms per PutItem on the ingest path.
+                parameter_validation=False,
+            ),
+        )
+
+
+def worst_call_s() -> float:
+    """The longest one DynamoDB call may take with this client's settings (seconds)."""
+    return settings().dynamodb_worst_call_s
 
 
 def table_name() -> str:
@@ -87,18 +115,36 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def is_retryable(error: ClientError) -> bool:
+    """Whether DynamoDB's answer means "try again later": throttling, an internal error or
+    an outage (any 5xx), a transaction cancelled only by throttling or a conflict."""
+    response: dict[str, Any] = dict(error.response)
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
+    if error_code(error) in _RETRYABLE or int(status) >= 500:
+        return True
+    if error_code(error) == "TransactionCanceledException":
+        reasons = {
+            str(reason.get("Code", "None")) for reason in response.get("CancellationReasons") or []
+        }
+        return bool(reasons & _RETRYABLE_CANCELLATIONS) and "ConditionalCheckFailed" not in reasons
+    return False
+
+
 @contextmanager
 def unavailable_on_failure() -> Iterator[None]:
-    """Turn throttling, outages and timeouts into DependencyUnavailable (the caller retries)."""
+    """Turn throttling, outages, timeouts and dropped connections into DependencyUnavailable
+    (the caller retries); docs/api.md lists what the API answers then."""
     try:
         yield
     except ClientError as error:
-        if error_code(error) in _RETRYABLE:
+        if is_retryable(error):
             raise DependencyUnavailable(
                 "storage is busy or unavailable; retry later", retry_after=settings().retry_after_s
             ) from error
         raise
-    except BotoCoreError as error:  # connection refused, timeouts
+    except BotoCoreError as error:
+        # Connection refused, connect and read timeouts, a connection closed without an
+        # answer (ConnectionClosedError, ReadTimeoutError, EndpointConnectionError ...).
         raise DependencyUnavailable(
             "storage is unreachable; retry later", retry_after=settings().retry_after_s
         ) from error

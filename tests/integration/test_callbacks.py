@@ -257,7 +257,7 @@ def test_unclaimed_tasks_are_reminded_then_overdue_ones_escalate_once(
     overdue = follow_up(start + timedelta(hours=24, minutes=5))
     overdue_again = follow_up(start + timedelta(hours=25))
 
-    assert early == {"notified": 0, "reminded": 0, "escalated": 0}
+    assert early == {"notified": 0, "reminded": 0, "escalated": 0, "deferred": 0}
     assert halfway["reminded"] == 1
     assert halfway_again["reminded"] == 0
     assert overdue["escalated"] == 1

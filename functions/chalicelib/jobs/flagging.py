@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, uuid4, uuid5
 from zoneinfo import ZoneInfo
 
 from ..config import settings
@@ -119,19 +119,32 @@ def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: d
 
 def follow_up(now: datetime) -> dict[str, int]:
     """Notify tasks not yet notified; remind unclaimed ones at half their deadline; escalate
-    overdue ones to the store manager. Each at most once per task."""
-    counts = {"notified": 0, "reminded": 0, "escalated": 0}
+    overdue ones to the store manager. Each at most once per task (see `_notify`). A store
+    or task that storage fails on is left to the next run (`deferred`); the others go on."""
+    counts = {"notified": 0, "reminded": 0, "escalated": 0, "deferred": 0}
     for store_id in stores.list_store_ids():
-        store = stores.get_store(store_id)
-        if store is None:
+        try:
+            store = stores.get_store(store_id)
+            listed = (
+                [t for s in ("open", "claimed") for t in tasks.tasks_of(store_id, s)]
+                if store
+                else []
+            )
+        except DependencyUnavailable:
+            counts["deferred"] += 1
             continue
-        for status in ("open", "claimed"):
-            for task in tasks.tasks_of(store_id, status):
-                kind = _follow_up_kind(task, now)
+        for task in listed:
+            kind = _follow_up_kind(task, now)
+            if store is None or kind is None:
+                continue
+            try:
                 # The list holds no names or comments: the message reads them from the task.
-                full = tasks.get_task(task.task_id, now) if kind else None
-                if kind and full is not None:
-                    counts[_COUNT[kind]] += _notify(store, full, kind, now)
+                full = tasks.get_task(task.task_id, now)
+            except DependencyUnavailable:
+                counts["deferred"] += 1
+                continue
+            if full is not None:
+                counts[_COUNT[kind]] += _notify(store, full, kind, now)
     return counts
 
 
@@ -164,11 +177,27 @@ _STAMP = {
 
 
 def _notify(store: Store, task: CallbackTask, kind: str, now: datetime) -> int:
-    """Publish one notification and record it on the task; 0 if it did not go out."""
+    """Publish the task's `kind` notification at most once; 1 if this call published it.
+
+    The claim (a conditional write) comes before the publish and is the record that it went
+    out. A publish that raised releases the claim, so the next run sends it; so does a
+    claim whose write failed (it may have happened unseen). A process that dies between
+    the claim and the publish leaves the claim: that notification is not sent, rather than
+    sent twice; the task itself stays on the staff's list. The task's stamp (`notified_at`,
+    ...) only spares later runs the claim's read: a lost stamp is put back by the next run."""
+    claim_id = uuid4().hex
+    try:
+        claimed = tasks.claim_notification(task.task_id, kind, claim_id, now)
+    except DependencyUnavailable:
+        _release(task, kind, claim_id)
+        return 0
+    if not claimed:  # an earlier run sent it (or died sending it); its stamp was lost
+        _stamp(task, kind, now)
+        return 0
     text = notification_text(store, task, kind)
     audience = "manager" if kind == "callback_overdue" else "staff"
     try:
-        publish(
+        message_id = publish(
             settings().callbacks_topic,
             text.split("\n", 1)[0][:100],
             text,
@@ -176,15 +205,43 @@ def _notify(store: Store, task: CallbackTask, kind: str, now: datetime) -> int:
         )
     except DependencyUnavailable:
         logger.warning("callback notification not sent; the next run retries")
+        _release(task, kind, claim_id)
         return 0
     if store.chat_webhook_url:
         post_chat(store.chat_webhook_url, text, store.store_id)
-    # If staff moved the task meanwhile the stamp is lost: at worst a reminder goes out twice.
-    with contextlib.suppress(Conflict):
+    # Best effort: the claim already records the notification as sent.
+    with contextlib.suppress(DependencyUnavailable):
+        tasks.confirm_notification(task.task_id, kind, claim_id, message_id, now)
+    _stamp(task, kind, now)
+    return 1
+
+
+def _release(task: CallbackTask, kind: str, claim_id: str) -> None:
+    for _ in range(_RELEASE_TRIES):
+        try:
+            tasks.release_notification(task.task_id, kind, claim_id)
+        except DependencyUnavailable:
+            continue
+        return
+    # At most once wins: the claim may stand, unpublished, and then nobody sends it.
+    logger.error(
+        "callback notification claim not released; it will not be sent",
+        extra={"task_id": task.task_id, "kind": kind},
+    )
+
+
+# Each try is itself retried by botocore; a claim left behind costs a notification.
+_RELEASE_TRIES = 3
+
+
+def _stamp(task: CallbackTask, kind: str, now: datetime) -> None:
+    """Record on the task that `kind` is done (the follow-up's list query reads it). Lost when
+    staff moved the task meanwhile or storage fails: the next run finds the claim and puts
+    it back."""
+    with contextlib.suppress(Conflict, DependencyUnavailable):
         tasks.save_task(
             task.model_copy(update={_STAMP[kind]: now, "version": task.version + 1}), now
         )
-    return 1
 
 
 # How much of a customer's name and comment a notification quotes.

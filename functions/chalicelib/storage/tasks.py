@@ -8,16 +8,21 @@ Key formats
   pointer:  pk = CUSTOMER#<store_id>#<customer key>, sk = OPEN_TASK   (one open task each)
   event:    pk = TASK#<task_id>, sk = AUDIT#<at UTC, microseconds>#<event id>   (claimed,
             attempt, resolved, phone_read: appended, never changed; no free text)
+  notice:   pk = TASK#<task_id>, sk = NOTICE#<kind>   (the claim on one notification of the
+            task: written before it is published, so each kind goes out at most once)
 Tasks and events hold no phone number, name or free text, so they outlive the contact for
 the recovery figures. TTL deletes lazily: every read checks the contact's expires_at itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from ..config import settings
 from ..domain.phones import mask_phone
@@ -25,7 +30,9 @@ from ..domain.tasks import CallbackTask, TaskEvent, TaskRating, TaskStatus
 from ..errors import Conflict, DependencyUnavailable
 from .dynamodb import (
     client,
+    error_code,
     from_item,
+    put_if,
     query_all,
     raw_item,
     table_name,
@@ -65,6 +72,10 @@ def _event_key(task_id: str, event: TaskEvent) -> dict[str, str]:
     # Microseconds: the key orders the history, and one second may hold two events.
     at = utc_iso(event.at, "microseconds")
     return {"pk": f"TASK#{task_id}", "sk": f"AUDIT#{at}#{event.event_id}"}
+
+
+def _notice_key(task_id: str, kind: str) -> dict[str, str]:
+    return {"pk": f"TASK#{task_id}", "sk": f"NOTICE#{kind}"}
 
 
 def _task_item(task: CallbackTask) -> dict[str, Any]:
@@ -352,6 +363,88 @@ def tasks_of(
         ExpressionAttributeValues=to_item(values),
     )
     return [_public_task(item) for item in items]
+
+
+def claim_notification(task_id: str, kind: str, claim_id: str, now: datetime) -> bool:
+    """Claim the task's one `kind` notification for the caller (`claim_id`, unique to it):
+    True if the claim is the caller's. The claim is the record that the notification is
+    sent; it is never written twice, so a notification can go out at most once."""
+    item = _notice_key(task_id, kind) | {
+        "type": "task_notice",
+        "kind": kind,
+        "claim_id": claim_id,
+        "state": "claimed",
+        "claimed_at": utc_iso(now, "seconds"),
+    }
+    if put_if(to_item(item), "attribute_not_exists(pk)"):
+        return True
+    # The condition fails for an earlier claim, and also for our own when the answer to
+    # the first attempt was lost and botocore's retry found the item written.
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(), Key=to_item(_notice_key(task_id, kind)), ConsistentRead=True
+        )
+    held = from_item(response["Item"]) if "Item" in response else None
+    return held is not None and held.get("claim_id") == claim_id
+
+
+def confirm_notification(
+    task_id: str, kind: str, claim_id: str, message_id: str, now: datetime
+) -> None:
+    """Mark the caller's claim as published (`message_id`: the topic's id for it)."""
+    with _unless_not_ours():
+        client().update_item(
+            TableName=table_name(),
+            Key=to_item(_notice_key(task_id, kind)),
+            UpdateExpression="SET #state = :sent, sent_at = :at, message_id = :message",
+            ConditionExpression="claim_id = :mine",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_item(
+                {
+                    ":mine": claim_id,
+                    ":sent": "sent",
+                    ":at": utc_iso(now, "seconds"),
+                    ":message": message_id,
+                }
+            ),
+        )
+
+
+def release_notification(task_id: str, kind: str, claim_id: str) -> None:
+    """Take back the caller's claim that was not published (the publish failed, or the
+    claim's write may have happened unseen), so that a later run sends it. Another caller's
+    claim, or a published one, is left alone."""
+    with _unless_not_ours():
+        client().delete_item(
+            TableName=table_name(),
+            Key=to_item(_notice_key(task_id, kind)),
+            ConditionExpression="claim_id = :mine AND #state = :claimed",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_item({":mine": claim_id, ":claimed": "claimed"}),
+        )
+
+
+@contextmanager
+def _unless_not_ours() -> Iterator[None]:
+    """A write conditional on the caller's claim; nothing to do when the claim is not (or no
+    longer) the caller's, which is also what a retry of our own write whose first answer
+    was lost finds."""
+    try:
+        with unavailable_on_failure():
+            yield
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+
+
+def notification_claims(task_id: str) -> dict[str, str]:
+    """The task's notification claims as stored: kind -> state (`claimed`, `sent`)."""
+    items = query_all(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :notice)",
+        ExpressionAttributeValues=to_item({":pk": f"TASK#{task_id}", ":notice": "NOTICE#"}),
+        ConsistentRead=True,
+    )
+    return {str(item["kind"]): str(item["state"]) for item in items}
 
 
 def stored_task(task_id: str) -> dict[str, Any] | None:

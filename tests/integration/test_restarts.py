@@ -20,8 +20,8 @@ from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
-BATCH = 10  # ratings per request, at most
-TAPS_PER_ROUND = 4  # new ratings the client's "customers" add before each request
+BATCH = 25  # ratings per request, at most
+TAPS_PER_S = 20  # customers tapping, whether or not the API answers
 ACKNOWLEDGED = {"stored", "duplicate"}
 
 
@@ -47,9 +47,10 @@ class Kiosk(threading.Thread):
         self.taps = 0
 
     def tap(self) -> None:
-        # Taps 20 s apart on the kiosk's clock, so none is taken for a repeat press.
+        # Taps 16 s apart on the kiosk's clock (none is taken for a repeat press), from a day
+        # back: never later than the batch's sent_at.
         self.taps += 1
-        tapped_at = datetime.now(UTC) - timedelta(hours=2) + timedelta(seconds=20 * self.taps)
+        tapped_at = datetime.now(UTC) - timedelta(days=1) + timedelta(seconds=16 * self.taps)
         rating = {
             "rating_id": str(uuid.uuid4()),
             "score": 1 + self.taps % 5,
@@ -68,9 +69,10 @@ class Kiosk(threading.Thread):
             return set(self.acknowledged)
 
     def run(self) -> None:
+        started = time.monotonic()
         while not self.stopped.is_set():
             if self.tapping.is_set():
-                for _ in range(TAPS_PER_ROUND):
+                for _ in range(int((time.monotonic() - started) * TAPS_PER_S) - self.taps):
                     self.tap()
             with self.lock:
                 batch = list(self.queue[:BATCH])
@@ -81,7 +83,7 @@ class Kiosk(threading.Thread):
                 self.stopped.wait(0.2)  # back off; the kiosk page waits 1-60 s
 
     def send(self, batch: list[dict[str, Any]]) -> bool:
-        """One request; True when it was answered 200 (whatever each rating's status)."""
+        """One request; True when every rating in it got its final answer."""
         body = {"sent_at": datetime.now(UTC).isoformat(timespec="milliseconds"), "ratings": batch}
         self.in_flight.set()
         try:
@@ -100,6 +102,7 @@ class Kiosk(threading.Thread):
         if response.status_code != 200:
             return False  # 503 (nothing written) and any other failure: resend it all
         done: set[str] = set()
+        retry = False
         with self.lock:
             for result in response.json()["results"]:
                 status = result["status"]
@@ -110,9 +113,10 @@ class Kiosk(threading.Thread):
                 elif status == "rejected":
                     self.rejected.append(result)
                     done.add(result["rating_id"])
-                # `retry`: its write failed; it stays queued and goes out again.
+                else:  # `retry`: its write failed; it stays queued and goes out again
+                    retry = True
             self.queue = [r for r in self.queue if r["rating_id"] not in done]
-        return True
+        return not retry
 
 
 def test_a_crash_of_the_api_and_dynamodb_local_loses_nothing_acknowledged(tmp_path):

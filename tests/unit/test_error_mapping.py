@@ -1,7 +1,9 @@
 """The one table of the HTTP boundary: each error the app raises answers with its status, code
 and error body (Retry-After where it says when to retry); anything else is a 500 that shows
 no trace. Through a Chalice app too: Chalice answers a view's unknown exception itself, so
-the blueprint must carry the table's errors past it."""
+the blueprint must carry the table's errors past it. And every class of DynamoDB failure
+(throttling, internal errors, outages, timeouts, dropped connections) is a 503 with
+Retry-After, never a 500."""
 
 from __future__ import annotations
 
@@ -10,10 +12,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from chalice import Chalice
 from chalice.test import Client
 
 from chalicelib.api.http import ApiBlueprint, answers, error_response, http_boundary
+from chalicelib.config import Settings
 from chalicelib.domain.tasks import OutOfScale, TransitionError
 from chalicelib.errors import (
     BadRequest,
@@ -28,6 +38,7 @@ from chalicelib.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from chalicelib.storage.dynamodb import is_retryable, unavailable_on_failure
 
 pytestmark = pytest.mark.unit
 
@@ -119,6 +130,11 @@ def client() -> Iterator[Client]:
     def bug() -> Any:
         raise KeyError("store_id")
 
+    @bp.route("/storage/{code}")
+    def storage(code: str) -> Any:
+        with unavailable_on_failure():
+            raise _client_error(code, 500)
+
     @bp.route("/fine/{name}")
     def fine(name: str) -> Any:
         """A view keeps its name, its docstring and its path arguments."""
@@ -163,3 +179,94 @@ def test_a_wrapped_view_answers_as_before(client: Client) -> None:
 
     assert response.status_code == 200
     assert json.loads(response.body) == {"name": "ada"}
+
+
+# DynamoDB's failures, as botocore raises them: each is the caller's "retry later", a 503
+# with Retry-After from every route (storage/dynamodb.py maps them; api/http.py answers).
+def _client_error(code: str, status: int, **extra: Any) -> ClientError:
+    response: Any = {"Error": {"Code": code, "Message": code}, **extra}
+    response["ResponseMetadata"] = {"HTTPStatusCode": status}
+    return ClientError(response, "PutItem")
+
+
+STORAGE_FAILURES = [
+    _client_error("ProvisionedThroughputExceededException", 400),
+    _client_error("ThrottlingException", 400),
+    _client_error("RequestLimitExceeded", 400),
+    _client_error("InternalServerError", 500),
+    _client_error("InternalFailure", 500),
+    _client_error("ServiceUnavailable", 503),
+    _client_error("SomethingNewAndBroken", 502),  # any other 5xx
+    _client_error("TransactionConflictException", 400),
+    _client_error(
+        "TransactionCanceledException",
+        400,
+        CancellationReasons=[{"Code": "None"}, {"Code": "ThrottlingError"}],
+    ),
+    ReadTimeoutError(endpoint_url="http://dynamodb"),
+    ConnectTimeoutError(endpoint_url="http://dynamodb"),
+    ConnectionClosedError(endpoint_url="http://dynamodb"),
+    EndpointConnectionError(endpoint_url="http://dynamodb"),
+]
+
+
+@pytest.mark.parametrize("failure", STORAGE_FAILURES, ids=lambda f: type(f).__name__ + str(f)[:40])
+def test_every_dynamodb_failure_class_answers_503_with_retry_after(failure: Exception) -> None:
+    with pytest.raises(DependencyUnavailable) as raised, unavailable_on_failure():
+        raise failure
+
+    response = error_response(raised.value)
+
+    assert response.status_code == 503
+    assert response.headers == {"Retry-After": "5"}
+    assert response.body["error"]["code"] == "unavailable"
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        _client_error("ConditionalCheckFailedException", 400),
+        _client_error("ValidationException", 400),
+        _client_error(
+            "TransactionCanceledException",
+            400,
+            CancellationReasons=[{"Code": "ConditionalCheckFailed"}, {"Code": "None"}],
+        ),
+    ],
+    ids=["condition", "validation", "cancelled by a condition"],
+)
+def test_a_refusal_of_the_request_itself_is_left_to_the_caller(refusal: ClientError) -> None:
+    with pytest.raises(ClientError), unavailable_on_failure():
+        raise refusal
+
+
+def test_a_throttled_transaction_is_not_taken_for_a_refused_condition() -> None:
+    assert is_retryable(
+        _client_error(
+            "TransactionCanceledException",
+            400,
+            CancellationReasons=[{"Code": "TransactionConflict"}],
+        )
+    )
+    assert not is_retryable(
+        _client_error(
+            "TransactionCanceledException",
+            400,
+            CancellationReasons=[{"Code": "ConditionalCheckFailed"}, {"Code": "ThrottlingError"}],
+        )
+    )
+
+
+def test_a_storage_failure_in_any_route_answers_503(client: Client) -> None:
+    response = client.http.get("/storage/InternalFailure")
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert json.loads(response.body)["error"]["code"] == "unavailable"
+
+
+def test_one_calls_worst_case_is_the_arithmetic_of_the_readme() -> None:
+    # 3 attempts x (1 s to connect + 2 s to read) + botocore's longest backoffs, 1 s and 2 s.
+    defaults = Settings(table_name="t")
+    assert defaults.dynamodb_worst_call_s == 3 * (1 + 2) + 1 + 2
+    assert Settings(table_name="t", dynamodb_attempts=1).dynamodb_worst_call_s == 3

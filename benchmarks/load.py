@@ -26,6 +26,7 @@ import os
 import random
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -99,6 +100,23 @@ def worker(stores: int, seed: int, duration: float, go: Any, start_at: Any, resu
                     for i in used.get("GlobalSecondaryIndexes", {}).values()
                 )
 
+        # Ingest writes a batch's ratings from several threads at once: what counts is the
+        # time at least one call is waiting for DynamoDB Local, not the calls' sum.
+        waiting = {"calls": 0, "since": 0.0}
+        lock = threading.Lock()
+
+        def before_send(**_: Any) -> None:
+            with lock:
+                if waiting["calls"] == 0:
+                    waiting["since"] = time.perf_counter()
+                waiting["calls"] += 1
+
+        def received(**_: Any) -> None:
+            with lock:
+                waiting["calls"] -= 1
+                if waiting["calls"] == 0:
+                    units["ddb_ms"] += (time.perf_counter() - waiting["since"]) * 1000
+
         def request(token: str) -> tuple[float, str, int, str]:
             """ms in the handler, the outcome, ratings stored, the body (for errors)."""
             moment = datetime.now(UTC)
@@ -121,6 +139,8 @@ def worker(stores: int, seed: int, duration: float, go: Any, start_at: Any, resu
         for name in ("PutItem", "BatchWriteItem", "TransactWriteItems"):
             events.register(f"provide-client-params.dynamodb.{name}", ask_capacity)
         events.register("after-call.dynamodb", consumed)
+        events.register("before-send.dynamodb", before_send)
+        events.register("response-received.dynamodb", received)
 
         results.put("ready")
         go.wait()
@@ -217,27 +237,32 @@ def run(case: str, processes: int, java_pid: int, duration: float = DURATION_S) 
         "index_wcu_rating": units["index_wcu"] / max(stored, 1),
         "wcu_s": units["wcu"] / late,
         "index_wcu_s": units["index_wcu"] / late,
+        "ddb_share": units["ddb_ms"] / sum(latencies),
         "cpu_workers": sum(f["cpu_s"] for f in figures) / late,
         "cpu_java": java_used / late,
     }
 
 
 def report(rows: list[dict[str, Any]]) -> None:
+    rows = sorted(rows, key=lambda row: (list(CASES).index(row["case"]), row["processes"]))
     print(
         f"\nKiosk ingest under load: {DURATION_S:g} s per run, batches of {BATCH}, "
         f"{KIOSKS} kiosks; DynamoDB Local on loopback, {os.cpu_count()} cores"
     )
     print(
         f"   {'case':<9} {'P':>2} {'req/s':>7} {'ratings/s':>9} {'p50 ms':>7} {'p95':>6} "
-        f"{'p99':>6} {'errors':>6} {'WCU/rating':>10} {'WCU/s':>7} {'CPU: app':>8} {'DDB Local':>9}"
+        f"{'p99':>6} {'errors':>6} {'WCU/rating':>10} {'WCU/s':>7}   {'in DDB':>6}"
+        f"   {'CPU app':>7} {'DDB':>5}   {'ms/req app':>10} {'DDB':>5}"
     )
     for row in rows:
         errors = sum(row["errors"].values())
+        per_request = 1000 / max(row["requests_s"], 1e-9)
         print(
             f"   {row['case']:<9} {row['processes']:>2} {row['requests_s']:7.1f} "
             f"{row['ratings_s']:9.1f} {row['p50']:7.1f} {row['p95']:6.1f} {row['p99']:6.1f} "
-            f"{errors:>6} {row['wcu_rating']:10.2f} {row['wcu_s']:7.0f} "
-            f"{row['cpu_workers']:8.2f} {row['cpu_java']:9.2f}"
+            f"{errors:>6} {row['wcu_rating']:10.2f} {row['wcu_s']:7.0f}   "
+            f"{row['ddb_share']:6.0%}   {row['cpu_workers']:7.2f} {row['cpu_java']:5.2f}   "
+            f"{row['cpu_workers'] * per_request:10.1f} {row['cpu_java'] * per_request:5.1f}"
         )
         if errors:
             print(f"      errors: {row['errors']}")
@@ -245,8 +270,10 @@ def report(rows: list[dict[str, Any]]) -> None:
                 print(f"      {outcome}: {body}")
     loads = ", ".join(f"{row['load']:.1f}" for row in rows)
     print(
-        "   (CPU: cores used on average by the P processes and by DynamoDB Local's JVM; "
-        f"1-minute load average at the runs' starts: {loads})"
+        "   in DDB: share of the handler's time spent waiting for DynamoDB Local's answers."
+        "\n   CPU: cores used on average by the P processes and by DynamoDB Local's JVM;"
+        " ms/req: CPU time per request of each."
+        f"\n   1-minute load average at the runs' starts (others' work included): {loads}"
     )
     print("\n   throughput relative to 1 process (ratings/s):")
     for case in CASES:
@@ -296,8 +323,8 @@ def main() -> None:
         # run nobody reports comes first, so the first reported one is not the slowest.
         run("spread", 2, server.process.pid, WARMUP_S)
         rows = []
-        for case in CASES:
-            for processes in PROCESSES:
+        for processes in PROCESSES:  # the cases side by side, as the machine's load drifts
+            for case in CASES:
                 rows.append(run(case, processes, server.process.pid))
                 print(
                     f"   {case}, {processes} processes: {rows[-1]['ratings_s']:.0f} ratings/s",

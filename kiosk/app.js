@@ -22,6 +22,7 @@ let syncTimer = 0;
 let syncing = false;
 let failures = 0;
 let lastSync = Number(localStorage.getItem("last_sync")) || 0;
+let retryAt = Number(localStorage.getItem("retry_at")) || 0; // the server's Retry-After, as a time
 let pairCode = "";
 // Tap-to-follow-up times in ms, read by benchmarks/kiosk.py.
 export const tapTimings = (window.kioskTimings = []);
@@ -306,23 +307,54 @@ async function sync() {
   try {
     if (config.token) {
       await refreshSurvey();
-      await sendQueued();
+      const wait = await sendQueued();
       lastSync = Date.now();
       localStorage.setItem("last_sync", String(lastSync));
+      if (wait) next = retryLater(wait);
+      else retryAt = 0;
     }
     failures = 0;
   } catch (error) {
-    failures += 1;
-    next = Math.min(MAX_BACKOFF, 1000 * 2 ** failures) * (0.5 + Math.random() / 2);
+    if (error instanceof RetryLater) {
+      // A 503: the server is up and says when to come back; not a failure of the kiosk.
+      failures = 0;
+      next = retryLater(error.wait);
+    } else {
+      failures += 1;
+      next = Math.min(MAX_BACKOFF, 1000 * 2 ** failures) * (0.5 + Math.random() / 2);
+    }
     console.warn("sync failed, retrying in", Math.round(next), "ms:", error.message);
   } finally {
     syncing = false;
+    if (!retryAt) localStorage.removeItem("retry_at");
     renderStatus();
     scheduleSync(next);
   }
 }
 
-async function api(path, init = {}) {
+// The server asked to wait `wait` ms (Retry-After) before sending again: kept, so a reload
+// waits too. A little jitter spreads a store's kiosks.
+function retryLater(wait) {
+  const delay = wait * (1 + Math.random() / 5);
+  retryAt = Date.now() + delay;
+  localStorage.setItem("retry_at", String(retryAt));
+  return delay;
+}
+
+class RetryLater extends Error {
+  constructor(wait) {
+    super(`the server asks to retry in ${wait} ms`);
+    this.wait = wait;
+  }
+}
+
+// Retry-After in ms (seconds on the wire); 5 s if it is missing or not a number.
+function retryAfter(response) {
+  const seconds = Number(response.headers.get("Retry-After"));
+  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : 5) * 1000;
+}
+
+async function request(path, init = {}) {
   const response = await fetch(`${config.api}${path}`, {
     ...init,
     headers: { "Content-Type": "application/json", Authorization: `Bearer ${config.token}`, ...init.headers },
@@ -331,8 +363,13 @@ async function api(path, init = {}) {
     unpair();
     throw new Error("unauthorised: pairing again");
   }
+  if (response.status === 503) throw new RetryLater(retryAfter(response));
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return response.json();
+  return response;
+}
+
+async function api(path, init = {}) {
+  return (await request(path, init)).json();
 }
 
 async function refreshSurvey() {
@@ -352,25 +389,33 @@ function useSurvey(fresh) {
   renderTexts();
 }
 
+// Sends the ready ratings, a batch at a time. Returns 0 when all went, or the ms to wait
+// (Retry-After) when some were answered `retry`: those stay queued for the next sync.
 async function sendQueued() {
   for (;;) {
     const batch = await queue.ready(LIMITS.batch);
-    if (batch.length === 0) return;
+    if (batch.length === 0) return 0;
     const body = { sent_at: new Date().toISOString(), ratings: batch.map((entry) => entry.rating) };
-    const { results } = await api("/v1/kiosk/ratings", { method: "POST", body: JSON.stringify(body) });
+    const response = await request("/v1/kiosk/ratings", { method: "POST", body: JSON.stringify(body) });
+    const { results } = await response.json();
     const done = [];
+    let again = false;
     for (const result of results) {
       const callbackOnly = result.error?.details?.every((d) => d.field.startsWith("callback"));
       if (result.status === "rejected" && callbackOnly) {
         // Keep the rating: it goes again without the callback the server refused.
         await queue.update(result.rating_id, { callback: null });
-      } else {
+      } else if (["stored", "duplicate", "rejected"].includes(result.status)) {
         if (result.status === "rejected") console.warn("rating rejected:", result.error?.message);
         done.push(result.rating_id);
+      } else {
+        again = true; // `retry` (or a status this kiosk does not know): it stays queued
       }
     }
     await queue.remove(done);
     renderStatus();
+    // The retry ones come first in the queue: sending again now would send them again.
+    if (again) return retryAfter(response);
   }
 }
 
@@ -378,9 +423,11 @@ async function renderStatus() {
   const waiting = await queue.count();
   const time = lastSync ? new Date(lastSync).toLocaleTimeString(locale) : text("status_never");
   const status = $("sync-status");
-  status.dataset.state = failures > 0 ? "failing" : waiting > 0 ? "waiting" : "synced";
+  const retrying = waiting > 0 && retryAt > 0;
+  status.dataset.state = failures > 0 ? "failing" : retrying ? "retrying" : waiting > 0 ? "waiting" : "synced";
   status.dataset.waiting = String(waiting);
-  $("sync-text").textContent = waiting ? text("status_waiting", waiting, time) : text("status_synced", time);
+  const line = retrying ? "status_retrying" : waiting ? "status_waiting" : "status_synced";
+  $("sync-text").textContent = waiting ? text(line, waiting, time) : text(line, time);
 }
 
 // ---- pairing --------------------------------------------------------------------------
@@ -466,7 +513,8 @@ async function start() {
   locale = survey?.default_locale ?? "en";
   renderTexts();
   reset();
-  scheduleSync(0);
+  scheduleSync(Math.max(0, retryAt - Date.now())); // a reload honours a Retry-After too
+  renderStatus();
   setInterval(renderStatus, 10000);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});
 }

@@ -1,8 +1,8 @@
 // The durable tap queue: every tap is written to IndexedDB before anything else happens,
 // so a reload, a reboot or days offline lose nothing. A rating stays "open" while the
 // customer answers follow-ups, then becomes "ready" to send. Sent ratings are deleted only
-// after the server answered stored/duplicate, so a retry can never count twice (the
-// server dedupes on rating_id).
+// after the server answered stored/duplicate (or rejected), so a retry can never count twice
+// (the server dedupes on rating_id); one answered `retry` stays, ready, for the next sync.
 
 const DB_NAME = "storepulse-kiosk";
 const STORE = "ratings";

@@ -36,6 +36,7 @@ export const STRINGS = {
     clear: "Clear",
     status_synced: (time) => `All sent. Last sync ${time}`,
     status_waiting: (count, time) => `${count} waiting. Last sync ${time}`,
+    status_retrying: (count, time) => `${count} waiting to be sent again. Last sync ${time}`,
     status_never: "never",
   },
   "zh-CN": {
@@ -72,6 +73,7 @@ export const STRINGS = {
     clear: "清除",
     status_synced: (time) => `已全部发送。上次同步 ${time}`,
     status_waiting: (count, time) => `${count} 条待发送。上次同步 ${time}`,
+    status_retrying: (count, time) => `${count} 条稍后重新发送。上次同步 ${time}`,
     status_never: "从未",
   },
 };

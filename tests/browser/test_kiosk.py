@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 import requests
 
-from tests.browser.conftest import screen, screenshot, wait_until
+from tests.browser.conftest import screen, screenshot, wait_on_page, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -302,3 +305,122 @@ def test_a_survey_refresh_that_changes_nothing_leaves_the_faces_in_place(
     )
 
     assert page.evaluate("document.querySelector('.face') === window.firstFace")
+
+
+AMBER = "rgb(227, 116, 0)"
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
+
+
+def queued_taps(page, scores) -> None:
+    """Taps made offline, so that they go out together in one batch once online."""
+    page.context.set_offline(True)
+    for score in scores:
+        tap_face(page, score)
+        page.click("#followup-skip")
+        if score <= 2:
+            page.click("#callback-no")
+        wait_until(lambda: screen(page) == "rate", message="reset after thanks")
+    wait_until(lambda: page.get_attribute("#sync-status", "data-waiting") == str(len(scores)))
+
+
+def test_ratings_answered_retry_stay_queued_across_a_reload_and_drain(stack, new_kiosk, open_kiosk):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])
+    page.wait_for_selector(".face")
+    sent: list[list[str]] = []  # the rating ids of each request, in order
+    retried: list[str] = []
+
+    def storage_fails_for_some(route):
+        ratings = json.loads(route.request.post_data)["ratings"]
+        sent.append([r["rating_id"] for r in ratings])
+        if len(sent) > 1:
+            route.continue_()
+            return
+        # The first batch: DynamoDB fails for its 2nd and 4th ratings (the API answers them
+        # `retry`); the others really are stored.
+        retried.extend(ratings[i]["rating_id"] for i in (1, 3))
+        body = json.loads(route.request.post_data)
+        body["ratings"] = [r for r in ratings if r["rating_id"] not in retried]
+        stored = route.fetch(post_data=json.dumps(body)).json()["results"]
+        results = iter(stored)
+        answer = [
+            {"rating_id": r["rating_id"], "status": "retry"}
+            if r["rating_id"] in retried
+            else next(results)
+            for r in ratings
+        ]
+        # Long enough to see the dot and reload the page meanwhile.
+        route.fulfill(status=200, json={"results": answer}, headers=CORS | {"Retry-After": "4"})
+
+    queued_taps(page, (5, 4, 3, 4))
+    page.route("**/v1/kiosk/ratings", storage_fails_for_some)
+    page.context.set_offline(False)
+
+    wait_on_page(
+        page,
+        lambda: page.get_attribute("#sync-status", "data-state") == "retrying",
+        message="the retry ones wait",
+    )
+    assert page.get_attribute("#sync-status", "data-waiting") == "2"
+    assert (
+        page.eval_on_selector("#sync-status .dot", "d => getComputedStyle(d).backgroundColor")
+        == AMBER
+    )
+    assert "waiting to be sent again" in page.text_content("#sync-text")
+    assert len(stack.ratings_of_kiosk(kiosk["kiosk_id"])) == 2
+    screenshot(page, "kiosk-7-retrying")
+
+    page.reload()  # within the Retry-After: the queue and the wait survive it
+    page.wait_for_selector(".face")
+    wait_on_page(page, lambda: page.get_attribute("#sync-status", "data-waiting") == "2")
+    assert page.get_attribute("#sync-status", "data-state") == "retrying"
+    assert len(sent) == 1  # the reload did not send before Retry-After
+
+    wait_on_page(
+        page,
+        lambda: page.get_attribute("#sync-status", "data-waiting") == "0",
+        timeout=20,
+        message="the retry ones drain",
+    )
+    wait_on_page(page, lambda: page.get_attribute("#sync-status", "data-state") == "synced")
+    assert sent[1] == retried  # exactly the retry ones were sent again
+    assert len(sent) == 2
+    stored = stack.ratings_of_kiosk(kiosk["kiosk_id"])
+    assert sorted(r["score"] for r in stored) == [3, 4, 4, 5]
+
+
+def test_a_503_keeps_the_whole_batch_amber_and_honours_retry_after(stack, new_kiosk, open_kiosk):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"])
+    page.wait_for_selector(".face")
+    sent: list[float] = []  # when each request came (s)
+
+    def unavailable_once(route):
+        sent.append(time.monotonic())
+        if len(sent) > 1:
+            route.continue_()
+            return
+        ids = [r["rating_id"] for r in json.loads(route.request.post_data)["ratings"]]
+        error = {
+            "code": "unavailable",
+            "message": "storage is busy or unavailable: no rating could be written",
+            "details": [{"rating_id": i, "status": "retry"} for i in ids],
+        }
+        route.fulfill(status=503, json={"error": error}, headers=CORS | {"Retry-After": "2"})
+
+    queued_taps(page, (4, 2))
+    page.route("**/v1/kiosk/ratings", unavailable_once)
+    page.context.set_offline(False)
+
+    wait_on_page(page, lambda: page.get_attribute("#sync-status", "data-state") == "retrying")
+    assert page.get_attribute("#sync-status", "data-waiting") == "2"
+    assert (
+        page.eval_on_selector("#sync-status .dot", "d => getComputedStyle(d).backgroundColor")
+        == AMBER
+    )
+
+    wait_on_page(
+        page, lambda: page.get_attribute("#sync-status", "data-waiting") == "0", timeout=20
+    )
+    assert sent[1] - sent[0] >= 2  # not before Retry-After
+    assert len(stack.ratings_of_kiosk(kiosk["kiosk_id"])) == 2

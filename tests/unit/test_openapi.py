@@ -134,3 +134,30 @@ def test_retry_after_is_required_on_a_503():
     with pytest.raises(AssertionError, match="Retry-After"):
         check_answer("GET", "/v1/callbacks/limits", 503, JSON, body)
     check_answer("GET", "/v1/callbacks/limits", 503, JSON | {"Retry-After": "5"}, body)
+
+
+def test_the_ratings_answer_documents_retry_and_its_optional_retry_after():
+    ratings = document()["paths"]["/v1/kiosk/ratings"]["post"]["responses"]
+    result = document()["components"]["schemas"]["RatingResult"]["properties"]["status"]
+
+    assert "retry" in result["enum"]
+    assert ratings["200"]["headers"]["Retry-After"]["required"] is False
+    assert ratings["200"]["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 0}
+    assert "none was written" in ratings["503"]["description"]
+    partly = {
+        "results": [{"rating_id": "a", "status": "stored"}, {"rating_id": "b", "status": "retry"}]
+    }
+    check_answer("POST", "/v1/kiosk/ratings", 200, JSON | {"Retry-After": "5"}, json.dumps(partly))
+    check_answer("POST", "/v1/kiosk/ratings", 200, JSON, json.dumps({"results": []}))
+
+
+def test_a_503_of_the_ratings_route_gives_each_ratings_status():
+    details = [{"rating_id": "a", "status": "retry"}, {"rating_id": None, "status": "rejected"}]
+    body = {"error": {"code": "unavailable", "message": "m", "details": details}}
+
+    check_answer("POST", "/v1/kiosk/ratings", 503, JSON | {"Retry-After": "5"}, json.dumps(body))
+    body["error"]["details"] = [{"rating_id": "a", "status": "lost"}]
+    with pytest.raises(AssertionError, match="details"):
+        check_answer(
+            "POST", "/v1/kiosk/ratings", 503, JSON | {"Retry-After": "5"}, json.dumps(body)
+        )

@@ -11,9 +11,16 @@ since the last run, not the history behind the watermark.
    the repeat presses they make (with history, some of older hours: those are recomputed).
 2. Capacity of that run: read units (Query) and write units (PutItem) per new rating.
 3. 100,000 new ratings in one run: time, ratings/s, partial writes, every rating counted.
+4. An hour of a 5,000-store chain at peak (15,000 kiosks, 100,000 arrivals; 1,000,000 with
+   --million, about 20 minutes here): the arrivals are loaded as the hour goes, a scheduled
+   run every 5 simulated minutes reads what arrived since the last one, each within its
+   time budget (RUN_BUDGET_S; the function times out at 29 s), and runs go on after the
+   hour until the watermark is past it. Then the figures equal a rebuild's.
 
 Every scenario gets its own fresh table; ratings are loaded with BatchWriteItem, item for
-item as put_rating writes them. Prints figures with PASS/FAIL; always exits 0.
+item as put_rating writes them (8 threads). Prints figures with PASS/FAIL; always exits 0.
+
+    .venv/bin/python -m benchmarks.aggregate --million   # part 4 with 1,000,000 arrivals
 """
 
 from __future__ import annotations
@@ -45,6 +52,11 @@ OPEN_HOUR = NOW.replace(minute=0)
 SETTLED = OPEN_HOUR + timedelta(minutes=5)  # a run then leaves the watermark at OPEN_HOUR
 TAP_SPREAD = timedelta(days=3)  # tapped up to this long before arrival (offline kiosks)
 NEW, HISTORY, LARGE = scaled(10_000), scaled(100_000), scaled(100_000)
+MILLION = "--million" in sys.argv[1:]
+CHAIN_HOUR = scaled(1_000_000 if MILLION else 100_000)
+CHAIN_STORES, CHAIN_KIOSKS = 5_000, 3  # a kiosk taps once a minute at most, on average
+RUN_EVERY = timedelta(minutes=5)  # the schedule (functions/app.py)
+TIMEOUT_S = 29.0
 HISTORY_HOURS = 48  # arrival hours before OPEN_HOUR that hold the history
 ROUNDS = 5  # timed runs per table in part 1, the two tables interleaved
 LOAD_THREADS = 8
@@ -95,8 +107,13 @@ def load(ratings: list[Any]) -> float:
 
     def write(chunk: list[Any]) -> None:
         pending: Any = {table: [{"PutRequest": {"Item": rating_item(r)}} for r in chunk]}
-        while pending:
+        for attempt in range(10):
+            if attempt:  # what DynamoDB left unprocessed, after a backoff
+                time.sleep(_rng.uniform(0, min(2.0, 0.05 * 2**attempt)))
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+            if not pending:
+                return
+        raise RuntimeError("writes left unprocessed after 10 attempts")
 
     started = time.perf_counter()
     with ThreadPoolExecutor(LOAD_THREADS) as pool:
@@ -243,6 +260,122 @@ def part_two(endpoint: str) -> None:
     drop(endpoint, name)
 
 
+def chain_ratings(count: int, hour: datetime) -> list[Any]:
+    """`count` ratings received over `hour`, in order of arrival, from CHAIN_STORES stores
+    (four time zones) of CHAIN_KIOSKS kiosks each: tapped a few seconds before arriving,
+    1 in 50 an offline kiosk's tap of the last 3 days, 1 in 10 by SMS."""
+    from chalicelib.domain.ratings import Rating
+
+    zones = list(STORES.values())
+    made = []
+    for index in range(count):
+        store = _rng.randrange(CHAIN_STORES)
+        received = hour + HOUR * _rng.random()
+        sms = _rng.random() < 0.1
+        late = _rng.random() < 0.02
+        score = _rng.randint(1, 5)
+        made.append(
+            Rating(
+                rating_id=str(uuid.UUID(int=_rng.getrandbits(128), version=4)),
+                store_id=f"chain-{zones[store % 4].split('/')[1].lower()}-{store}",
+                channel="sms" if sms else "kiosk",
+                source_id=f"sms-{index}" if sms else f"k{store}-{_rng.randrange(CHAIN_KIOSKS)}",
+                survey_id="default-smiley-5",
+                score=score,
+                reasons=_rng.sample(["wait_time", "staff", "price"], 1) if score <= 3 else [],
+                tapped_at=received
+                - (TAP_SPREAD * _rng.random() if late else timedelta(seconds=_rng.uniform(1, 5))),
+                received_at=received,
+            )
+        )
+    made.sort(key=lambda rating: rating.received_at)
+    return made
+
+
+def chain_stores(endpoint: str, name: str) -> list[str]:
+    """A fresh table with the chain's stores; their ids."""
+    from chalicelib.domain.survey import DEFAULT_SURVEY, Store
+    from chalicelib.storage import stores
+
+    use_table(name, endpoint, create=True)
+    zones = list(STORES.values())
+    ids = []
+    for store in range(CHAIN_STORES):
+        zone = zones[store % 4]
+        store_id = f"chain-{zone.split('/')[1].lower()}-{store}"
+        stores.put_store(
+            Store(store_id=store_id, name=store_id, timezone=zone, survey=DEFAULT_SURVEY)
+        )
+        ids.append(store_id)
+    for store_id in ids:  # warm, as a scheduled Lambda's container is between runs
+        stores.get_store(store_id)
+    return ids
+
+
+def all_buckets(store_ids: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
+    from chalicelib.storage import aggregates
+
+    start, end = OPEN_HOUR - TAP_SPREAD - 8 * 24 * HOUR, OPEN_HOUR + 2 * HOUR
+    return {
+        (store_id, granularity): {
+            key: tally.model_dump()
+            for key, tally in aggregates.bucket_tallies(store_id, granularity, start, end).items()
+        }
+        for store_id in store_ids
+        for granularity in ("hour", "day", "week")
+    }
+
+
+def part_four(endpoint: str) -> None:
+    from chalicelib.jobs.aggregate import LAG, RUN_BUDGET_S, SLICE, rebuild
+    from chalicelib.storage import aggregates
+
+    name = "bench-agg-chain"
+    store_ids = chain_stores(endpoint, name)
+    aggregates.advance_watermark(None, OPEN_HOUR)
+    arrivals = chain_ratings(CHAIN_HOUR, OPEN_HOUR)
+    loading = 0.0
+    times: list[float] = []
+    now, loaded, number = OPEN_HOUR, 0, 0
+    done = OPEN_HOUR + HOUR + LAG + SLICE  # every slice of the hour is final by then
+    say(f"   runs every {RUN_EVERY.seconds // 60} simulated minutes, budget {RUN_BUDGET_S:g} s:")
+    while True:
+        now += RUN_EVERY
+        arrived = loaded
+        while arrived < len(arrivals) and arrivals[arrived].received_at < now:
+            arrived += 1
+        loading += load(arrivals[loaded:arrived]) if arrived > loaded else 0.0
+        fresh, loaded = arrived - loaded, arrived
+        number += 1
+        elapsed, run = timed(now)
+        times.append(elapsed)
+        mark = aggregates.watermark()
+        say(
+            f"   run {number:2} at {now:%H:%M}  {elapsed:5.1f} s  {fresh:>7,} new, read "
+            f"{run.ratings:>7,} in {run.slices:2} slices, {run.marked:>5,} repeat presses "
+            f"marked{', out of time' if run.out_of_time else ''}; watermark {mark:%H:%M}"
+        )
+        if now >= done and mark is not None and mark >= OPEN_HOUR + HOUR:
+            break
+    took = max(times)
+    say(f"   {CHAIN_HOUR:,} arrivals loaded in {loading:.0f} s ({CHAIN_HOUR / loading:,.0f}/s)")
+    say(f"   {len(times)} runs, longest {took:.1f} s   {verdict(took, TIMEOUT_S * 0.8)}")
+    say(f"   aggregation time in all {sum(times):.0f} s ({CHAIN_HOUR / sum(times):,.0f} ratings/s)")
+    incremental = all_buckets(store_ids)
+    total = sum(
+        t["responses"] + t["filtered"]
+        for (_, granularity), buckets in incremental.items()
+        if granularity == "week"
+        for t in buckets.values()
+    )
+    say(f"   buckets hold {total:,} ratings   {check(total == CHAIN_HOUR)}")
+    started = time.perf_counter()
+    rebuild(OPEN_HOUR, now)
+    say(f"   rebuild of the hour  {time.perf_counter() - started:.0f} s")
+    say(f"   every bucket equals the rebuild's   {check(all_buckets(store_ids) == incremental)}")
+    drop(endpoint, name)
+
+
 def drop(endpoint: str, *names: str) -> None:
     from devtools import dynamodb_local
 
@@ -255,10 +388,14 @@ def main() -> None:
         started = time.monotonic()
         # The Powertools logger binds sys.stdout at import: its lines go nowhere.
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-            say(f"1. One run over {NEW:,} new ratings, without and with {HISTORY:,} aggregated")
-            part_one(endpoint)
-            say(f"\n3. {LARGE:,} new ratings in one run")
-            part_two(endpoint)
+            if not MILLION:
+                say(f"1. One run over {NEW:,} new ratings, without and with {HISTORY:,} aggregated")
+                part_one(endpoint)
+            if not MILLION:
+                say(f"\n3. {LARGE:,} new ratings in one run")
+                part_two(endpoint)
+            say(f"\n4. {CHAIN_HOUR:,} arrivals in one hour, aggregated across scheduled runs")
+            part_four(endpoint)
         say(f"\n({time.monotonic() - started:.0f} s; Python {sys.version.split()[0]})")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.auth import issue_staff_token
-from chalicelib.jobs.aggregate import aggregate, rebuild
+from chalicelib.jobs.aggregate import aggregate, floor_slice, rebuild
 from chalicelib.storage import aggregates, stores
 from tests.conftest import bearer, make_store, now
 from tests.integration.factories import NOW, put
@@ -132,7 +132,7 @@ def test_a_run_killed_half_way_is_completed_by_the_next_exactly_once(store):
         put(score=1 + hour % 5, received_at=NOW - timedelta(hours=5 - hour))
     aggregate(NOW - timedelta(hours=6))  # sets the watermark before the backlog
 
-    aggregate(NOW, stop_after_hours=2)  # killed after two of the six hours
+    aggregate(NOW, stop_after_slices=30)  # killed after 30 of the 72 slices
     aggregate(NOW)
     aggregate(NOW)  # and retried once more
     incremental = everything()
@@ -143,15 +143,20 @@ def test_a_run_killed_half_way_is_completed_by_the_next_exactly_once(store):
 
 
 def test_overlapping_runs_keep_the_fuller_view(store):
-    put(score=5)
+    rating = put(score=5)
     aggregate(NOW)
-    hour = NOW.replace(minute=0)
+    arrival_slice = floor_slice(rating.received_at)
     fuller = hours_of("store-a")["2026-11-20T13:00:00-05:00"]
 
     from chalicelib.domain.aggregates import Tally
 
     stale = aggregates.put_partial(
-        "store-a", "hour", datetime.fromisoformat("2026-11-20T13:00:00-05:00"), hour, Tally(), 0
+        "store-a",
+        "hour",
+        datetime.fromisoformat("2026-11-20T13:00:00-05:00"),
+        arrival_slice,
+        Tally(),
+        0,
     )
 
     assert stale is False

@@ -1,12 +1,28 @@
 """Scheduled: turn newly arrived ratings into per-store hour, day and week tallies.
 
-Each run reads the arrival hours from the watermark (the oldest hour not yet final) to the
-current one: normally the open hour, and the previous one until it is final. An hour is
-final LAG after it ends (a rating is stamped on arrival, its write lands within a request's
-lifetime, and the index follows within a second); then the watermark moves past it and no
-run reads it again. Cost per run: the arrivals of the last hour or so, whatever the history.
-A late tap (an offline kiosk syncing days later) arrives in the current hour and updates the
-buckets of the hours when it was tapped.
+The unit of work is an arrival slice: SLICE (5 minutes) of one UTC hour's arrivals. Each
+run reads the slices from the watermark (the oldest slice not yet final) to the current
+one, normally the slice that became final since the last run and the open one, so a run
+costs what arrived since the previous run's position, not the whole open hour (a run
+re-read that hour in full, 12 times an hour, before slices: 113,268 arrivals took 18.8 s,
+and again with nothing new). A slice is final LAG after it ends (a rating is stamped on
+arrival, its write lands within a request's lifetime, and the index follows within a
+second); then the watermark moves past it and no run reads it again. A late tap (an offline
+kiosk syncing days later) arrives in the current slice and updates the buckets of the hours
+when it was tapped.
+
+Why slices and not an increment from a position: a slice's tallies are recomputed from all
+its arrivals and written as a replacement (one attribute per slice in the partial of its
+arrival hour), so a retried, killed or overlapping run writes the same value again, never
+adds; a position kept within the hour would make every write an increment that needs its
+own exactly-once guard. A bucket keeps one partial per arrival hour, as before slices, so
+reading a bucket costs what it did; each partial holds at most 60 / 5 = 12 slice tallies.
+
+A run works to a time budget (RUN_BUDGET_S, well inside the function's 29 s timeout): it
+starts no new chunk of slices after it, and the next run goes on from the watermark. The
+slices are read a chunk at a time (up to CHUNK_RATINGS ratings); a read covers several
+slices of one hour after quiet ones, so an idle or caught-up backlog costs one Query per
+shard and hour.
 
 Repeat presses are decided here, where a kiosk's taps can be seen together whatever request,
 hour or run brought them: each kiosk's taps go into its tap log (by tapped hour), and the
@@ -18,11 +34,20 @@ More taps never unmark one, so a decision made from the taps a run saw is never 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
-from ..domain.aggregates import GRANULARITIES, Granularity, bucket_start, tally_ratings
+from ..domain.aggregates import (
+    GRANULARITIES,
+    Granularity,
+    Tally,
+    bucket_start,
+    tally_ratings,
+)
 from ..domain.ratings import BURST_GAP, MAX_TAP_AGE, find_bursts, tap_runs
 from ..observability import logger
 from ..storage import aggregates, ratings, stores
@@ -30,74 +55,115 @@ from ..storage.aggregates import LoggedTap
 from ..storage.ratings import ArrivedRating
 
 LAG = timedelta(minutes=2)
-FIRST_RUN_LOOKBACK = timedelta(days=7)
+SLICE = timedelta(minutes=5)  # divides an hour: a slice never spans two arrival hours
+# Without a watermark (a new table) the first run starts this far back: nothing older.
+FIRST_RUN_LOOKBACK = timedelta(days=1)
 HOUR = timedelta(hours=1)
-# Arrival hours are read, up to about this many ratings, before their repeat presses are
-# decided together: one tap log read and write per kiosk for a backlog, bounded memory.
+# Slices are read, up to about this many ratings, before their repeat presses are decided
+# together: one tap log read and write per kiosk for a backlog, bounded memory.
 CHUNK_RATINGS = 50_000
+# A read after one that found fewer than this covers twice as many slices (to the hour's
+# end): quiet and empty slices cost no Query each.
+QUIET_READ = 2_000
+# The function times out at 29 s (functions/.chalice/config.json). A run starts no chunk
+# after this, and a chunk (CHUNK_RATINGS at the few thousand ratings/s measured on
+# DynamoDB Local, docs/data-model.md) fits in what is left.
+RUN_BUDGET_S = 15.0
+WRITERS = 8  # kiosks merged, or partials written, at once: a run waits on round trips
 
 Kiosk = tuple[str, str]  # (store_id, kiosk_id)
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+Chunk = list[tuple[datetime, list[ArrivedRating]]]  # (slice start, its arrivals)
 
 
 @dataclass
 class AggregationRun:
-    hours: int = 0
+    hours: int = 0  # arrival hours read
+    slices: int = 0  # arrival slices read
     ratings: int = 0
     partials: int = 0
-    finalised: list[str] = field(default_factory=list)
+    finalised: list[str] = field(default_factory=list)  # slices the watermark passed
     stores: set[str] = field(default_factory=set)  # stores whose ratings this run counted
     flagged: int = 0  # callback tasks created by `flag`
     bursts: set[str] = field(default_factory=set)  # ratings this run knows are repeat presses
     marked: int = 0  # ratings this run marked as repeat presses
-    recomputed: int = 0  # partials of other arrival hours rewritten for those marks
+    recomputed: int = 0  # partials of other arrival slices rewritten for those marks
+    out_of_time: bool = False  # stopped at RUN_BUDGET_S with slices left for the next run
     zones: dict[str, str | None] = field(default_factory=dict)  # store id -> time zone
+    arrival_hours: set[datetime] = field(default_factory=set)
 
 
 def floor_hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
+def floor_slice(moment: datetime) -> datetime:
+    """The start of the arrival slice holding `moment`."""
+    utc = moment.astimezone(UTC)
+    minutes = int(SLICE.total_seconds() // 60)
+    return utc.replace(minute=utc.minute - utc.minute % minutes, second=0, microsecond=0)
+
+
 def aggregate(
     now: datetime,
     *,
     flag: Callable[[list[str]], int] | None = None,
-    stop_after_hours: int | None = None,
+    stop_after_slices: int | None = None,
+    budget_s: float = RUN_BUDGET_S,
+    clock: Callable[[], float] = time.monotonic,
 ) -> AggregationRun:
-    """One run. `flag` gets each hour's kiosk ratings that ask for a call (their ids) and
-    returns the tasks it created; `stop_after_hours` ends the run early (tests use it to
-    model a killed run)."""
+    """One run. `flag` gets each slice's kiosk ratings that ask for a call (their ids) and
+    returns the tasks it created; `stop_after_slices` ends the run early (tests use it to
+    model a killed run); `budget_s` is the time after which it starts no new chunk."""
     run = AggregationRun()
+    deadline = clock() + budget_s
     mark = aggregates.watermark()
-    hour = mark or floor_hour(now - FIRST_RUN_LOOKBACK)
-    last = floor_hour(now)
+    position = mark or floor_slice(now - FIRST_RUN_LOOKBACK)
+    last = floor_slice(now)
     final = True
-    while hour <= last:
-        room = None if stop_after_hours is None else stop_after_hours - run.hours
+    while position <= last:
+        room = None if stop_after_slices is None else stop_after_slices - run.slices
         if room is not None and room <= 0:
             break
-        chunk = _read_hours(hour, last, room, run)
+        if run.slices and clock() >= deadline:
+            run.out_of_time = True
+            logger.info("out of time; the next run goes on", extra={"at": position.isoformat()})
+            break
+        chunk = _read_slices(position, last, room, run, deadline, clock)
         _mark_repeat_presses(chunk, run)
-        for arrival_hour, arrived in chunk:
-            candidates, complete = _write_partials(arrival_hour, arrived, run)
+        reached = None
+        stopped = False
+        for arrival_slice, arrived in chunk:
+            candidates, complete = _write_partials(arrival_slice, arrived, run)
             if flag is not None and candidates:
-                # Before the watermark may pass this hour: no run reads its arrivals again,
+                # Before the watermark may pass this slice: no run reads its arrivals again,
                 # so a request not flagged by then would be lost. Flagging is idempotent.
                 run.flagged += flag(candidates)
-            run.hours += 1
-            final = final and now >= arrival_hour + HOUR + LAG
+            final = final and now >= arrival_slice + SLICE + LAG
             if not final:
                 continue
             if not complete:
-                # Another run stored a fuller view of a partial: the next run reads the hour
+                # Another run stored a fuller view of a partial: the next run reads the slice
                 # again rather than leave it behind the watermark as this run saw it.
-                logger.info("a fuller view of an hour is stored; stopping")
-                return _logged(run)
-            if not aggregates.advance_watermark(mark, arrival_hour + HOUR):
-                logger.info("another run moved the watermark; stopping")
-                return _logged(run)
-            mark = arrival_hour + HOUR
-            run.finalised.append(aggregates.hour_label(arrival_hour))
-        hour = chunk[-1][0] + HOUR
+                logger.info("a fuller view of a slice is stored; stopping")
+                stopped = True
+                break
+            reached = arrival_slice + SLICE
+            run.finalised.append(aggregates.slice_label(arrival_slice))
+            # Past each slice that held work, so a run that fails later keeps it done; past
+            # empty ones with the next (or at the chunk's end): one write, not one a slice.
+            if arrived:
+                if not aggregates.advance_watermark(mark, reached):
+                    return _moved_by_another(run)
+                mark = reached
+        if reached is not None and reached != mark:
+            if not aggregates.advance_watermark(mark, reached):
+                return _moved_by_another(run)
+            mark = reached
+        if stopped:
+            break
+        position = chunk[-1][0] + SLICE
     return _logged(run)
 
 
@@ -105,23 +171,23 @@ def rebuild(since: datetime, now: datetime) -> AggregationRun:
     """Recompute the partials of every arrival hour from `since` (its UTC hour) to now from
     the raw ratings, repeat presses decided again; the partials of earlier arrival hours are
     left as they are. A bucket is the sum of its partials, so one that holds ratings of both
-    sides is the full recomputation. The watermark stays where it is: the hours it has not
-    passed are still the scheduled runs' to finish (and to flag for callbacks)."""
+    sides is the full recomputation. The watermark stays where it is: the slices it has not
+    passed are still the scheduled runs' to finish (and to flag for callbacks). No time
+    budget: an operator's run, as long as the range asks."""
     run = AggregationRun()
-    first, last = floor_hour(since), floor_hour(now)
+    first, last = floor_hour(since), floor_slice(now)
     # No rating of those hours is in an older bucket: a tap is at most MAX_TAP_AGE older
     # than its arrival, and its week (the longest bucket) starts at most 7 days before it.
     aggregates.delete_partials(
         stores.list_store_ids(), first, first - MAX_TAP_AGE - timedelta(days=8)
     )
-    hour = first
-    while hour <= last:
-        chunk = _read_hours(hour, last, None, run)
+    position = first
+    while position <= last:
+        chunk = _read_slices(position, last, None, run, None, time.monotonic)
         _mark_repeat_presses(chunk, run, again=True)
-        for arrival_hour, arrived in chunk:
-            _write_partials(arrival_hour, arrived, run)
-            run.hours += 1
-        hour = chunk[-1][0] + HOUR
+        for arrival_slice, arrived in chunk:
+            _write_partials(arrival_slice, arrived, run)
+        position = chunk[-1][0] + SLICE
     return _logged(run)
 
 
@@ -135,35 +201,69 @@ def parse_since(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _moved_by_another(run: AggregationRun) -> AggregationRun:
+    logger.info("another run moved the watermark; stopping")
+    return _logged(run)
+
+
 def _logged(run: AggregationRun) -> AggregationRun:
+    run.hours = len(run.arrival_hours)
     log = logger.info if run.ratings else logger.debug  # an idle store's runs are no news
     log(
         "aggregation run",
         extra={
             "hours": run.hours,
+            "slices": run.slices,
             "ratings": run.ratings,
             "partials": run.partials,
             "marked": run.marked,
             "recomputed": run.recomputed,
+            "out_of_time": run.out_of_time,
         },
     )
     return run
 
 
-def _read_hours(
-    hour: datetime, last: datetime, most: int | None, run: AggregationRun
-) -> list[tuple[datetime, list[ArrivedRating]]]:
-    """The arrivals of `hour` and the hours after it, up to `last`, `most` hours or about
-    CHUNK_RATINGS ratings: at least one hour."""
-    chunk: list[tuple[datetime, list[ArrivedRating]]] = []
+def _read_slices(
+    position: datetime,
+    last: datetime,
+    most: int | None,
+    run: AggregationRun,
+    deadline: float | None,
+    clock: Callable[[], float],
+) -> Chunk:
+    """The arrivals of the slice at `position` and the slices after it, up to `last`, `most`
+    slices, about CHUNK_RATINGS ratings or the deadline: at least one slice. One read covers
+    one slice, or after a quiet read twice as many as the last (within the hour), and is
+    split into slices here."""
+    chunk: Chunk = []
     count = 0
-    while hour <= last and count < CHUNK_RATINGS and (most is None or len(chunk) < most):
-        arrived = ratings.arrivals(hour)
+    span = 1
+    while position <= last and count < CHUNK_RATINGS:
+        if chunk and ((most is not None and len(chunk) >= most) or _past(deadline, clock)):
+            break
+        hour_end = floor_hour(position) + HOUR
+        room = min(hour_end, last + SLICE) - position
+        slices = max(1, min(span, int(room / SLICE), most - len(chunk) if most else span))
+        end = position + slices * SLICE
+        arrived = ratings.arrivals(position, end)
         run.ratings += len(arrived)
         count += len(arrived)
-        chunk.append((hour, arrived))
-        hour += HOUR
+        by_slice: dict[datetime, list[ArrivedRating]] = {
+            position + index * SLICE: [] for index in range(slices)
+        }
+        for rating in arrived:
+            by_slice[floor_slice(datetime.fromisoformat(rating["received_at"]))].append(rating)
+        chunk.extend(by_slice.items())
+        run.slices += slices
+        run.arrival_hours.add(floor_hour(position))
+        span = span * 2 if len(arrived) < QUIET_READ else 1
+        position = end
     return chunk
+
+
+def _past(deadline: float | None, clock: Callable[[], float]) -> bool:
+    return deadline is not None and clock() >= deadline
 
 
 def _zone(store_id: str, run: AggregationRun) -> str | None:
@@ -195,28 +295,47 @@ def _zones(rows: Iterable[ArrivedRating], run: AggregationRun) -> dict[str, str]
 
 
 def _write_partials(
-    hour: datetime, arrived: list[ArrivedRating], run: AggregationRun
+    arrival_slice: datetime, arrived: list[ArrivedRating], run: AggregationRun
 ) -> tuple[list[str], bool]:
-    """Recompute the partials of every bucket this arrival hour touches. Returns the ids of
+    """Recompute the tallies of every bucket this arrival slice touches. Returns the ids of
     its kiosk ratings that still ask for a call (flagging strips the request), and whether
-    every partial was written (False: another run stored a fuller view of one)."""
+    every tally was written (False: another run stored a fuller view of one)."""
     known = _counted(arrived, run)
     zone_of = _zones(known, run)
     run.stores.update(zone_of)
-    complete = True
-    for (store_id, granularity, start), tally in tally_ratings(known, zone_of).items():
-        if aggregates.put_partial(store_id, granularity, start, hour, tally, len(arrived)):
-            run.partials += 1
-        else:
-            complete = False
+    written = _put_all(arrival_slice, tally_ratings(known, zone_of), len(arrived))
+    run.partials += sum(written)
     asking = [rating["rating_id"] for rating in known if rating.get("callback_requested")]
-    return asking, complete
+    return asking, all(written)
 
 
-def _recompute(hour: datetime, rating_ids: set[str], run: AggregationRun) -> None:
-    """Rewrite the partials of arrival hour `hour` that count these ratings (newly marked
-    repeat presses); the hour's other partials are unchanged."""
-    arrived = ratings.arrivals(hour)
+def _put_all(
+    arrival_slice: datetime,
+    tallies: dict[tuple[str, Granularity, datetime], Tally],
+    seen: int,
+) -> list[bool]:
+    """Write the slice's tallies, WRITERS at a time (each write is independent)."""
+
+    def put(entry: tuple[tuple[str, Granularity, datetime], Tally]) -> bool:
+        (store_id, granularity, start), tally = entry
+        return aggregates.put_partial(store_id, granularity, start, arrival_slice, tally, seen)
+
+    return _parallel(put, list(tallies.items()))
+
+
+def _parallel(work: Callable[[Item], Result], items: list[Item]) -> list[Result]:
+    """`work` on each item, WRITERS at a time: each is a few round trips of its own (a
+    kiosk's tap log, a partial), and a run waits on round trips, not on the processor."""
+    if len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        return list(pool.map(work, items))
+
+
+def _recompute(arrival_slice: datetime, rating_ids: set[str], run: AggregationRun) -> None:
+    """Rewrite the tallies of arrival slice `arrival_slice` that count these ratings (newly
+    marked repeat presses); the slice's other tallies are unchanged."""
+    arrived = ratings.arrivals(arrival_slice, arrival_slice + SLICE)
     known = _counted(arrived, run)
     zone_of = _zones(known, run)
     touched: set[tuple[str, Granularity, datetime]] = set()
@@ -228,28 +347,23 @@ def _recompute(hour: datetime, rating_ids: set[str], run: AggregationRun) -> Non
                 (store_id, granularity, bucket_start(tapped_at, zone_of[store_id], granularity))
                 for granularity in GRANULARITIES
             )
-    for key, tally in tally_ratings(known, zone_of).items():
-        if key in touched:
-            store_id, granularity, start = key
-            if aggregates.put_partial(store_id, granularity, start, hour, tally, len(arrived)):
-                run.recomputed += 1
+    tallies = {k: t for k, t in tally_ratings(known, zone_of).items() if k in touched}
+    run.recomputed += sum(_put_all(arrival_slice, tallies, len(arrived)))
 
 
-def _mark_repeat_presses(
-    chunk: list[tuple[datetime, list[ArrivedRating]]], run: AggregationRun, *, again: bool = False
-) -> None:
-    """Decide the repeat presses among the kiosk taps of these arrival hours and the logged
-    taps around them. A kiosk whose taps of an hour are all in its log already (the hour was
-    read before) is skipped, unless `again` (a rebuild decides everything again).
+def _mark_repeat_presses(chunk: Chunk, run: AggregationRun, *, again: bool = False) -> None:
+    """Decide the repeat presses among the kiosk taps of these arrival slices and the logged
+    taps around them. A kiosk whose taps of a slice are all in its log already (the slice
+    was read before) is skipped, unless `again` (a rebuild decides everything again).
 
-    Newly found repeat presses are marked in their items first, then every partial that
-    counts them is recomputed (this chunk's hours are written next, with run.bursts), then
+    Newly found repeat presses are marked in their items first, then every tally that
+    counts them is recomputed (this chunk's slices are written next, with run.bursts), then
     the logs record taps and marks, and last the merged counts: a run that dies half way
     leaves the rest to the next, which finds the same."""
     new: dict[Kiosk, list[LoggedTap]] = {}
     marked_at_ingest: set[str] = set()
     merged_counts: list[tuple[datetime, str, str, int]] = []
-    for hour, arrived in chunk:
+    for arrival_slice, arrived in chunk:
         taps_of: dict[Kiosk, list[ArrivedRating]] = {}
         for rating in arrived:
             if rating.get("channel") == "kiosk" and _zone(rating["store_id"], run):
@@ -257,30 +371,34 @@ def _mark_repeat_presses(
                 taps_of.setdefault(kiosk, []).append(rating)
         if not taps_of:
             continue
-        merged = {} if again else aggregates.merged_taps(hour)
+        merged = {} if again else aggregates.merged_taps(arrival_slice)
         for kiosk, taps in taps_of.items():
             if merged.get(kiosk) == len(taps):
                 continue
             new.setdefault(kiosk, []).extend(
-                LoggedTap(tap["rating_id"], datetime.fromisoformat(tap["tapped_at"]), hour)
+                LoggedTap(tap["rating_id"], datetime.fromisoformat(tap["tapped_at"]), arrival_slice)
                 for tap in taps
             )
             marked_at_ingest.update(tap["rating_id"] for tap in taps if tap.get("burst"))
-            merged_counts.append((hour, *kiosk, len(taps)))
-    decisions = [_decide(kiosk, taps, marked_at_ingest) for kiosk, taps in new.items()]
+            merged_counts.append((arrival_slice, *kiosk, len(taps)))
+    decisions = _parallel(lambda entry: _decide(*entry, marked_at_ingest), list(new.items()))
     marks = sorted(rating_id for decision in decisions for rating_id in decision.marks)
     ratings.mark_bursts(marks)
     run.marked += len(marks)
-    chunk_hours = {hour for hour, _ in chunk}
+    chunk_slices = {arrival_slice for arrival_slice, _ in chunk}
     recompute: dict[datetime, set[str]] = {}
     for decision in decisions:
         run.bursts |= decision.bursts
         for rating_id in decision.marks:
-            hour = decision.arrived_in[rating_id]
-            if hour not in chunk_hours:
-                recompute.setdefault(hour, set()).add(rating_id)
-    for hour, rating_ids in sorted(recompute.items()):
-        _recompute(hour, rating_ids, run)
+            tap = decision.arrived_in[rating_id]
+            # A tap logged before slices names its arrival hour: any of its slices.
+            hour_slices = int(HOUR / SLICE) if tap.whole_hour else 1
+            for index in range(hour_slices):
+                arrival_slice = tap.arrived_in + index * SLICE
+                if arrival_slice not in chunk_slices:
+                    recompute.setdefault(arrival_slice, set()).add(rating_id)
+    for arrival_slice, rating_ids in sorted(recompute.items()):
+        _recompute(arrival_slice, rating_ids, run)
     aggregates.log_taps([addition for decision in decisions for addition in decision.additions])
     aggregates.record_merged(merged_counts)
 
@@ -291,7 +409,7 @@ class KioskDecision:
 
     bursts: set[str]  # every repeat press among the taps looked at
     marks: set[str]  # those not marked in their items yet
-    arrived_in: dict[str, datetime]  # arrival hour of each tap looked at
+    arrived_in: dict[str, LoggedTap]  # each tap looked at, with its arrival slice
     additions: list[aggregates.TapLogAddition]  # what its tap log lacks
 
 
@@ -332,7 +450,7 @@ def _decide(kiosk: Kiosk, new: list[LoggedTap], marked_at_ingest: set[str]) -> K
     return KioskDecision(
         bursts=decided | already,
         marks=decided - already,
-        arrived_in={rating_id: tap.arrival_hour for rating_id, tap in taps.items()},
+        arrived_in=taps,
         additions=[
             aggregates.TapLogAddition(store_id, kiosk_id, hour, to_log, to_mark)
             for hour, (to_log, to_mark) in sorted(by_hour.items())

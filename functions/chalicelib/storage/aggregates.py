@@ -4,20 +4,27 @@ what the runs keep to decide repeat presses across requests, hours and runs.
 Key formats
   partial:    pk = AGG#<store_id>#<hour|day|week>,
               sk = <bucket start, UTC ISO-8601>#<arrival hour, UTC YYYY-MM-DDTHH>
-              tally (map), seen (how many arrivals of that hour the tally was computed from)
-  watermark:  pk = AGGREGATION, sk = WATERMARK; next_hour = the oldest arrival hour not final
+              s<MM> (map): the tally of the bucket's ratings that arrived in the slice of
+              that hour starting at minute MM, with `seen` (how many arrivals of the slice
+              it was computed from); one attribute per slice, so a bucket has one partial
+              per arrival hour, as before slices. (Partials written before slices held one
+              `tally` and `seen` for the whole hour: read as one more slice, and dropped by
+              the first slice written to them.)
+  watermark:  pk = AGGREGATION, sk = WATERMARK; next_slice = the oldest arrival slice not
+              final (next_hour: the hour before slices, read when next_slice is missing)
   tap log:    pk = TAPS#<store_id>#<kiosk_id>, sk = <tapped hour, UTC YYYY-MM-DDTHH>
-              taps (string set of "<tapped_at>|<arrival hour>|<rating_id>"), bursts (string
-              set of the rating ids marked as repeat presses), expires_at
-  merged:     pk = MERGED#<arrival hour>, sk = <store_id>#<kiosk_id>; merged = how many of
-              that kiosk's arrivals of that hour are in its tap log; expires_at
+              taps (string set of "<tapped_at>|<arrival slice>|<rating_id>", the slice as
+              YYYY-MM-DDTHH:MM, or YYYY-MM-DDTHH: an arrival hour, logged before slices),
+              bursts (string set of the rating ids marked as repeat presses), expires_at
+  merged:     pk = MERGED#<arrival slice, YYYY-MM-DDTHH:MM>, sk = <store_id>#<kiosk_id>;
+              merged = how many of that kiosk's arrivals of that slice are in its tap log
   store alert: pk = ALERTS#<store_id>, sk = COOLDOWN; raised_at, quiet_until, covered_until
 
-Why a re-run cannot double count: a partial is a pure function of one arrival hour's
+Why a re-run cannot double count: a slice's tally is a pure function of one arrival slice's
 ratings (all of them, read again), never an increment. Writing it again replaces it; the
-write is conditional on neither `seen` nor the tally's `filtered` shrinking: arrivals only
-grow and a rating is only ever marked a repeat press, never unmarked, so of two overlapping
-runs the one that saw more wins, and a late, slower run cannot put an older view back.
+write is conditional on neither its `seen` nor its `filtered` shrinking: arrivals only grow
+and a rating is only ever marked a repeat press, never unmarked, so of two overlapping runs
+the one that saw more wins, and a late, slower run cannot put an older view back.
 
 The tap log and the merged counts only ever grow (ADD to sets; a lower count written by a
 slower run only makes the next run merge again), so retries and overlapping runs can do no
@@ -26,19 +33,23 @@ harm with them.
 
 from __future__ import annotations
 
+import random
+import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..config import settings
 from ..domain.aggregates import Granularity, Tally
 from ..domain.ratings import MAX_TAP_AGE
+from ..errors import DependencyUnavailable
 from .dynamodb import (
     client,
     error_code,
     from_item,
-    put_if,
     query_all,
     table_name,
     to_item,
@@ -61,35 +72,71 @@ def hour_label(hour: datetime) -> str:
     return utc_hour(hour)
 
 
+def slice_label(start: datetime) -> str:
+    """An arrival slice as the keys here spell it (its start, UTC, YYYY-MM-DDTHH:MM)."""
+    return f"{start.astimezone(UTC):%Y-%m-%dT%H:%M}"
+
+
+_SLICE_ATTRIBUTE = re.compile(r"s\d\d")
+
+
 def put_partial(
     store_id: str,
     granularity: Granularity,
     bucket_start: datetime,
-    arrival_hour: datetime,
+    arrival_slice: datetime,
     tally: Tally,
     seen: int,
 ) -> bool:
-    """Write one bucket's tally of one arrival hour; False if a fuller view is stored (more
-    arrivals seen, or more of them known to be repeat presses)."""
-    item = {
-        "pk": f"AGG#{store_id}#{granularity}",
-        "sk": f"{_iso(bucket_start)}#{hour_label(arrival_hour)}",
-        "type": "aggregate_partial",
-        "start": bucket_start.isoformat(),
-        "tally": tally.model_dump(),
-        "seen": seen,
+    """Write one bucket's tally of one arrival slice (its `seen` arrivals); False if a fuller
+    view is stored (more arrivals seen, or more of them known to be repeat presses)."""
+    arrived = arrival_slice.astimezone(UTC)
+    names = {
+        "#slice": f"s{arrived.minute:02d}",
+        "#start": "start",
+        "#type": "type",
+        "#tally": "tally",
+        "#seen": "seen",
     }
-    return put_if(
-        to_item(item),
-        "attribute_not_exists(pk) OR (seen <= :seen AND tally.filtered <= :filtered)",
-        {":seen": seen, ":filtered": tally.filtered},
-    )
+    try:
+        with unavailable_on_failure():
+            client().update_item(
+                TableName=table_name(),
+                Key=to_item(
+                    {
+                        "pk": f"AGG#{store_id}#{granularity}",
+                        "sk": f"{_iso(bucket_start)}#{hour_label(arrived)}",
+                    }
+                ),
+                # The whole-hour tally of a partial from before slices goes: this hour's
+                # slices are being written from its first arrivals on.
+                UpdateExpression="SET #slice = :slice, #start = :start, #type = :type "
+                "REMOVE #tally, #seen",
+                ConditionExpression="attribute_not_exists(#slice) OR "
+                "(#slice.#seen <= :seen AND #slice.filtered <= :filtered)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":slice": tally.model_dump() | {"seen": seen},
+                        ":start": bucket_start.isoformat(),
+                        ":type": "aggregate_partial",
+                        ":seen": seen,
+                        ":filtered": tally.filtered,
+                    }
+                ),
+            )
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def bucket_tallies(
     store_id: str, granularity: Granularity, start: datetime, end: datetime
 ) -> dict[str, Tally]:
-    """Summed tallies by bucket start (the store-local ISO start) for buckets in [start, end)."""
+    """Summed tallies by bucket start (the store-local ISO start) for buckets in [start, end):
+    every slice of every partial."""
     items = query_all(
         KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
         ExpressionAttributeValues=to_item(
@@ -102,30 +149,46 @@ def bucket_tallies(
     )
     tallies: dict[str, Tally] = {}
     for item in items:
-        tallies.setdefault(str(item["start"]), Tally()).merge(Tally.model_validate(item["tally"]))
+        summed = tallies.setdefault(str(item["start"]), Tally())
+        for name, value in item.items():
+            if name == "tally" or _SLICE_ATTRIBUTE.fullmatch(name):
+                summed.merge(Tally.model_validate(value))
     return tallies
 
 
 def watermark() -> datetime | None:
+    """The oldest arrival slice not final yet (None before the first run)."""
     with unavailable_on_failure():
         response = client().get_item(
             TableName=table_name(), Key=to_item(_WATERMARK), ConsistentRead=True
         )
     if "Item" not in response:
         return None
-    return datetime.fromisoformat(str(from_item(response["Item"])["next_hour"]))
+    item = from_item(response["Item"])
+    return datetime.fromisoformat(str(item.get("next_slice") or item["next_hour"]))
 
 
 def advance_watermark(past: datetime | None, to: datetime) -> bool:
-    """Move the watermark from `past` to `to`; False if another run moved it already."""
-    condition = "attribute_not_exists(pk)" if past is None else "next_hour = :past"
+    """Move the watermark from `past` to `to`; False if another run moved it elsewhere.
+
+    Already at `to` counts as moved: when the answer to this write is lost (a 500 after
+    the write, a dropped connection), the client's retry, or the next run's, finds its own
+    write done and goes on, instead of taking it for another run's and stopping."""
+    if past is None:
+        condition = "attribute_not_exists(pk) OR next_slice = :to"
+    else:
+        # A watermark from before slices names an hour, which is that hour's first slice.
+        condition = (
+            "next_slice = :past OR next_slice = :to OR "
+            "(attribute_not_exists(next_slice) AND next_hour = :past)"
+        )
     values = {":to": _iso(to)} | ({":past": _iso(past)} if past else {})
     try:
         with unavailable_on_failure():
             client().update_item(
                 TableName=table_name(),
                 Key=to_item(_WATERMARK),
-                UpdateExpression="SET next_hour = :to",
+                UpdateExpression="SET next_slice = :to REMOVE next_hour",
                 ConditionExpression=condition,
                 ExpressionAttributeValues=to_item(values),
             )
@@ -154,22 +217,46 @@ def delete_partials(store_ids: list[str], arrived_from: datetime, buckets_from: 
         )
         if str(item["sk"]).rsplit("#", 1)[-1] >= first
     ]
-    with unavailable_on_failure():
-        for index in range(0, len(keys), 25):
-            chunk = [{"DeleteRequest": {"Key": to_item(k)}} for k in keys[index : index + 25]]
-            pending: Any = {table_name(): chunk}
-            while pending:
-                pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems")
+    for index in range(0, len(keys), 25):
+        batch_write([{"DeleteRequest": {"Key": to_item(k)}} for k in keys[index : index + 25]])
     return len(keys)
+
+
+BATCH_ATTEMPTS = 6  # then the caller's run fails and the next one redoes its writes
+BATCH_BACKOFF_S = 0.05  # the first wait; doubled after each attempt, at most BATCH_BACKOFF_MAX_S
+BATCH_BACKOFF_MAX_S = 2.0
+
+
+def batch_write(requests: list[dict[str, Any]]) -> None:
+    """One BatchWriteItem of up to 25 requests. What DynamoDB leaves unprocessed (a
+    partition at its limit) is sent again after an exponential backoff with full jitter,
+    never at once: resending into the same throttled partition only throttles again. After
+    BATCH_ATTEMPTS, DependencyUnavailable (the writes here are deletes and puts that a
+    later run makes again)."""
+    pending: dict[str, Any] = {table_name(): requests}
+    for attempt in range(BATCH_ATTEMPTS):
+        if attempt:
+            ceiling = min(BATCH_BACKOFF_MAX_S, BATCH_BACKOFF_S * 2 ** (attempt - 1))
+            time.sleep(random.uniform(0, ceiling))  # noqa: S311 (jitter, not a secret)
+        with unavailable_on_failure():
+            pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        if not pending:
+            return
+    raise DependencyUnavailable(
+        "storage is busy: writes left unprocessed; retry later",
+        retry_after=settings().retry_after_s,
+    )
 
 
 @dataclass(frozen=True)
 class LoggedTap:
-    """One kiosk tap as the tap log keeps it."""
+    """One kiosk tap as the tap log keeps it: `arrived_in` is the start of its arrival slice,
+    or of its arrival hour (`whole_hour`) for a tap logged before slices."""
 
     rating_id: str
     tapped_at: datetime
-    arrival_hour: datetime
+    arrived_in: datetime
+    whole_hour: bool = False
 
 
 # A tap may arrive up to MAX_TAP_AGE after it was made, and its neighbours are needed then.
@@ -202,12 +289,16 @@ def logged_taps(
     bursts: set[str] = set()
     for item in items:
         for entry in item.get("taps", ()):
-            tapped_at, arrival_hour, rating_id = str(entry).split("|", 2)
+            tapped_at, arrived, rating_id = str(entry).split("|", 2)
+            whole_hour = len(arrived) == len("YYYY-MM-DDTHH")
             taps.append(
                 LoggedTap(
                     rating_id,
                     datetime.fromisoformat(tapped_at),
-                    datetime.strptime(arrival_hour, "%Y-%m-%dT%H").replace(tzinfo=UTC),
+                    datetime.strptime(
+                        arrived, "%Y-%m-%dT%H" if whole_hour else "%Y-%m-%dT%H:%M"
+                    ).replace(tzinfo=UTC),
+                    whole_hour,
                 )
             )
         bursts.update(str(rating_id) for rating_id in item.get("bursts", ()))
@@ -240,7 +331,8 @@ def _tap_log_update(addition: TapLogAddition) -> dict[str, Any]:
     if addition.taps:
         added.append("taps :taps")
         values[":taps"] = {
-            f"{utc_iso(tap.tapped_at, 'milliseconds')}|{hour_label(tap.arrival_hour)}"
+            f"{utc_iso(tap.tapped_at, 'milliseconds')}|"
+            f"{hour_label(tap.arrived_in) if tap.whole_hour else slice_label(tap.arrived_in)}"
             f"|{tap.rating_id}"
             for tap in addition.taps
         }
@@ -260,20 +352,20 @@ def _tap_log_update(addition: TapLogAddition) -> dict[str, Any]:
     }
 
 
-def merged_taps(arrival_hour: datetime) -> dict[tuple[str, str], int]:
-    """How many of each kiosk's (store_id, kiosk_id) arrivals of this hour are in its tap
+def merged_taps(arrival_slice: datetime) -> dict[tuple[str, str], int]:
+    """How many of each kiosk's (store_id, kiosk_id) arrivals of this slice are in its tap
     log. A count stays true after its TTL: expiry only bounds how long it is kept."""
     items = query_all(
         KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues=to_item({":pk": f"MERGED#{hour_label(arrival_hour)}"}),
+        ExpressionAttributeValues=to_item({":pk": f"MERGED#{slice_label(arrival_slice)}"}),
         ConsistentRead=True,
     )
     return {(str(item["store_id"]), str(item["kiosk_id"])): int(item["merged"]) for item in items}
 
 
 def record_merged(counts: list[tuple[datetime, str, str, int]]) -> None:
-    """Remember, per (arrival hour, store_id, kiosk_id, count), that `count` of the kiosk's
-    arrivals of that hour are in its tap log. A slower run may write a lower count: the next
+    """Remember, per (arrival slice, store_id, kiosk_id, count), that `count` of the kiosk's
+    arrivals of that slice are in its tap log. A slower run may write a lower count: the next
     run then merges those taps again, which changes nothing."""
     _write_all(
         [
@@ -282,7 +374,7 @@ def record_merged(counts: list[tuple[datetime, str, str, int]]) -> None:
                     "TableName": table_name(),
                     "Item": to_item(
                         {
-                            "pk": f"MERGED#{hour_label(hour)}",
+                            "pk": f"MERGED#{slice_label(hour)}",
                             "sk": f"{store_id}#{kiosk_id}",
                             "type": "taps_merged",
                             "store_id": store_id,
@@ -302,16 +394,26 @@ def _write_all(actions: list[dict[str, Any]]) -> None:
     """Independent writes that need no condition, up to 100 in a transaction (a run's cost
     here is round trips); a cancelled transaction (a concurrent write to one of its items)
     is written one by one instead. Each write is idempotent."""
-    for index in range(0, len(actions), 100):
-        chunk = actions[index : index + 100]
-        if len(chunk) > 1 and transact(chunk):
-            continue
-        with unavailable_on_failure():
-            for action in chunk:
-                if "Put" in action:
-                    client().put_item(**action["Put"])
-                else:
-                    client().update_item(**action["Update"])
+    chunks = [actions[index : index + 100] for index in range(0, len(actions), 100)]
+    if len(chunks) <= 1:
+        for chunk in chunks:
+            _write_chunk(chunk)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # independent: a run waits on round trips
+        list(pool.map(_write_chunk, chunks))
+
+
+def _write_chunk(chunk: list[dict[str, Any]]) -> None:
+    if len(chunk) > 1 and transact(chunk):
+        return
+    with unavailable_on_failure():
+        for action in chunk:
+            if "Put" in action:
+                client().put_item(**action["Put"])
+            else:
+                client().update_item(**action["Update"])
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ Key formats
   arrivals: gsi1pk = ARRIVAL#<received hour, UTC, YYYY-MM-DDTHH>#<shard>,
             gsi1sk = <received_at ISO-8601 UTC>#<rating_id>
 The arrivals index is how aggregation reads "what arrived since the last run" with a few
-Queries instead of a scan. Its projection (infra/resources.yaml) carries only what
-aggregation and flagging need, so an index entry stays under one write unit.
+Queries instead of a scan: a range of `gsi1sk` (an arrival slice) in every shard of the
+hour. Its projection (infra/resources.yaml) carries only what aggregation and flagging need,
+so an index entry stays under one write unit.
 
 This is the ingest hot path: the item is built in DynamoDB's wire format directly and
 carries no attribute it can derive (the rating id is in the key).
@@ -16,13 +17,18 @@ carries no attribute it can derive (the rating id is in the key).
 
 from __future__ import annotations
 
+import math
+import random
+import time
 import zlib
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 
 from botocore.exceptions import ClientError
 
 from ..domain.ratings import Rating
+from ..errors import DependencyUnavailable
 from .dynamodb import (
     client,
     error_code,
@@ -39,11 +45,24 @@ from .dynamodb import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from mypy_boto3_dynamodb import DynamoDBClient
 
-# Spreads one hour's arrivals over this many index partitions. Readers query every shard,
-# so changing it needs a migration of the unread hours: keep it fixed.
-ARRIVAL_SHARDS = 4
+# Spreads one hour's arrivals over this many index partitions, sized from the peak arrival
+# rate the chain must take (docs/data-model.md, "Hot partitions"): a fleet of kiosks
+# reconnecting after an outage, every request a batch of 100 at the API stage's throttle
+# (100 requests/s), is 10,000 ratings/s; each index entry is 1 write unit and a partition
+# takes 1,000 write units/s, so 10 partitions at least, and half as many again for an
+# uneven spread and the ratings of a late offline batch: 15 (a ceiling of 15,000/s).
+# Readers query shards 0 to ARRIVAL_SHARDS - 1, so the count may grow (an entry written
+# with fewer shards is in one of the first ones) but never shrink while unread hours hold
+# entries of a larger count.
+ARRIVAL_PEAK_PER_S = 10_000
+PARTITION_WCU_PER_S = 1_000
+ARRIVAL_SHARDS = math.ceil(1.5 * ARRIVAL_PEAK_PER_S / PARTITION_WCU_PER_S)
+SHARD_ATTEMPTS = 3  # tries of one shard's Query, beyond the client's own retries
+SHARD_BACKOFF_S = 0.1
 _PREFIX = "RATING#"
 WRITE_ONCE = "attribute_not_exists(pk)"  # put_rating's condition (the ingest benchmark's too)
 _INDEX_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")  # what an index entry holds besides its rating
@@ -136,25 +155,57 @@ def get_rating(rating_id: str) -> Rating | None:
     return rating_from_item(response["Item"]) if "Item" in response else None
 
 
-def arrivals(hour: datetime) -> list[ArrivedRating]:
-    """Every rating that arrived in this UTC hour, as the arrivals index projects it."""
-    items: list[dict[str, Any]] = []
-    for shard in range(ARRIVAL_SHARDS):
-        items.extend(
-            query_all(
-                IndexName="arrivals",
-                KeyConditionExpression="gsi1pk = :partition",
-                ExpressionAttributeValues=to_item(
-                    {":partition": _arrival_partition(utc_hour(hour), shard)}
-                ),
-            )
+def arrivals(start: datetime, end: datetime) -> list[ArrivedRating]:
+    """Every rating received in [start, end) (within one UTC hour), as the arrivals index
+    projects it: one Query per shard, run side by side (the shards are separate
+    partitions, and the run waits on round trips)."""
+    hour = utc_hour(start)
+    if end - start > timedelta(hours=1) or utc_hour(end - timedelta(microseconds=1)) != hour:
+        raise ValueError("an arrival range lies within one UTC hour")
+    # gsi1sk = "<received_at>#<rating_id>": the bare time strings bound it, the end excluded
+    # (an entry received exactly at `end` sorts after `end` itself).
+    bounds = {
+        ":from": utc_iso(start, "milliseconds"),
+        ":to": utc_iso(end, "milliseconds"),
+    }
+
+    def query(number: int) -> list[dict[str, Any]]:
+        return query_all(
+            IndexName="arrivals",
+            KeyConditionExpression="gsi1pk = :partition AND gsi1sk BETWEEN :from AND :to",
+            ExpressionAttributeValues=to_item(
+                {":partition": _arrival_partition(hour, number)} | bounds
+            ),
         )
+
+    def shard(number: int) -> list[dict[str, Any]]:
+        # One failed Query of ARRIVAL_SHARDS would fail the whole read (and the run): a
+        # read is safe to repeat, so a shard is asked again after a pause, a few times.
+        for attempt in range(SHARD_ATTEMPTS - 1):
+            try:
+                return query(number)
+            except DependencyUnavailable:
+                time.sleep(random.uniform(0, SHARD_BACKOFF_S * 2**attempt))  # noqa: S311
+        return query(number)
+
+    items: list[dict[str, Any]] = []
+    for found in _pool().map(shard, range(ARRIVAL_SHARDS)):
+        items.extend(found)
     for item in items:
         item["rating_id"] = str(item["pk"]).removeprefix(_PREFIX)
         item["score"] = int(item["score"])
         for name in _INDEX_KEYS:
             del item[name]
     return cast(list[ArrivedRating], items)
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    """Threads for the shards' Queries, made on first use and kept by the container (the
+    client is thread-safe); imported here, off the ingest path's cold start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="arrivals")
 
 
 def strip_contact(rating_id: str) -> None:

@@ -83,6 +83,7 @@ def invite(request: InvitationRequest, store: Store, at: datetime) -> Invitation
         phone=phone,
         conversation=conversation,
         consent=invitation_consent(invitation, at),
+        claim_id=uuid4().hex,
     )
     if recorded is not invitation:
         return recorded  # a retry: the first answer stands
@@ -96,13 +97,49 @@ def _recorded(
     phone: str | None,
     conversation: Conversation | None,
     consent: ConsentRecord | None = None,
+    claim_id: str | None = None,
 ) -> Invitation:
-    if sms_state.record_invitation(
-        invitation, key=key, phone=phone, conversation=conversation, consent=consent
-    ):
+    """The invitation as recorded: `invitation` itself if this call wrote it, else the
+    one a store system's earlier request wrote. With `claim_id` (an invitation to text
+    now), a write whose answer was lost (an error, or botocore's retry finding the item)
+    is told from an earlier request's by reading whose claim the stored one holds: ours
+    is texted now, so the store system's retry of a 503 does not find it sent untexted."""
+    try:
+        written = sms_state.record_invitation(
+            invitation,
+            key=key,
+            phone=phone,
+            conversation=conversation,
+            consent=consent,
+            claim_id=claim_id,
+        )
+    except DependencyUnavailable:
+        # Nothing was written, or ours was: no earlier request's (its condition fails).
+        if claim_id is None or not _ours(invitation, claim_id, undo=key):
+            raise
+        return invitation
+    if written or (claim_id is not None and _ours(invitation, claim_id)):
         return invitation
     existing = sms_state.get_invitation(invitation.invitation_id)
     return existing or invitation
+
+
+def _ours(invitation: Invitation, claim_id: str, undo: str | None = None) -> bool:
+    """Whether the stored invitation is the one this request wrote. If that cannot be read,
+    the caller is told to retry, and, given the number's key (`undo`: only where the stored
+    one can be no other request's), the write is undone so that the retry starts afresh."""
+    for _ in range(_READ_BACK_TRIES):
+        try:
+            return sms_state.invitation_claim(invitation.invitation_id) == claim_id
+        except DependencyUnavailable:
+            continue
+    if undo is not None:
+        sms_state.forget_invitation(invitation, undo)
+    raise DependencyUnavailable("storage is unavailable; retry", settings().retry_after_s)
+
+
+# Each read is retried by botocore too.
+_READ_BACK_TRIES = 3
 
 
 def _conversation(invitation: Invitation, store: Store, phone: str, at: datetime) -> Conversation:
@@ -208,6 +245,8 @@ def handle_inbound_sms(
     conversation = state.conversation
     if message_id in state.processed:
         logger.info("sms redelivered or replayed; ignored", extra={"message_id": message_id})
+        if state.last_message_id is not None:  # the number's record keeps the last reply
+            return state.last_reply if state.last_message_id == message_id else None
         last = conversation is not None and conversation.last_message_id == message_id
         return conversation.last_reply if conversation and last else None
     store_name = conversation.store_name if conversation else "storepulse"
@@ -217,20 +256,25 @@ def handle_inbound_sms(
         waiting = unanswered_rating(conversation, at) if conversation else None
         if waiting is not None:  # the score given before the STOP is kept, like any other
             ratings.put_rating(waiting)
-        first = sms_state.opt_out(key, at, source=message_id, published_at=published_at)
+        confirmation = message("opted_out", locale, store=store_name)
+        first = sms_state.opt_out(
+            key, at, source=message_id, published_at=published_at, confirmation=confirmation
+        )
         logger.info("sms opt-out", extra={"phone": mask_phone(phone), "first": first})
-        return message("opted_out", locale, store=store_name) if first else None
+        return confirmation if first else None
     if keyword is Keyword.OPT_IN:
         stopped_at = state.opted_out_published_at
         if published_at is not None and stopped_at is not None and published_at < stopped_at:
             sms_state.remember_message(key, message_id, at)
             logger.info("sms START sent before the STOP; ignored", extra={"message_id": message_id})
             return None
-        sms_state.opt_in(key, message_id, at)
-        return message("opted_in", locale, store=store_name)
+        welcome = message("opted_in", locale, store=store_name)
+        sms_state.opt_in(key, message_id, at, welcome)
+        return welcome
     if keyword is Keyword.HELP:
-        sms_state.remember_message(key, message_id, at)
-        return message("help", locale, store=store_name)
+        help_text = message("help", locale, store=store_name)
+        sms_state.remember_message(key, message_id, at, help_text)
+        return help_text
     if conversation is None:
         return None  # no survey running for this number: stay silent
     if published_too_early(conversation, published_at):

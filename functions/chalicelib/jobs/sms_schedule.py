@@ -4,6 +4,7 @@ SMS scores whose expectation question went unanswered."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 from ..config import settings
 from ..domain.invitations import invitation_consent, suppression_at_send
@@ -20,60 +21,106 @@ def send_due_invitations(now: datetime) -> int:
     What happened while it waited is checked again at send time: an invitation that expired,
     whose customer opted out, or that crossed with another survey of the number is held back
     for good, its item saying why and when. Overlapping runs are safe: an invitation leaves
-    the schedule in a conditional write before its SMS goes out."""
+    the schedule in a conditional write, which records the run's claim, before its SMS goes
+    out. An invitation that storage fails on stays on the schedule for the next run, which
+    sends it; a run that dies between the claim and the text leaves it unsent (at most
+    once)."""
     config = settings()
     sent = 0
     lookback = timedelta(hours=config.invitation_ttl_hours)
-    cooldown = timedelta(days=config.survey_cooldown_days)
     for invitation_id in sms_state.due_invitations(now, lookback):
-        scheduled = sms_state.scheduled_invitation(invitation_id)
-        if scheduled is None:
-            continue  # another run took it
-        invitation, phone = scheduled.invitation, scheduled.phone
-        key = sms_state.key_of(phone)
-        history = sms_state.survey_history(key, now)
-        reason = suppression_at_send(invitation, history, now=now, cooldown=cooldown)
-        if reason is not None:
-            if sms_state.suppress_scheduled(invitation_id, reason, now):
-                logger.info(
-                    "scheduled invitation suppressed",
-                    extra={"invitation_id": invitation_id, "reason": reason},
-                )
-            continue
-        store = stores.get_store(invitation.store_id)
-        if store is None:
-            continue
-        conversation = Conversation(
-            conversation_id=invitation.invitation_id,
-            store_id=store.store_id,
-            store_name=store.name,
-            phone=phone,
-            locale=invitation.locale,
-            started_at=now,
-        )
-        consent = invitation_consent(invitation, now)
-        claimed = sms_state.claim_scheduled(
-            invitation_id, now, key=key, conversation=conversation, consent=consent
-        )
-        if not claimed:
-            continue
         try:
-            send_sms(phone, message("invitation", invitation.locale, store.survey, store.name))
+            sent += _send_due(invitation_id, now, timedelta(days=config.survey_cooldown_days))
         except DependencyUnavailable:
-            sms_state.reschedule(scheduled)
             logger.warning(
-                "scheduled invitation not sent; kept for the next run",
-                extra={"invitation_id": invitation_id},
+                "scheduled invitation left for the next run", extra={"invitation_id": invitation_id}
             )
-            continue
-        except SmsRejected as rejection:  # the provider refuses this number: drop it
-            logger.info(
-                "scheduled invitation undeliverable",
-                extra={"invitation_id": invitation_id, "code": rejection.code},
-            )
-            continue
-        sent += 1
     return sent
+
+
+def _send_due(invitation_id: str, now: datetime, cooldown: timedelta) -> int:
+    scheduled = sms_state.scheduled_invitation(invitation_id)
+    if scheduled is None:
+        return 0  # another run took it
+    invitation, phone = scheduled.invitation, scheduled.phone
+    key = sms_state.key_of(phone)
+    history = sms_state.survey_history(key, now)
+    reason = suppression_at_send(invitation, history, now=now, cooldown=cooldown)
+    if reason is not None:
+        if sms_state.suppress_scheduled(invitation_id, reason, now):
+            logger.info(
+                "scheduled invitation suppressed",
+                extra={"invitation_id": invitation_id, "reason": reason},
+            )
+        return 0
+    store = stores.get_store(invitation.store_id)
+    if store is None:
+        return 0
+    conversation = Conversation(
+        conversation_id=invitation.invitation_id,
+        store_id=store.store_id,
+        store_name=store.name,
+        phone=phone,
+        locale=invitation.locale,
+        started_at=now,
+    )
+    claim_id = uuid4().hex
+    try:
+        claimed = sms_state.claim_scheduled(
+            invitation_id,
+            now,
+            key=key,
+            conversation=conversation,
+            consent=invitation_consent(invitation, now),
+            claim_id=claim_id,
+        )
+    except DependencyUnavailable:
+        # The take may have happened unseen: put it back (only if it is ours) and let the
+        # next run send it.
+        _put_back(scheduled, claim_id)
+        return 0
+    if not claimed:  # another run's take, or our own whose answer was lost
+        try:
+            ours = sms_state.invitation_claim(invitation_id) == claim_id
+        except DependencyUnavailable:
+            _put_back(scheduled, claim_id)
+            return 0
+        if not ours:
+            return 0
+    try:
+        send_sms(phone, message("invitation", invitation.locale, store.survey, store.name))
+    except DependencyUnavailable:
+        _put_back(scheduled, claim_id)
+        logger.warning(
+            "scheduled invitation not sent; kept for the next run",
+            extra={"invitation_id": invitation_id},
+        )
+        return 0
+    except SmsRejected as rejection:  # the provider refuses this number: drop it
+        logger.info(
+            "scheduled invitation undeliverable",
+            extra={"invitation_id": invitation_id, "code": rejection.code},
+        )
+        return 0
+    return 1
+
+
+def _put_back(scheduled: sms_state.ScheduledInvitation, claim_id: str) -> None:
+    for _ in range(_PUT_BACK_TRIES):
+        try:
+            sms_state.reschedule(scheduled, claim_id)
+        except DependencyUnavailable:
+            continue
+        return
+    # At most once wins: taken, maybe, and not sent; nobody sends it now.
+    logger.error(
+        "scheduled invitation not put back; it will not be sent",
+        extra={"invitation_id": scheduled.invitation.invitation_id},
+    )
+
+
+# Each try is retried by botocore too; an invitation left taken is one not sent.
+_PUT_BACK_TRIES = 3
 
 
 def store_unanswered_ratings(now: datetime) -> int:

@@ -118,6 +118,10 @@ class InboundState:
     # When the message that opted the number out was published (None: not opted out, or
     # the provider gave no time).
     opted_out_published_at: datetime | None
+    # The last message processed for the number and the reply it got (None: none), so a
+    # redelivery of it is answered the same (records written before they were kept: None).
+    last_message_id: str | None = None
+    last_reply: str | None = None
 
 
 def inbound_state(key: str, now: datetime) -> InboundState:
@@ -142,36 +146,61 @@ def inbound_state(key: str, now: datetime) -> InboundState:
         opted_out_published_at=datetime.fromisoformat(str(opt_out["published_at"]))
         if opt_out and "published_at" in opt_out
         else None,
+        last_message_id=str(seen["last_message_id"])
+        if seen and "last_message_id" in seen
+        else None,
+        last_reply=str(seen["last_reply"]) if seen and "last_reply" in seen else None,
     )
 
 
-def _processed(key: str, message_id: str, now: datetime) -> dict[str, Any]:
-    """The transaction item that records `message_id` as processed for this number, beside
-    the effect of the message: both happen or neither does (a provider's retry after a
-    failure is then processed afresh, a redelivery after success changes nothing)."""
+def _processed(
+    key: str, message_id: str, now: datetime, reply: str | None = None
+) -> dict[str, Any]:
+    """The transaction item that records `message_id` as processed for this number, and the
+    reply it gets, beside the effect of the message: all happen or none does (a provider's
+    retry after a failure is then processed afresh, a redelivery after success changes
+    nothing and gets the same reply: its first answer may have been lost)."""
     retention = timedelta(days=settings().phone_retention_days)
+    values: dict[str, Any] = {
+        ":id": {message_id},
+        ":type": "inbound",
+        ":expires": _epoch(now + retention),
+        ":last": message_id,
+    }
+    update = "ADD message_ids :id SET #type = :type, expires_at = :expires, last_message_id = :last"
+    if reply is None:
+        update += " REMOVE last_reply"
+    else:
+        update += ", last_reply = :reply"
+        values[":reply"] = reply
     return {
         "Update": {
             "TableName": table_name(),
             "Key": to_item(_phone(key, "INBOUND")),
-            "UpdateExpression": "ADD message_ids :id SET #type = :type, expires_at = :expires",
+            "UpdateExpression": update,
             "ExpressionAttributeNames": {"#type": "type"},
-            "ExpressionAttributeValues": to_item(
-                {":id": {message_id}, ":type": "inbound", ":expires": _epoch(now + retention)}
-            ),
+            "ExpressionAttributeValues": to_item(values),
         }
     }
 
 
-def remember_message(key: str, message_id: str, now: datetime) -> None:
-    """Record a message whose only effect was a reply (HELP)."""
-    transact([_processed(key, message_id, now)])
+def remember_message(key: str, message_id: str, now: datetime, reply: str | None = None) -> None:
+    """Record a message whose only effect is its reply (HELP), or that has none."""
+    if not transact([_processed(key, message_id, now, reply)]):
+        raise DependencyUnavailable("storage is busy; retry later", settings().retry_after_s)
 
 
-def opt_out(key: str, now: datetime, source: str, published_at: datetime | None = None) -> bool:
-    """Record an opt-out; True the first time (only then is it confirmed to the customer).
-    `source`, the message's id, is recorded as processed with it; `published_at`, when the
-    provider published it (a START published before it cannot undo it)."""
+def opt_out(
+    key: str,
+    now: datetime,
+    source: str,
+    published_at: datetime | None = None,
+    confirmation: str | None = None,
+) -> bool:
+    """Record an opt-out; True the first time (only then is it confirmed to the customer,
+    with `confirmation`, recorded as the message's reply). `source`, the message's id, is
+    recorded as processed with it; `published_at`, when the provider published it (a START
+    published before it cannot undo it)."""
     item = _phone(key, "OPT_OUT") | {"type": "opt_out", "at": _iso(now), "source": source}
     if published_at is not None:
         item["published_at"] = utc_iso(published_at, "milliseconds")
@@ -189,7 +218,7 @@ def opt_out(key: str, now: datetime, source: str, published_at: datetime | None 
             # The customer asked for no more texts: the consent to SMS surveys is withdrawn.
             # A callback is a phone call, not a text: its consent stays unless withdrawn.
             consents.withdrawal_item(key, "sms_survey", now),
-            _processed(key, source, now),
+            _processed(key, source, now, confirmation),
         ]
     )
     if not first:
@@ -197,15 +226,16 @@ def opt_out(key: str, now: datetime, source: str, published_at: datetime | None 
     return first
 
 
-def opt_in(key: str, message_id: str, now: datetime) -> None:
-    """Remove an opt-out, if there is one; the message is recorded as processed with it, so
-    a replay of an old START can never undo a later STOP."""
-    transact(
+def opt_in(key: str, message_id: str, now: datetime, reply: str | None = None) -> None:
+    """Remove an opt-out, if there is one; the message is recorded as processed with it (and
+    its `reply`), so a replay of an old START can never undo a later STOP."""
+    if not transact(
         [
             {"Delete": {"TableName": table_name(), "Key": to_item(_phone(key, "OPT_OUT"))}},
-            _processed(key, message_id, now),
+            _processed(key, message_id, now, reply),
         ]
-    )
+    ):
+        raise DependencyUnavailable("storage is busy; retry later", settings().retry_after_s)
 
 
 def get_conversation(key: str, now: datetime) -> Conversation | None:
@@ -248,7 +278,7 @@ def save_conversation(
     writes the callback request in the same transaction, and the consent the step gave
     (`consent`), so a retried message can neither lose nor repeat them."""
     items: list[Any] = [
-        _processed(key, message_id, now),
+        _processed(key, message_id, now, conversation.last_reply),
         {
             "Put": {
                 "TableName": table_name(),
@@ -265,13 +295,17 @@ def save_conversation(
     return transact(items)
 
 
-def _invitation_item(invitation: Invitation, phone: str | None) -> dict[str, Any]:
+def _invitation_item(
+    invitation: Invitation, phone: str | None, claim_id: str | None = None
+) -> dict[str, Any]:
     values: dict[str, Any] = {
         **_invitation_key(invitation.invitation_id),
         "type": "invitation",
         **invitation.model_dump(mode="json", exclude_none=True),
         "expires_at": _epoch(invitation.expires_at),
     }
+    if claim_id is not None:
+        values["claim_id"] = claim_id
     if invitation.status == "scheduled" and invitation.send_at and phone:
         values["phone"] = phone
         values["gsi1pk"] = f"{_SCHEDULED}{utc_hour(invitation.send_at)}"
@@ -296,15 +330,17 @@ def record_invitation(
     phone: str | None,
     conversation: Conversation | None,
     consent: ConsentRecord | None = None,
+    claim_id: str | None = None,
 ) -> bool:
     """Write an invitation with its conversation, the number's last-survey mark and the
     consent it is sent on, all or nothing. False if an invitation with this id exists (a
-    store system's retry)."""
+    store system's retry, or our own write whose answer was lost: `claim_id`, the writer's
+    own id, tells them apart through `invitation_claim`)."""
     items: list[Any] = [
         {
             "Put": {
                 "TableName": table_name(),
-                "Item": _invitation_item(invitation, phone),
+                "Item": _invitation_item(invitation, phone, claim_id),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
@@ -327,6 +363,20 @@ def record_invitation(
     if key and consent is not None:
         items.append(consents.given_item(key, consent))
     return transact(items)
+
+
+def invitation_claim(invitation_id: str) -> str | None:
+    """Who wrote the invitation, or last took it off the schedule to send it: their
+    `claim_id` (None: no such invitation, or none recorded)."""
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(),
+            Key=to_item(_invitation_key(invitation_id)),
+            ConsistentRead=True,
+            ProjectionExpression="claim_id",
+        )
+    claim = from_item(response["Item"]).get("claim_id") if "Item" in response else None
+    return None if claim is None else str(claim)
 
 
 def forget_invitation(invitation: Invitation, key: str) -> None:
@@ -440,21 +490,30 @@ def claim_scheduled(
     key: str,
     conversation: Conversation,
     consent: ConsentRecord,
+    claim_id: str,
 ) -> bool:
     """Take a due invitation for sending, once: it leaves the schedule atomically with its
     conversation's start and the record of the consent it is sent on (written before the
-    text goes out). False if another run took it or it expired meanwhile."""
+    text goes out), and records who took it (`claim_id`). False if the condition failed:
+    another run took it, it expired meanwhile, or our own write's answer was lost (then
+    `invitation_claim` is ours)."""
     return transact(
         [
             {
                 "Update": {
                     "TableName": table_name(),
                     "Key": to_item(_invitation_key(invitation_id)),
-                    "UpdateExpression": "SET #status = :sent REMOVE gsi1pk, gsi1sk, phone",
+                    "UpdateExpression": "SET #status = :sent, claim_id = :mine "
+                    "REMOVE gsi1pk, gsi1sk, phone",
                     "ConditionExpression": "#status = :scheduled AND expires_at > :now",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": to_item(
-                        {":sent": "sent", ":scheduled": "scheduled", ":now": _epoch(now)}
+                        {
+                            ":sent": "sent",
+                            ":scheduled": "scheduled",
+                            ":now": _epoch(now),
+                            ":mine": claim_id,
+                        }
                     ),
                 }
             },
@@ -493,12 +552,23 @@ def suppress_scheduled(invitation_id: str, reason: str, now: datetime) -> bool:
     return True
 
 
-def reschedule(scheduled: ScheduledInvitation) -> None:
-    """Put a claimed invitation back on the schedule as it was read (its SMS could not be
-    sent)."""
-    item = _invitation_item(scheduled.invitation, scheduled.phone)
-    with unavailable_on_failure():
-        client().put_item(TableName=table_name(), Item=item)
+def reschedule(scheduled: ScheduledInvitation, claim_id: str) -> None:
+    """Put an invitation the caller took (`claim_id`) back on the schedule as it was read:
+    its SMS could not be sent, or the take's write failed and may have happened. One that
+    another run took is left alone (it may have been sent)."""
+    try:
+        with unavailable_on_failure():
+            client().put_item(
+                TableName=table_name(),
+                Item=_invitation_item(scheduled.invitation, scheduled.phone),
+                ConditionExpression="claim_id = :mine OR #status = :scheduled",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item({":mine": claim_id, ":scheduled": "scheduled"}),
+            )
+    except ClientError as error:
+        # Also a retry of our own put whose first answer was lost.
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
 
 
 def stored_invitation(invitation_id: str) -> dict[str, Any] | None:

@@ -1,0 +1,181 @@
+"""SMS surveys under DynamoDB faults (the fault proxy in front of DynamoDB Local): a store
+system that resends an invitation until it gets a 2xx, and a provider that resends each
+inbound message (the same MessageSid, as Twilio does after a 5xx or a timeout) until it
+gets a 2xx. Each message counts once, each text reaches the customer once, no answer is a
+500, and the state ends as a run without faults leaves it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from botocore.retries.standard import ExponentialBackoff
+
+from chalicelib.auth import issue_integration_token
+from chalicelib.notify import sms_sender
+from chalicelib.storage import callback_requests, ratings, sms_state
+from devtools.fault_proxy import MODES, Fault, FaultProxy
+from tests.conftest import bearer, now, reset_caches
+from tests.integration.callers import Phone, invite_by_api
+
+# What each customer texts, one script per customer: unhappy and asking for a call, happy,
+# unhappy then STOP, HELP then an answer that needs a re-prompt.
+SCRIPTS = (
+    ("2", "The queue was very long", "YES"),
+    ("5",),
+    ("1", "STOP"),
+    ("HELP", "meh", "3"),
+)
+RESENDS = 60  # a provider gives up at some point; none of these needs nearly as many
+# A stall outlasts the client's read timeout; 30 % of every operation would take minutes.
+FAULT_MODES = [mode for mode in MODES if mode != "stall"]
+
+
+@pytest.fixture(autouse=True)
+def empty_outbox() -> None:
+    sms_sender.OUTBOX.clear()
+
+
+@pytest.fixture
+def unretried(faulty_storage: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> FaultProxy:
+    """The app's DynamoDB client without botocore's own retries: at 30 % its three attempts
+    would absorb all but ~3 % of the faults, and these tests are about what the app does
+    with the ones that reach it."""
+    monkeypatch.setenv("STOREPULSE_DYNAMODB_ATTEMPTS", "1")
+    reset_caches()
+    return faulty_storage
+
+
+@pytest.fixture(autouse=True)
+def quick_throttle_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore waits up to 1 s, 2 s ... after a throttle; these tests count what was sent,
+    not how long it took, so they wait as long as after any other error (50 ms, 100 ms ...)."""
+    monkeypatch.setitem(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG, "throttling_base_scale", 0.05)
+
+
+@pytest.fixture
+def app_client(faulty_storage: FaultProxy) -> Iterator[Any]:
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as client:
+        yield client
+
+
+@dataclass
+class Traffic:
+    """What the callers saw: every status, and the texts of the 2xx answers (the only ones
+    Twilio sends on to the customer)."""
+
+    statuses: Counter[int] = field(default_factory=Counter)
+    sends: int = 0
+    replies: dict[str, list[str]] = field(default_factory=dict)
+
+
+def reply_of(response: Any) -> str | None:
+    body = response.body.decode() if isinstance(response.body, bytes) else response.body
+    return body.split("<Message>")[1].split("</Message>")[0] if "<Message>" in body else None
+
+
+def until_2xx(traffic: Traffic, send: Any) -> Any:
+    for _ in range(RESENDS):
+        traffic.sends += 1
+        response = send()
+        traffic.statuses[response.status_code] += 1
+        if response.status_code < 300:
+            return response
+        assert response.status_code == 503, response.body
+        assert "Retry-After" in response.headers or "retry-after" in response.headers
+    raise AssertionError(f"no 2xx after {RESENDS} resends")
+
+
+def converse(api: Any, numbers: list[str], traffic: Traffic) -> None:
+    """Each number invited (the same visit_ref on every resend) and texting its script."""
+    integration = bearer(issue_integration_token("pos", ["store-a"], now()))
+    for n, number in enumerate(numbers):
+        invited = until_2xx(
+            traffic,
+            lambda number=number: invite_by_api(
+                api, integration, number, visit_ref=f"visit-{number}"
+            ),
+        )
+        assert invited.json_body["status"] == "sent", invited.json_body
+        phone = Phone(api, number)
+        replies = traffic.replies.setdefault(number, [])
+        for step, text in enumerate(SCRIPTS[n % len(SCRIPTS)]):
+            sid = f"SM{number[-4:]}{step}"
+            answer = until_2xx(traffic, lambda p=phone, t=text, s=sid: p.send(t, sid=s))
+            replies.append(reply_of(answer) or "")
+
+
+def outcome(numbers: list[str]) -> list[dict[str, Any]]:
+    """What each number's survey left, without ids and times (the same script on another
+    number must leave the same)."""
+    requests = {r.phone: r for r in callback_requests.stored_requests()}
+    left = []
+    for n, number in enumerate(numbers):
+        key = sms_state.key_of(number)
+        conversation = sms_state.get_conversation(key, now())
+        script = SCRIPTS[n % len(SCRIPTS)]
+        scored = [ratings.get_rating(f"sms-twilio-SM{number[-4:]}{s}") for s in range(len(script))]
+        request = requests.get(number)
+        left.append(
+            {
+                "ratings": [(r.score, r.comment) for r in scored if r is not None],
+                "texts": [
+                    m["message"] for m in sms_sender.OUTBOX if m["attributes"]["to"] == number
+                ],
+                "opted_out": sms_state.is_opted_out(key),
+                "conversation": conversation.model_dump(
+                    include={
+                        "state",
+                        "score",
+                        "comment",
+                        "callback_requested",
+                        "reprompted",
+                        "last_reply",
+                    }
+                )
+                if conversation
+                else None,
+                "callback_request": (request.score, request.comment) if request else None,
+            }
+        )
+    return left
+
+
+@pytest.mark.parametrize("mode", FAULT_MODES)
+def test_each_sms_counts_once_and_each_text_goes_out_once_under_faults(
+    unretried: FaultProxy, app_client: Any, mode: str
+) -> None:
+    clean_numbers = [f"+1415555{1000 + n:04d}" for n in range(len(SCRIPTS))]
+    faulty_numbers = [f"+1415555{2000 + n:04d}" for n in range(len(SCRIPTS))]
+    clean = Traffic()
+    converse(app_client, clean_numbers, clean)
+    faulty = Traffic()
+    unretried.set_faults([Fault(mode, 0.3)], seed=1)
+    converse(app_client, faulty_numbers, faulty)
+    unretried.clear()
+
+    messages = sum(len(SCRIPTS[n % len(SCRIPTS)]) + 1 for n in range(len(faulty_numbers)))
+    expected, got = outcome(clean_numbers), outcome(faulty_numbers)
+    texts = sum(len(o["texts"]) for o in got)
+    duplicates = sum(
+        max(0, len(g["texts"]) - len(e["texts"])) for g, e in zip(got, expected, strict=True)
+    )
+    lost = sum(
+        max(0, len(e["texts"]) - len(g["texts"])) for g, e in zip(got, expected, strict=True)
+    )
+    print(
+        f"\n[sms faults] mode={mode} messages={messages} sends={faulty.sends} "
+        f"statuses={dict(faulty.statuses)} invitation_texts={texts} "
+        f"duplicates={duplicates} lost={lost}"
+    )
+    assert 500 not in faulty.statuses
+    assert faulty.sends > messages  # the faults were felt
+    assert list(faulty.replies.values()) == list(clean.replies.values())
+    assert got == expected

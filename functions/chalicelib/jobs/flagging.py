@@ -27,46 +27,63 @@ from ..storage.sms_state import key_of
 
 
 def flag_kiosk_callbacks(rating_ids: list[str], now: datetime) -> int:
-    """Kiosk ratings that asked for a call (found by aggregation in the arrivals)."""
-    flagged = 0
+    """Kiosk ratings that asked for a call (found by aggregation in the arrivals). A rating
+    that storage fails on does not stop the others; then DependencyUnavailable is raised at
+    the end, so the aggregation's watermark stays and its next run flags it again."""
+    flagged, failed = 0, 0
     for rating_id in rating_ids:
-        stored = ratings.get_rating(rating_id)
-        contact = stored.contact if stored else None  # None once a task has taken it
-        store = stores.get_store(stored.store_id) if stored and contact else None
-        if stored is None or contact is None or store is None:
-            continue
-        if wants_callback(stored.score, store.survey):
-            rating = TaskRating(
-                rating_id=rating_id,
-                channel="kiosk",
-                score=stored.score,
-                reasons=list(stored.reasons),
-                comment=stored.comment,
-                tapped_at=stored.tapped_at,
-            )
-            # The consent the kiosk's box gave, recorded here, off the ingest path's budget.
-            given = from_kiosk(rating_id, contact.model_dump(), stored.locale, stored.tapped_at)
-            consents.record_given(key_of(contact.phone), given)
-            flagged += _flag(store, rating, contact.phone, contact.name, now)
-        ratings.strip_contact(rating_id)
+        try:
+            flagged += _flag_kiosk_rating(rating_id, now)
+        except DependencyUnavailable:
+            failed += 1
+    if failed:
+        raise DependencyUnavailable(f"{failed} ratings not flagged; the next run retries", 60)
+    return flagged
+
+
+def _flag_kiosk_rating(rating_id: str, now: datetime) -> int:
+    stored = ratings.get_rating(rating_id)
+    contact = stored.contact if stored else None  # None once a task has taken it
+    store = stores.get_store(stored.store_id) if stored and contact else None
+    if stored is None or contact is None or store is None:
+        return 0
+    flagged = 0
+    if wants_callback(stored.score, store.survey):
+        rating = TaskRating(
+            rating_id=rating_id,
+            channel="kiosk",
+            score=stored.score,
+            reasons=list(stored.reasons),
+            comment=stored.comment,
+            tapped_at=stored.tapped_at,
+        )
+        # The consent the kiosk's box gave, recorded here, off the ingest path's budget.
+        given = from_kiosk(rating_id, contact.model_dump(), stored.locale, stored.tapped_at)
+        consents.record_given(key_of(contact.phone), given)
+        flagged = _flag(store, rating, contact.phone, contact.name, now)
+    ratings.strip_contact(rating_id)
     return flagged
 
 
 def flag_sms_callbacks(now: datetime) -> int:
-    """SMS customers who answered YES to the callback offer."""
+    """SMS customers who answered YES to the callback offer. A request that storage fails on
+    stays queued for the next run; the others go on."""
     flagged = 0
     for request in callback_requests.pending(now):
-        store = stores.get_store(request.store_id)
-        if store is not None and request.rating_id and request.score is not None:
-            rating = TaskRating(
-                rating_id=request.rating_id,
-                channel="sms",
-                score=request.score,
-                comment=request.comment,
-                tapped_at=request.requested_at,
-            )
-            flagged += _flag(store, rating, request.phone, None, now)
-        callback_requests.forget(request.conversation_id)
+        try:
+            store = stores.get_store(request.store_id)
+            if store is not None and request.rating_id and request.score is not None:
+                rating = TaskRating(
+                    rating_id=request.rating_id,
+                    channel="sms",
+                    score=request.score,
+                    comment=request.comment,
+                    tapped_at=request.requested_at,
+                )
+                flagged += _flag(store, rating, request.phone, None, now)
+            callback_requests.forget(request.conversation_id)
+        except DependencyUnavailable:
+            logger.warning("sms callback request left for the next run")
     return flagged
 
 

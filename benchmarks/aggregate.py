@@ -9,8 +9,10 @@ since the last run, not the history behind the watermark.
    older ratings that earlier runs aggregated (their arrival hours are behind the watermark).
    The first run of each table also merges the new taps into the kiosks' tap logs and marks
    the repeat presses they make (with history, some of older hours: those are recomputed).
+   Each timed run starts with the watermark at the open hour, so each repeats the work.
 2. Capacity of that run: read units (Query) and write units (PutItem) per new rating.
-3. 100,000 new ratings in one run: time, ratings/s, partial writes, every rating counted.
+3. 100,000 new ratings: the runs it takes (each stops at its time budget), time, ratings/s,
+   every rating counted.
 4. An hour of a 2,000-store chain at peak (8,000 kiosks, 100,000 arrivals; 1,000,000 with
    --million, about 20 minutes here): the arrivals are loaded as the hour goes, a scheduled
    run every 5 simulated minutes reads what arrived since the last one, each within its
@@ -220,6 +222,7 @@ def part_one(endpoint: str) -> None:
     for round_ in range(ROUNDS):  # re-runs repeat the same work: the open hour is not final
         for name in (fresh, history) if round_ % 2 == 0 else (history, fresh):
             use_table(name, endpoint)
+            rewind()
             elapsed, run = timed(NOW)
             times[name].append(elapsed)
             runs.append(run)
@@ -239,6 +242,7 @@ def part_one(endpoint: str) -> None:
     say(f"\n2. Capacity of the {NEW:,}-rating run (ReturnConsumedCapacity=TOTAL)")
     for label, name in (("(a) no history ", fresh), ("(b) 10x history", history)):
         use_table(name, endpoint)
+        rewind()
         cap = capacity(NOW)
         per = {op: cap.get(f"{op} units", 0) / cap["ratings"] for op in ("Query", "PutItem")}
         calls = ", ".join(f"{op} {cap[k]:.0f}" for op in OPS if (k := f"{op} calls") in cap)
@@ -253,13 +257,25 @@ def part_two(endpoint: str) -> None:
     settle()
     took = load(make_ratings(LARGE, OPEN_HOUR, NOW - OPEN_HOUR))
     say(f"   {LARGE:,} ratings, all arrived in the open hour, loaded in {took:.0f} s")
-    elapsed, run = timed(NOW)
+    times: list[float] = []
+    while True:  # the runs that follow one another until the backlog is read
+        elapsed, run = timed(NOW)
+        times.append(elapsed)
+        say(f"   run {len(times)}  {elapsed:.1f} s, {run.ratings:,} ratings read")
+        if not run.out_of_time:
+            break
     total = counted()
-    say(f"   one run  {elapsed:.1f} s, {run.ratings / elapsed:,.0f} ratings/s")
-    say(f"   partials written  {run.partials}")
-    say(f"   the run counted {run.ratings:,}   {check(run.ratings == LARGE)}")
+    say(f"   {len(times)} runs, {sum(times):.1f} s, {LARGE / sum(times):,.0f} ratings/s")
     say(f"   hour buckets hold {total:,} (responses + filtered)   {check(total == LARGE)}")
     drop(endpoint, name)
+
+
+def rewind() -> None:
+    """The watermark back to the open hour: a timed run repeats the same work (a slice's
+    tallies are written again, equal)."""
+    from chalicelib.storage import aggregates
+
+    aggregates.advance_watermark(aggregates.watermark(), OPEN_HOUR)
 
 
 def chain_store_id(store: int) -> str:
@@ -398,7 +414,7 @@ def main() -> None:
                 say(f"1. One run over {NEW:,} new ratings, without and with {HISTORY:,} aggregated")
                 part_one(endpoint)
             if not MILLION:
-                say(f"\n3. {LARGE:,} new ratings in one run")
+                say(f"\n3. {LARGE:,} new ratings, runs one after another")
                 part_two(endpoint)
             say(f"\n4. {CHAIN_HOUR:,} arrivals in one hour, aggregated across scheduled runs")
             part_four(endpoint)

@@ -18,11 +18,11 @@ adds; a position kept within the hour would make every write an increment that n
 own exactly-once guard. A bucket keeps one partial per arrival hour, as before slices, so
 reading a bucket costs what it did; each partial holds at most 60 / 5 = 12 slice tallies.
 
-A run works to a time budget (RUN_BUDGET_S, well inside the function's 29 s timeout): it
-starts no new chunk of slices after it, and the next run goes on from the watermark. The
-slices are read a chunk at a time (up to CHUNK_RATINGS ratings); a read covers several
-slices of one hour after quiet ones, so an idle or caught-up backlog costs one Query per
-shard and hour.
+A run works to a time budget (RUN_BUDGET_S, well inside the function's 29 s timeout): past
+it, it stops between two slices, and the next run goes on from the watermark. The slices
+are read a chunk at a time (up to CHUNK_RATINGS ratings); a read covers several slices of
+one hour after quiet ones, so an idle or caught-up backlog costs one Query per shard and
+hour.
 
 Repeat presses are decided here, where a kiosk's taps can be seen together whatever request,
 hour or run brought them: each kiosk's taps go into its tap log (by tapped hour), and the
@@ -61,13 +61,12 @@ FIRST_RUN_LOOKBACK = timedelta(days=1)
 HOUR = timedelta(hours=1)
 # Slices are read, up to about this many ratings, before their repeat presses are decided
 # together: one tap log read and write per kiosk for a backlog, bounded memory.
-CHUNK_RATINGS = 50_000
+CHUNK_RATINGS = 10_000
 # A read after one that found fewer than this covers twice as many slices (to the hour's
 # end): quiet and empty slices cost no Query each.
 QUIET_READ = 2_000
-# The function times out at 29 s (functions/.chalice/config.json). A run starts no chunk
-# after this, and a chunk (CHUNK_RATINGS at the few thousand ratings/s measured on
-# DynamoDB Local, docs/data-model.md) fits in what is left.
+# The function times out at 29 s (functions/.chalice/config.json). A run stops between two
+# slices after this: one slice must fit in what is left (docs/data-model.md).
 RUN_BUDGET_S = 15.0
 WRITERS = 8  # kiosks merged, or partials written, at once: a run waits on round trips
 
@@ -115,7 +114,7 @@ def aggregate(
 ) -> AggregationRun:
     """One run. `flag` gets each slice's kiosk ratings that ask for a call (their ids) and
     returns the tasks it created; `stop_after_slices` ends the run early (tests use it to
-    model a killed run); `budget_s` is the time after which it starts no new chunk."""
+    model a killed run); `budget_s` is the time after which it stops between two slices."""
     run = AggregationRun()
     deadline = clock() + budget_s
     mark = aggregates.watermark()
@@ -141,22 +140,27 @@ def aggregate(
                 # so a request not flagged by then would be lost. Flagging is idempotent.
                 run.flagged += flag(candidates)
             final = final and now >= arrival_slice + SLICE + LAG
-            if not final:
-                continue
-            if not complete:
+            if final and not complete:
                 # Another run stored a fuller view of a partial: the next run reads the slice
                 # again rather than leave it behind the watermark as this run saw it.
                 logger.info("a fuller view of a slice is stored; stopping")
                 stopped = True
                 break
-            reached = arrival_slice + SLICE
-            run.finalised.append(aggregates.slice_label(arrival_slice))
-            # Past each slice that held work, so a run that fails later keeps it done; past
-            # empty ones with the next (or at the chunk's end): one write, not one a slice.
-            if arrived:
-                if not aggregates.advance_watermark(mark, reached):
-                    return _moved_by_another(run)
-                mark = reached
+            if final:
+                reached = arrival_slice + SLICE
+                run.finalised.append(aggregates.slice_label(arrival_slice))
+                # Past each slice that held work, so a run that fails later keeps it done;
+                # past empty ones with the next (or at the chunk's end): one write, not one
+                # a slice.
+                if arrived:
+                    if not aggregates.advance_watermark(mark, reached):
+                        return _moved_by_another(run)
+                    mark = reached
+            if clock() >= deadline:
+                # Between two slices, as a run that died here would: the chunk's taps are
+                # merged, and the next run counts its slices with their marks.
+                run.out_of_time = stopped = True
+                break
         if reached is not None and reached != mark:
             if not aggregates.advance_watermark(mark, reached):
                 return _moved_by_another(run)

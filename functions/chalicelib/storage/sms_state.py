@@ -412,19 +412,30 @@ def unanswered_expectations(now: datetime, lookback: timedelta) -> list[str]:
 
 
 def _due(prefix: str, now: datetime, lookback: timedelta) -> list[str]:
-    """The pk of every item on one of the schedules the `arrivals` index holds, due by now."""
+    """The pk of every item on one of the schedules the `arrivals` index holds, due by now.
+    An hour whose Query fails is left out (its items stay on the schedule for the next
+    run): one failure in the lookback's 72 Queries must not stop the run's other hours.
+    DependencyUnavailable only when every hour failed."""
     due: list[str] = []
     hour = (now - lookback).replace(minute=0, second=0, microsecond=0)
+    hours = failed = 0
     while hour <= now:
-        items = query_all(
-            IndexName="arrivals",
-            KeyConditionExpression="gsi1pk = :hour AND gsi1sk <= :now",
-            ExpressionAttributeValues=to_item(
-                {":hour": f"{prefix}{hour:%Y-%m-%dT%H}", ":now": f"{_iso(now)}#~"}
-            ),
-        )
-        due.extend(str(item["pk"]) for item in items)
+        hours += 1
+        try:
+            items = query_all(
+                IndexName="arrivals",
+                KeyConditionExpression="gsi1pk = :hour AND gsi1sk <= :now",
+                ExpressionAttributeValues=to_item(
+                    {":hour": f"{prefix}{hour:%Y-%m-%dT%H}", ":now": f"{_iso(now)}#~"}
+                ),
+            )
+        except DependencyUnavailable:
+            failed += 1
+        else:
+            due.extend(str(item["pk"]) for item in items)
         hour += timedelta(hours=1)
+    if failed == hours:
+        raise DependencyUnavailable("storage is unavailable; retry later", settings().retry_after_s)
     return due
 
 

@@ -13,8 +13,11 @@ ratings from kiosks drawn at random. Two cases, each at 1, 2 and 4 processes:
 Prints per run: requests/s and ratings/s (all processes together), p50/p95/p99 of a
 request's time in the handler, errors (any answer but 200 with every rating `stored`), the
 write units DynamoDB Local reported (ReturnConsumedCapacity, table and index) per rating and
-per second, and the CPU the processes and DynamoDB Local used; then throughput at 2 and 4
-processes relative to 1. Not a test: no budget, always exits 0.
+per second, the share of the handler's time spent waiting for DynamoDB Local, and the CPU the
+processes and DynamoDB Local used (cores, and ms per request); then throughput at 2 and 4
+processes relative to 1. DynamoDB Local has no partitions and never throttles: the hot-store
+case shows the app's side of one busy store, the partition arithmetic is in
+docs/data-model.md. Not a test: no budget, always exits 0.
 """
 
 from __future__ import annotations

@@ -155,13 +155,21 @@ def timed(now: datetime) -> tuple[float, Any]:
 
 
 def settle() -> float:
-    """A run before the new ratings: every arrival hour before OPEN_HOUR becomes final."""
+    """Runs before the new ratings, from the history's first hour, until every arrival hour
+    before OPEN_HOUR is final (each run stops at its time budget); their total time."""
     from chalicelib.storage import aggregates
 
-    elapsed, _ = timed(SETTLED)
+    if aggregates.watermark() is None:
+        aggregates.advance_watermark(None, OPEN_HOUR - HISTORY_HOURS * HOUR)
+    total = 0.0
+    while True:
+        elapsed, run = timed(SETTLED)
+        total += elapsed
+        if not run.out_of_time:
+            break
     if aggregates.watermark() != OPEN_HOUR:
         raise RuntimeError(f"watermark {aggregates.watermark()}, expected {OPEN_HOUR}")
-    return elapsed
+    return total
 
 
 def counted() -> int:
@@ -210,7 +218,7 @@ def part_one(endpoint: str) -> None:
     use_table(history, endpoint, create=True)
     took = load(old)
     say(f"   history: {HISTORY:,} ratings in {HISTORY_HOURS} arrival hours, loaded in {took:.0f} s")
-    say(f"   history aggregated by one run in {settle():.0f} s; watermark now {OPEN_HOUR:%H:%M}")
+    say(f"   history aggregated by runs in {settle():.0f} s; watermark now {OPEN_HOUR:%H:%M}")
     use_table(fresh, endpoint, create=True)
     settle()
     for name in (fresh, history):

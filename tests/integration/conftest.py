@@ -40,3 +40,19 @@ def faulty_storage(
     yield fault_proxy
     fault_proxy.clear()
     reset_caches()
+
+
+def app_attempts(monkeypatch: pytest.MonkeyPatch, attempts: int) -> None:
+    """The app's DynamoDB client with `attempts` in all (botocore's default is three: at
+    30 % faults they absorb all but ~3 %; fault tests are about the ones that reach the app)."""
+    monkeypatch.setenv("STOREPULSE_DYNAMODB_ATTEMPTS", str(attempts))
+    reset_caches()
+
+
+@pytest.fixture
+def quick_throttle_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore waits up to 1 s, 2 s ... after a throttle; tests that count what was sent,
+    not how long it took, wait as long as after any other error (50 ms, 100 ms ...)."""
+    from botocore.retries.standard import ExponentialBackoff
+
+    monkeypatch.setitem(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG, "throttling_base_scale", 0.05)

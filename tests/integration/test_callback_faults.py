@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
-from botocore.retries.standard import ExponentialBackoff
 
 from chalicelib.errors import DependencyUnavailable
 from chalicelib.jobs import flagging
@@ -20,7 +19,7 @@ from chalicelib.notify import topics
 from chalicelib.storage import tasks
 from chalicelib.storage.ratings import strip_contact
 from devtools.fault_proxy import MODES, Fault, FaultProxy
-from tests.conftest import reset_caches
+from tests.integration.conftest import app_attempts
 from tests.integration.factories import put
 
 START = datetime.now(UTC).replace(microsecond=0)
@@ -38,6 +37,9 @@ MAX_RUNS = 12  # per phase; a run under 30 % faults finishes most of its work
 FAULT_MODES = [mode for mode in MODES if mode != "stall"]
 
 
+pytestmark = pytest.mark.usefixtures("quick_throttle_backoff")
+
+
 @pytest.fixture(autouse=True)
 def quiet_outbox() -> None:
     topics.PUBLISHED.clear()
@@ -49,16 +51,8 @@ def once_retried(faulty_storage: FaultProxy, monkeypatch: pytest.MonkeyPatch) ->
     absorb all but ~3 % of the faults (two: 9 % reach the app), and these tests are about
     what the app does with the ones that reach it. One attempt would fail nearly every run
     somewhere (a flagging takes ~10 calls a rating)."""
-    monkeypatch.setenv("STOREPULSE_DYNAMODB_ATTEMPTS", "2")
-    reset_caches()
+    app_attempts(monkeypatch, 2)
     return faulty_storage
-
-
-@pytest.fixture(autouse=True)
-def quick_throttle_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """botocore waits up to 1 s, 2 s ... after a throttle; these tests count what was sent,
-    not how long it took, so they wait as long as after any other error (50 ms, 100 ms ...)."""
-    monkeypatch.setitem(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG, "throttling_base_scale", 0.05)
 
 
 def sent() -> Counter[tuple[str, str]]:

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from botocore.retries.standard import ExponentialBackoff
 
 from chalicelib.auth import issue_integration_token
 from chalicelib.notify import sms_sender
 from chalicelib.storage import callback_requests, ratings, sms_state
 from devtools.fault_proxy import MODES, Fault, FaultProxy
-from tests.conftest import bearer, now, reset_caches
+from tests.conftest import bearer, now
 from tests.integration.callers import Phone, invite_by_api
+from tests.integration.conftest import app_attempts
 
 # What each customer texts, one script per customer: unhappy and asking for a call, happy,
 # unhappy then STOP, HELP then an answer that needs a re-prompt.
@@ -34,6 +34,9 @@ RESENDS = 60  # a provider gives up at some point; none of these needs nearly as
 FAULT_MODES = [mode for mode in MODES if mode != "stall"]
 
 
+pytestmark = pytest.mark.usefixtures("quick_throttle_backoff")
+
+
 @pytest.fixture(autouse=True)
 def empty_outbox() -> None:
     sms_sender.OUTBOX.clear()
@@ -44,16 +47,8 @@ def unretried(faulty_storage: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> Fa
     """The app's DynamoDB client without botocore's own retries: at 30 % its three attempts
     would absorb all but ~3 % of the faults, and these tests are about what the app does
     with the ones that reach it."""
-    monkeypatch.setenv("STOREPULSE_DYNAMODB_ATTEMPTS", "1")
-    reset_caches()
+    app_attempts(monkeypatch, 1)
     return faulty_storage
-
-
-@pytest.fixture(autouse=True)
-def quick_throttle_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """botocore waits up to 1 s, 2 s ... after a throttle; these tests count what was sent,
-    not how long it took, so they wait as long as after any other error (50 ms, 100 ms ...)."""
-    monkeypatch.setitem(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG, "throttling_base_scale", 0.05)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
-from botocore.retries.standard import ExponentialBackoff
 
 from chalicelib.domain.invitations import InvitationRequest
 from chalicelib.errors import DependencyUnavailable
@@ -19,7 +18,8 @@ from chalicelib.jobs import sms_schedule
 from chalicelib.notify import sms_sender
 from chalicelib.storage import sms_state, stores
 from devtools.fault_proxy import MODES, Fault, FaultProxy
-from tests.conftest import make_store, reset_caches
+from tests.conftest import make_store
+from tests.integration.conftest import app_attempts
 
 NIGHT = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 23:00 in Los Angeles
 OPENING = NIGHT + timedelta(hours=9, minutes=1)  # 08:01 in Los Angeles
@@ -58,15 +58,15 @@ MAX_ROUNDS = 15
 
 
 @pytest.fixture
-def once_retried(faulty_storage: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> FaultProxy:
+def once_retried(
+    faulty_storage: FaultProxy, monkeypatch: pytest.MonkeyPatch, quick_throttle_backoff: None
+) -> FaultProxy:
     """Two DynamoDB attempts in all, not three, so that faults reach the sender (9 % of
     calls at 30 %, not 3 %); botocore's throttle backoff as short as after other errors
     (the test counts texts, not time); invitations that live 12 h, so that a run looks back
     12 hours (13 Queries), not 72."""
-    monkeypatch.setenv("STOREPULSE_DYNAMODB_ATTEMPTS", "2")
     monkeypatch.setenv("STOREPULSE_INVITATION_TTL_HOURS", "12")
-    monkeypatch.setitem(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG, "throttling_base_scale", 0.05)
-    reset_caches()
+    app_attempts(monkeypatch, 2)
     return faulty_storage
 
 

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .consent import ConsentRecord, given
-from .sms_conversation import text_locale
+from .sms_conversation import Conversation, text_locale
+from .survey import Store
 
 InvitationStatus = Literal["sent", "scheduled", "suppressed"]
 SuppressionReason = Literal[
@@ -112,6 +113,20 @@ def invitation_consent(invitation: Invitation, at: datetime) -> ConsentRecord:
         locale=text_locale(invitation.locale),
         at=at,
         source=invitation.invitation_id,
+    )
+
+
+def opening_conversation(
+    invitation: Invitation, store: Store, phone: str, at: datetime
+) -> Conversation:
+    """The SMS conversation an invitation starts when it is texted at `at`."""
+    return Conversation(
+        conversation_id=invitation.invitation_id,
+        store_id=store.store_id,
+        store_name=store.name,
+        phone=phone,
+        locale=invitation.locale,
+        started_at=at,
     )
 
 

@@ -17,6 +17,7 @@ from ..domain.invitations import (
     SurveyHistory,
     invitation_consent,
     next_send_time,
+    opening_conversation,
     suppression,
 )
 from ..domain.phones import local_time_zone, mask_phone, parse_e164
@@ -76,7 +77,7 @@ def invite(request: InvitationRequest, store: Store, at: datetime) -> Invitation
         invitation = Invitation(**base, status="scheduled", send_at=send_at)
         return _recorded(invitation, key=key, phone=phone, conversation=None)
     invitation = Invitation(**base, status="sent", send_at=at)
-    conversation = _conversation(invitation, store, phone, at)
+    conversation = opening_conversation(invitation, store, phone, at)
     recorded = _recorded(
         invitation,
         key=key,
@@ -140,17 +141,6 @@ def _ours(invitation: Invitation, claim_id: str, undo: str | None = None) -> boo
 
 # Each read is retried by botocore too.
 _READ_BACK_TRIES = 3
-
-
-def _conversation(invitation: Invitation, store: Store, phone: str, at: datetime) -> Conversation:
-    return Conversation(
-        conversation_id=invitation.invitation_id,
-        store_id=store.store_id,
-        store_name=store.name,
-        phone=phone,
-        locale=invitation.locale,
-        started_at=at,
-    )
 
 
 def _send_invitation(invitation: Invitation, key: str, phone: str, store: Store) -> Invitation:

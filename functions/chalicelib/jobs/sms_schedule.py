@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 from ..config import settings
-from ..domain.invitations import invitation_consent, suppression_at_send
-from ..domain.sms_conversation import Conversation, message, unanswered_rating
+from ..domain.invitations import invitation_consent, opening_conversation, suppression_at_send
+from ..domain.sms_conversation import message, unanswered_rating
 from ..errors import DependencyUnavailable
 from ..notify.sms_sender import SmsRejected, send_sms
 from ..observability import logger
@@ -56,14 +56,7 @@ def _send_due(invitation_id: str, now: datetime, cooldown: timedelta) -> int:
     store = stores.get_store(invitation.store_id)
     if store is None:
         return 0
-    conversation = Conversation(
-        conversation_id=invitation.invitation_id,
-        store_id=store.store_id,
-        store_name=store.name,
-        phone=phone,
-        locale=invitation.locale,
-        started_at=now,
-    )
+    conversation = opening_conversation(invitation, store, phone, now)
     claim_id = uuid4().hex
     try:
         claimed = sms_state.claim_scheduled(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -56,3 +57,27 @@ def quick_throttle_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.retries.standard import ExponentialBackoff
 
     monkeypatch.setitem(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG, "throttling_base_scale", 0.05)
+
+
+# A stall outlasts the client's read timeout; short ones keep a stall run to seconds (one
+# call's worst case is attempts x (connect + read): 0.6 s an attempt). The stalled request
+# reaches DynamoDB Local STALL_S after it was sent: after the client gave up on it.
+QUICK_TIMEOUT_S = 0.3
+STALL_S = 0.6
+
+
+@contextmanager
+def quick_timeouts(proxy: FaultProxy) -> Iterator[None]:
+    """Within: the app's DynamoDB client with 0.3 s connect and read timeouts, and the
+    proxy's stall (STALL_S) beyond them, so that a stalled write lands after its caller
+    gave up. Only while faults are on: on a busy machine a sound call may take 0.3 s."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STOREPULSE_DYNAMODB_CONNECT_TIMEOUT_S", str(QUICK_TIMEOUT_S))
+        patch.setenv("STOREPULSE_DYNAMODB_READ_TIMEOUT_S", str(QUICK_TIMEOUT_S))
+        patch.setattr(proxy.plan, "stall_s", STALL_S)
+        reset_caches()
+        try:
+            yield
+        finally:
+            patch.undo()
+            reset_caches()

@@ -78,17 +78,18 @@ def invite(request: InvitationRequest, store: Store, at: datetime) -> Invitation
         return _recorded(invitation, key=key, phone=phone, conversation=None)
     invitation = Invitation(**base, status="sent", send_at=at)
     conversation = opening_conversation(invitation, store, phone, at)
+    claim_id = uuid4().hex
     recorded = _recorded(
         invitation,
         key=key,
         phone=phone,
         conversation=conversation,
         consent=invitation_consent(invitation, at),
-        claim_id=uuid4().hex,
+        claim_id=claim_id,
     )
     if recorded is not invitation:
         return recorded  # a retry: the first answer stands
-    return _send_invitation(invitation, key, phone, store)
+    return _send_invitation(invitation, key, phone, store, claim_id)
 
 
 def _recorded(
@@ -102,9 +103,10 @@ def _recorded(
 ) -> Invitation:
     """The invitation as recorded: `invitation` itself if this call wrote it, else the
     one a store system's earlier request wrote. With `claim_id` (an invitation to text
-    now), a write whose answer was lost (an error, or botocore's retry finding the item)
-    is told from an earlier request's by reading whose claim the stored one holds: ours
-    is texted now, so the store system's retry of a 503 does not find it sent untexted."""
+    now), our own write is told from an earlier request's by the claim the stored one
+    holds: ours is texted now. This call never answers 503 leaving its write able to land
+    later (a stalled write lands after its timeout): the store system's retry would then
+    find the invitation 'sent' and never texted."""
     try:
         written = sms_state.record_invitation(
             invitation,
@@ -115,44 +117,67 @@ def _recorded(
             claim_id=claim_id,
         )
     except DependencyUnavailable:
-        # Nothing was written, or ours was: no earlier request's (its condition fails).
-        if claim_id is None or not _ours(invitation, claim_id, undo=key):
-            raise
-        return invitation
-    if written or (claim_id is not None and _ours(invitation, claim_id)):
+        if claim_id is not None and key is not None:
+            _undo(invitation, key, claim_id)
+        raise
+    if written or (claim_id is not None and key is not None and _ours(invitation, key, claim_id)):
         return invitation
     existing = sms_state.get_invitation(invitation.invitation_id)
     return existing or invitation
 
 
-def _ours(invitation: Invitation, claim_id: str, undo: str | None = None) -> bool:
-    """Whether the stored invitation is the one this request wrote. If that cannot be read,
-    the caller is told to retry, and, given the number's key (`undo`: only where the stored
-    one can be no other request's), the write is undone so that the retry starts afresh."""
-    for _ in range(_READ_BACK_TRIES):
+def _ours(invitation: Invitation, key: str, claim_id: str) -> bool:
+    """Whether the stored invitation (whose write has answered: it no longer changes) is
+    the one this request wrote. If that cannot be read, ours is undone and the caller is
+    told to retry."""
+    for _ in range(_TRIES):
         try:
             return sms_state.invitation_claim(invitation.invitation_id) == claim_id
         except DependencyUnavailable:
             continue
-    if undo is not None:
-        sms_state.forget_invitation(invitation, undo)
+    _undo(invitation, key, claim_id)
     raise DependencyUnavailable("storage is unavailable; retry", settings().retry_after_s)
 
 
-# Each read is retried by botocore too.
-_READ_BACK_TRIES = 3
+def _undo(invitation: Invitation, key: str, claim_id: str) -> None:
+    """Make sure this request's invitation is not stored, so that the store system's retry
+    starts afresh: its claim is made void first (a write of it still on its way can then
+    no longer land), then what it wrote is forgotten."""
+    for step in (
+        lambda: sms_state.void_claim(invitation.invitation_id, claim_id, invitation.expires_at),
+        lambda: sms_state.forget_invitation(invitation, key, claim_id),
+    ):
+        for _ in range(_TRIES):
+            try:
+                step()
+            except DependencyUnavailable:
+                continue
+            break
+        else:
+            # At most once wins: the invitation may stay recorded 'sent' and untexted.
+            logger.error(
+                "invitation not undone; it may never be texted",
+                extra={"invitation_id": invitation.invitation_id},
+            )
+            return
 
 
-def _send_invitation(invitation: Invitation, key: str, phone: str, store: Store) -> Invitation:
+# Each call is retried by botocore too.
+_TRIES = 3
+
+
+def _send_invitation(
+    invitation: Invitation, key: str, phone: str, store: Store, claim_id: str
+) -> Invitation:
     text = message("invitation", invitation.locale, store.survey, store.name)
     try:
         send_sms(phone, text)
     except DependencyUnavailable:
         # Nothing half-stored: the store system is told to retry and the retry starts afresh.
-        sms_state.forget_invitation(invitation, key)
+        sms_state.forget_invitation(invitation, key, claim_id)
         raise
     except SmsRejected as rejection:
-        sms_state.forget_invitation(invitation, key)
+        sms_state.forget_invitation(invitation, key, claim_id)
         logger.info("invitation undeliverable", extra={"code": rejection.code})
         return _recorded(
             invitation.model_copy(update={"status": "suppressed", "reason": "undeliverable"}),

@@ -9,6 +9,9 @@ Key formats (`<key>` is the keyed HMAC of the phone number, never the number its
                       provider message id processed; expires_at: the phone retention)
   invitation:         pk = INVITATION#<id>, sk = INVITATION  (expires_at: invitation lifetime)
     scheduled ones:   gsi1pk = SCHEDULED_SMS#<send hour, UTC>, gsi1sk = <send_at>#<id>
+  a void claim:       pk = INVITATION#<id>, sk = VOID#<claim_id>  (expires_at: as the
+                      invitation's; a write of that claim whose answer was lost can no
+                      longer land: it checks that this item does not exist)
   a conversation whose score waits for its expectation answer:
                       gsi1pk = UNANSWERED_SMS#<due hour, UTC>, gsi1sk = <due>#<key>
   consent records (storage/consents.py) share the number's partition: sk = CONSENT#<purpose>
@@ -19,6 +22,7 @@ lazily, so readers check `expires_at` themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +65,21 @@ def _phone(key: str, sk: str) -> dict[str, str]:
 
 def _invitation_key(invitation_id: str) -> dict[str, str]:
     return {"pk": f"INVITATION#{invitation_id}", "sk": "INVITATION"}
+
+
+def _void_key(invitation_id: str, claim_id: str) -> dict[str, str]:
+    return {"pk": f"INVITATION#{invitation_id}", "sk": f"VOID#{claim_id}"}
+
+
+def _not_void(invitation_id: str, claim_id: str) -> dict[str, Any]:
+    """The transaction item that cancels a claim's write once the claim is void."""
+    return {
+        "ConditionCheck": {
+            "TableName": table_name(),
+            "Key": to_item(_void_key(invitation_id, claim_id)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def _epoch(moment: datetime) -> int:
@@ -197,8 +216,9 @@ def opt_out(
     published_at: datetime | None = None,
     confirmation: str | None = None,
 ) -> bool:
-    """Record an opt-out; True the first time (only then is it confirmed to the customer,
-    with `confirmation`, recorded as the message's reply). `source`, the message's id, is
+    """Record an opt-out; True the first time, or when this message's own earlier write
+    made it (only then is it confirmed to the customer, with `confirmation`, recorded as
+    the message's reply). `source`, the message's id, is
     recorded as processed with it; `published_at`, when the provider published it (a START
     published before it cannot undo it)."""
     item = _phone(key, "OPT_OUT") | {"type": "opt_out", "at": _iso(now), "source": source}
@@ -221,9 +241,23 @@ def opt_out(
             _processed(key, source, now, confirmation),
         ]
     )
-    if not first:
-        remember_message(key, source, now)
-    return first
+    if first:
+        return True
+    if _opted_out_by(key) == source:
+        # Our own earlier write, whose answer was lost, landed after the state was read
+        # (a stall): it recorded the message and its confirmation, which is still owed.
+        return True
+    remember_message(key, source, now)
+    return False
+
+
+def _opted_out_by(key: str) -> str | None:
+    """The id of the message that opted the number out (None: not opted out)."""
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(), Key=to_item(_phone(key, "OPT_OUT")), ConsistentRead=True
+        )
+    return str(from_item(response["Item"])["source"]) if "Item" in response else None
 
 
 def opt_in(key: str, message_id: str, now: datetime, reply: str | None = None) -> None:
@@ -335,7 +369,9 @@ def record_invitation(
     """Write an invitation with its conversation, the number's last-survey mark and the
     consent it is sent on, all or nothing. False if an invitation with this id exists (a
     store system's retry, or our own write whose answer was lost: `claim_id`, the writer's
-    own id, tells them apart through `invitation_claim`)."""
+    own id, tells them apart through `invitation_claim`). Not written once `claim_id` is
+    void (`void_claim`). Sent again while its answer is lost (see `answered`);
+    DependencyUnavailable if no answer came."""
     items: list[Any] = [
         {
             "Put": {
@@ -362,7 +398,27 @@ def record_invitation(
         )
     if key and consent is not None:
         items.append(consents.given_item(key, consent))
-    return transact(items)
+    if claim_id is not None:
+        items.append(_not_void(invitation.invitation_id, claim_id))
+    return answered(lambda: transact(items))
+
+
+def answered(write: Callable[[], bool]) -> bool:
+    """The answer of a conditional write, sent again (up to WRITE_TRIES in all) while its
+    answer is lost: only an answer tells what it did. A read cannot: the lost write may
+    still be on its way (a stall delivers it after the client gave up) and land after the
+    read. Sending it again is safe: its condition (the item absent, or as it was read)
+    fails if an earlier send landed, and the caller's claim id then tells whose it is."""
+    for _ in range(WRITE_TRIES - 1):
+        try:
+            return write()
+        except DependencyUnavailable:
+            continue
+    return write()
+
+
+# Each send is retried by botocore too; after these, the caller gives up (void_claim).
+WRITE_TRIES = 3
 
 
 def invitation_claim(invitation_id: str) -> str | None:
@@ -379,25 +435,35 @@ def invitation_claim(invitation_id: str) -> str | None:
     return None if claim is None else str(claim)
 
 
-def forget_invitation(invitation: Invitation, key: str) -> None:
-    """Undo `record_invitation` when the SMS could not be sent (the caller is told to retry).
-    The consent record stays: the store system vouched for it, and its retry writes it again."""
-    deleted = transact(
+def void_claim(invitation_id: str, claim_id: str, expires_at: datetime) -> None:
+    """Make `claim_id` void: a write of it still on its way (its answer was lost: a timeout
+    may deliver it later) is cancelled when it arrives, so what is stored stops changing
+    and can be read. Safe to repeat."""
+    item: dict[str, Any] = _void_key(invitation_id, claim_id) | {"type": "void_claim"}
+    item["expires_at"] = _epoch(expires_at)
+    with unavailable_on_failure():
+        client().put_item(TableName=table_name(), Item=to_item(item))
+
+
+def forget_invitation(invitation: Invitation, key: str, claim_id: str) -> bool:
+    """Undo `record_invitation` of `claim_id` when its SMS was not sent (the caller is told
+    to retry, and the retry starts afresh); False if the stored invitation is not that
+    claim's (none, or another request's: left alone). The consent record stays: the store
+    system vouched for it, and its retry writes it again."""
+    return transact(
         [
             {
                 "Delete": {
                     "TableName": table_name(),
                     "Key": to_item(_invitation_key(invitation.invitation_id)),
+                    "ConditionExpression": "claim_id = :mine",
+                    "ExpressionAttributeValues": to_item({":mine": claim_id}),
                 }
             },
             {"Delete": {"TableName": table_name(), "Key": to_item(_phone(key, "SURVEYED"))}},
             {"Delete": {"TableName": table_name(), "Key": to_item(_phone(key, "CONVERSATION"))}},
         ]
     )
-    if not deleted:  # no conditions: only a concurrent transaction on these items cancels it
-        raise DependencyUnavailable(
-            "storage is busy; retry later", retry_after=settings().retry_after_s
-        )
 
 
 def due_invitations(now: datetime, lookback: timedelta) -> list[str]:
@@ -506,33 +572,34 @@ def claim_scheduled(
     """Take a due invitation for sending, once: it leaves the schedule atomically with its
     conversation's start and the record of the consent it is sent on (written before the
     text goes out), and records who took it (`claim_id`). False if the condition failed:
-    another run took it, it expired meanwhile, or our own write's answer was lost (then
-    `invitation_claim` is ours)."""
-    return transact(
-        [
-            {
-                "Update": {
-                    "TableName": table_name(),
-                    "Key": to_item(_invitation_key(invitation_id)),
-                    "UpdateExpression": "SET #status = :sent, claim_id = :mine "
-                    "REMOVE gsi1pk, gsi1sk, phone",
-                    "ConditionExpression": "#status = :scheduled AND expires_at > :now",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": to_item(
-                        {
-                            ":sent": "sent",
-                            ":scheduled": "scheduled",
-                            ":now": _epoch(now),
-                            ":mine": claim_id,
-                        }
-                    ),
-                }
-            },
-            # A new conversation replaces any earlier one of this number.
-            {"Put": {"TableName": table_name(), "Item": _conversation_item(key, conversation)}},
-            consents.given_item(key, consent),
-        ]
-    )
+    another run took it, it expired meanwhile, or our own earlier send landed (then
+    `invitation_claim` is ours). Not written once `claim_id` is void (`void_claim`). Sent
+    again while its answer is lost (`answered`); DependencyUnavailable if none came."""
+    items: list[Any] = [
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": to_item(_invitation_key(invitation_id)),
+                "UpdateExpression": "SET #status = :sent, claim_id = :mine "
+                "REMOVE gsi1pk, gsi1sk, phone",
+                "ConditionExpression": "#status = :scheduled AND expires_at > :now",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": to_item(
+                    {
+                        ":sent": "sent",
+                        ":scheduled": "scheduled",
+                        ":now": _epoch(now),
+                        ":mine": claim_id,
+                    }
+                ),
+            }
+        },
+        # A new conversation replaces any earlier one of this number.
+        {"Put": {"TableName": table_name(), "Item": _conversation_item(key, conversation)}},
+        consents.given_item(key, consent),
+        _not_void(invitation_id, claim_id),
+    ]
+    return answered(lambda: transact(items))
 
 
 def suppress_scheduled(invitation_id: str, reason: str, now: datetime) -> bool:

@@ -10,8 +10,9 @@ from contextlib import contextmanager
 import pytest
 
 from devtools import dynamodb_local
-from devtools.fault_proxy import FaultProxy
+from devtools.fault_proxy import Fault, FaultProxy
 from tests.conftest import make_store, reset_caches
+from tests.polling import wait_until
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +82,33 @@ def quick_timeouts(proxy: FaultProxy) -> Iterator[None]:
         finally:
             patch.undo()
             reset_caches()
+
+
+@contextmanager
+def stalling(proxy: FaultProxy, operation: str) -> Iterator[None]:
+    """Within: every `operation` call stalls (with the quick timeouts: no answer ever comes).
+    On leaving, the faults are turned off once every stalled call has reached DynamoDB
+    Local (and done there whatever it still could)."""
+
+    def forwarded() -> int:
+        return int(proxy.plan.report()["forwarded"].get(operation, 0))
+
+    def stalled() -> int:
+        return sum(
+            entry["count"]
+            for entry in proxy.plan.report()["injected"]
+            if entry["mode"] == "stall" and entry["operation"] == operation
+        )
+
+    start = (forwarded(), stalled())
+    with quick_timeouts(proxy):
+        proxy.set_faults([Fault("stall", 1.0, frozenset({operation}))])
+        try:
+            yield
+        finally:
+            wait_until(
+                lambda: forwarded() - start[0] >= stalled() - start[1],
+                message=f"the stalled {operation} calls to reach DynamoDB Local",
+                interval=0.05,
+            )
+            proxy.clear()

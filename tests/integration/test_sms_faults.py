@@ -14,12 +14,15 @@ from typing import Any
 import pytest
 
 from chalicelib.auth import issue_integration_token
+from chalicelib.domain.invitations import InvitationRequest
+from chalicelib.errors import DependencyUnavailable
+from chalicelib.flows.sms_survey import invite
 from chalicelib.notify import sms_sender
-from chalicelib.storage import callback_requests, ratings, sms_state
+from chalicelib.storage import callback_requests, ratings, sms_state, stores
 from devtools.fault_proxy import MODES, Fault, FaultProxy
 from tests.conftest import bearer, now
 from tests.integration.callers import Phone, invite_by_api
-from tests.integration.conftest import app_attempts, quick_timeouts
+from tests.integration.conftest import app_attempts, quick_timeouts, stalling
 
 # What each customer texts, one script per customer: unhappy and asking for a call, happy,
 # unhappy then STOP, HELP then an answer that needs a re-prompt.
@@ -140,6 +143,26 @@ def outcome(numbers: list[str]) -> list[dict[str, Any]]:
             }
         )
     return left
+
+
+def test_an_invitation_write_that_never_answers_cannot_land_after_the_503(
+    faulty_storage: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The defect: the invitation's write stalled past the client's timeout, the request read
+    # it back before it landed, answered 503, and the store system's retry found it 'sent'
+    # (the stalled write had landed meanwhile): never texted. One attempt per call, as in
+    # test_sms_schedule's case of the take.
+    app_attempts(monkeypatch, 1)
+    store = stores.get_store("store-a")
+    assert store is not None
+    request = InvitationRequest(phone="+14155550123", store_id="store-a", visit_ref="visit-1")
+    with stalling(faulty_storage, "TransactWriteItems"), pytest.raises(DependencyUnavailable):
+        invite(request, store, now())
+    retried = invite(request, store, now())
+
+    assert retried.status == "sent"
+    assert [m["attributes"]["to"] for m in sms_sender.OUTBOX] == ["+14155550123"]
+    assert sms_state.get_conversation(sms_state.key_of("+14155550123"), now()) is not None
 
 
 _CLEAN: list[tuple[list[list[str]], list[dict[str, Any]]]] = []

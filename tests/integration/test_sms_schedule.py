@@ -19,7 +19,7 @@ from chalicelib.notify import sms_sender
 from chalicelib.storage import sms_state, stores
 from devtools.fault_proxy import MODES, Fault, FaultProxy
 from tests.conftest import make_store
-from tests.integration.conftest import app_attempts
+from tests.integration.conftest import app_attempts, quick_timeouts, stalling
 
 NIGHT = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 23:00 in Los Angeles
 OPENING = NIGHT + timedelta(hours=9, minutes=1)  # 08:01 in Los Angeles
@@ -52,6 +52,29 @@ def test_an_invitation_not_sent_is_back_on_the_schedule_as_it_was_stored(storage
     assert final.status == "sent"
 
 
+def test_a_take_that_never_answers_cannot_land_after_the_put_back(faulty_storage, monkeypatch):
+    # The defect: the take (a TransactWriteItems) stalled past the client's timeout, the run
+    # put the invitation back, and the take landed after that: taken, never texted. One
+    # attempt per call: botocore's retries of a transaction share its ClientRequestToken,
+    # so a late one is a no-op once an earlier one landed; the app's own sends are not.
+    app_attempts(monkeypatch, 1)
+    store = make_store("store-q", timezone="America/Los_Angeles", sms_window=None)
+    stores.put_store(store)
+    invitation = invite(InvitationRequest(phone=PHONE, store_id=store.store_id), store, NIGHT)
+    stored = sms_state.stored_invitation(invitation.invitation_id)
+    sms_sender.OUTBOX.clear()
+
+    with stalling(faulty_storage, "TransactWriteItems"):
+        sent_in_stall = sms_schedule.send_due_invitations(OPENING)
+    after_stall = sms_state.stored_invitation(invitation.invitation_id)
+    sent_after = sms_schedule.send_due_invitations(OPENING + timedelta(minutes=5))
+
+    assert sent_in_stall == 0
+    assert after_stall == stored  # every take landed after the put back, and did nothing
+    assert sent_after == 1
+    assert texts_per_number([PHONE]) == Counter({PHONE: 1})
+
+
 # Under faults: the fault proxy in front of DynamoDB Local, overlapping runs.
 INVITATIONS = 6
 MAX_ROUNDS = 15
@@ -76,7 +99,7 @@ def texts_per_number(numbers: list[str]) -> Counter[str]:
     )
 
 
-@pytest.mark.parametrize("mode", [mode for mode in MODES if mode != "stall"])
+@pytest.mark.parametrize("mode", MODES)
 def test_each_scheduled_invitation_is_sent_once_by_overlapping_runs_under_faults(
     once_retried: FaultProxy, mode: str
 ) -> None:
@@ -87,9 +110,9 @@ def test_each_scheduled_invitation_is_sent_once_by_overlapping_runs_under_faults
         invited = invite(InvitationRequest(phone=number, store_id=store.store_id), store, NIGHT)
         assert invited.status == "scheduled"
     sms_sender.OUTBOX.clear()
-    once_retried.set_faults([Fault(mode, 0.3)], seed=1)
     rounds, failed_runs = 0, 0
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with quick_timeouts(once_retried), ThreadPoolExecutor(max_workers=2) as pool:
+        once_retried.set_faults([Fault(mode, 0.3)], seed=1)
         while rounds < MAX_ROUNDS and set(texts_per_number(numbers)) != set(numbers):
             at = OPENING + timedelta(minutes=5 * rounds)
             rounds += 1

@@ -5,6 +5,7 @@ first use, so the kiosk ingest path (a cold-start budget) never pays for them.""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
@@ -143,10 +144,11 @@ def _undo(invitation: Invitation, key: str, claim_id: str) -> None:
     """Make sure this request's invitation is not stored, so that the store system's retry
     starts afresh: its claim is made void first (a write of it still on its way can then
     no longer land), then what it wrote is forgotten."""
-    for step in (
+    steps: tuple[Callable[[], object], ...] = (
         lambda: sms_state.void_claim(invitation.invitation_id, claim_id, invitation.expires_at),
         lambda: sms_state.forget_invitation(invitation, key, claim_id),
-    ):
+    )
+    for step in steps:
         for _ in range(_TRIES):
             try:
                 step()

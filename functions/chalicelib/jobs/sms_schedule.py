@@ -3,6 +3,7 @@ SMS scores whose expectation question went unanswered."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -68,11 +69,11 @@ def _send_due(invitation_id: str, now: datetime, cooldown: timedelta) -> int:
             claim_id=claim_id,
         )
     except DependencyUnavailable:
-        # The take may have happened unseen: put it back (only if it is ours) and let the
-        # next run send it.
+        # No answer came: the take may have happened unseen, or may yet (a stalled write
+        # lands after the client gave up). Put it back and let the next run send it.
         _put_back(scheduled, claim_id)
         return 0
-    if not claimed:  # another run's take, or our own whose answer was lost
+    if not claimed:  # another run's take, or our own earlier send's
         try:
             ours = sms_state.invitation_claim(invitation_id) == claim_id
         except DependencyUnavailable:
@@ -99,17 +100,27 @@ def _send_due(invitation_id: str, now: datetime, cooldown: timedelta) -> int:
 
 
 def _put_back(scheduled: sms_state.ScheduledInvitation, claim_id: str) -> None:
-    for _ in range(_PUT_BACK_TRIES):
-        try:
-            sms_state.reschedule(scheduled, claim_id)
-        except DependencyUnavailable:
-            continue
-        return
-    # At most once wins: taken, maybe, and not sent; nobody sends it now.
-    logger.error(
-        "scheduled invitation not put back; it will not be sent",
-        extra={"invitation_id": scheduled.invitation.invitation_id},
+    """Our take undone: the claim is made void first (a take of it still on its way can then
+    no longer land, after the put back), then the invitation is put back if it is ours."""
+    invitation = scheduled.invitation
+    steps: tuple[Callable[[], object], ...] = (
+        lambda: sms_state.void_claim(invitation.invitation_id, claim_id, invitation.expires_at),
+        lambda: sms_state.reschedule(scheduled, claim_id),
     )
+    for step in steps:
+        for _ in range(_PUT_BACK_TRIES):
+            try:
+                step()
+            except DependencyUnavailable:
+                continue
+            break
+        else:
+            # At most once wins: taken, maybe, and not sent; nobody sends it now.
+            logger.error(
+                "scheduled invitation not put back; it will not be sent",
+                extra={"invitation_id": invitation.invitation_id},
+            )
+            return
 
 
 # Each try is retried by botocore too; an invitation left taken is one not sent.

@@ -632,8 +632,9 @@ def suppress_scheduled(invitation_id: str, reason: str, now: datetime) -> bool:
 
 def reschedule(scheduled: ScheduledInvitation, claim_id: str) -> None:
     """Put an invitation the caller took (`claim_id`) back on the schedule as it was read:
-    its SMS could not be sent, or the take's write failed and may have happened. One that
-    another run took is left alone (it may have been sent)."""
+    its SMS could not be sent, or the take's write got no answer (made void first, so it
+    cannot land after this). One that another run took is left alone (it may have been
+    sent)."""
     try:
         with unavailable_on_failure():
             client().put_item(

@@ -9,6 +9,7 @@ goes to the contact, which expires).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, uuid4, uuid5
 from zoneinfo import ZoneInfo
@@ -198,7 +199,8 @@ def _notify(store: Store, task: CallbackTask, kind: str, now: datetime) -> int:
 
     The claim (a conditional write) comes before the publish and is the record that it went
     out. A publish that raised releases the claim, so the next run sends it; so does a
-    claim whose write failed (it may have happened unseen). A process that dies between
+    claim whose write got no answer (it may have happened unseen, or land later: it is
+    made void first). A process that dies between
     the claim and the publish leaves the claim: that notification is not sent, rather than
     sent twice; the task itself stays on the staff's list. The task's stamp (`notified_at`,
     ...) only spares later runs the claim's read: a lost stamp is put back by the next run."""
@@ -234,17 +236,26 @@ def _notify(store: Store, task: CallbackTask, kind: str, now: datetime) -> int:
 
 
 def _release(task: CallbackTask, kind: str, claim_id: str) -> None:
-    for _ in range(_RELEASE_TRIES):
-        try:
-            tasks.release_notification(task.task_id, kind, claim_id)
-        except DependencyUnavailable:
-            continue
-        return
-    # At most once wins: the claim may stand, unpublished, and then nobody sends it.
-    logger.error(
-        "callback notification claim not released; it will not be sent",
-        extra={"task_id": task.task_id, "kind": kind},
+    """Our claim taken back: made void first (a claim of it still on its way, its answer
+    lost, can then no longer land after the release), then released if it stands."""
+    steps: tuple[Callable[[], None], ...] = (
+        lambda: tasks.void_notification_claim(task.task_id, kind, claim_id),
+        lambda: tasks.release_notification(task.task_id, kind, claim_id),
     )
+    for step in steps:
+        for _ in range(_RELEASE_TRIES):
+            try:
+                step()
+            except DependencyUnavailable:
+                continue
+            break
+        else:
+            # At most once wins: the claim may stand, unpublished, and then nobody sends it.
+            logger.error(
+                "callback notification claim not released; it will not be sent",
+                extra={"task_id": task.task_id, "kind": kind},
+            )
+            return
 
 
 # Each try is itself retried by botocore; a claim left behind costs a notification.

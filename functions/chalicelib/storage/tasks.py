@@ -9,7 +9,8 @@ Key formats
   event:    pk = TASK#<task_id>, sk = AUDIT#<at UTC, microseconds>#<event id>   (claimed,
             attempt, resolved, phone_read: appended, never changed; no free text)
   notice:   pk = TASK#<task_id>, sk = NOTICE#<kind>   (the claim on one notification of the
-            task: written before it is published, so each kind goes out at most once)
+            task: written before it is published, so each kind goes out at most once;
+            void_claims: the claims whose write got no answer, which can no longer land)
 Tasks and events hold no phone number, name or free text, so they outlive the contact for
 the recovery figures. TTL deletes lazily: every read checks the contact's expires_at itself.
 """
@@ -32,7 +33,6 @@ from .dynamodb import (
     client,
     error_code,
     from_item,
-    put_if,
     query_all,
     raw_item,
     table_name,
@@ -368,24 +368,53 @@ def tasks_of(
 def claim_notification(task_id: str, kind: str, claim_id: str, now: datetime) -> bool:
     """Claim the task's one `kind` notification for the caller (`claim_id`, unique to it):
     True if the claim is the caller's. The claim is the record that the notification is
-    sent; it is never written twice, so a notification can go out at most once."""
-    item = _notice_key(task_id, kind) | {
-        "type": "task_notice",
-        "kind": kind,
-        "claim_id": claim_id,
-        "state": "claimed",
-        "claimed_at": utc_iso(now, "seconds"),
-    }
-    if put_if(to_item(item), "attribute_not_exists(pk)"):
-        return True
-    # The condition fails for an earlier claim, and also for our own when the answer to
-    # the first attempt was lost and botocore's retry found the item written.
+    sent; only a released one (never published) is claimed again, so a notification goes
+    out at most once. Sent again while its answer is lost: only an answer tells what it
+    did, a read cannot (the lost write may land after it: a stall delivers it after the
+    client gave up). DependencyUnavailable if no answer came; the caller then makes the
+    claim void (`void_notification_claim`), so that it can no longer land."""
+    for attempt in range(_CLAIM_TRIES):
+        try:
+            with unavailable_on_failure():
+                client().update_item(
+                    TableName=table_name(),
+                    Key=to_item(_notice_key(task_id, kind)),
+                    UpdateExpression="SET #type = :type, kind = :kind, claim_id = :mine, "
+                    "#state = :claimed, claimed_at = :at",
+                    ConditionExpression="(attribute_not_exists(#state) OR #state = :released) "
+                    "AND NOT contains(void_claims, :mine)",
+                    ExpressionAttributeNames={"#type": "type", "#state": "state"},
+                    ExpressionAttributeValues=to_item(
+                        {
+                            ":type": "task_notice",
+                            ":kind": kind,
+                            ":mine": claim_id,
+                            ":claimed": "claimed",
+                            ":released": "released",
+                            ":at": utc_iso(now, "seconds"),
+                        }
+                    ),
+                )
+            return True
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            break
+        except DependencyUnavailable:
+            if attempt == _CLAIM_TRIES - 1:
+                raise
+    # The condition failed for an earlier claim, and also for our own when an earlier send
+    # of it landed (its answer lost): the claim, settled now, tells.
     with unavailable_on_failure():
         response = client().get_item(
             TableName=table_name(), Key=to_item(_notice_key(task_id, kind)), ConsistentRead=True
         )
     held = from_item(response["Item"]) if "Item" in response else None
-    return held is not None and held.get("claim_id") == claim_id
+    return held is not None and held.get("claim_id") == claim_id and held["state"] != "released"
+
+
+# Each send is retried by botocore too.
+_CLAIM_TRIES = 3
 
 
 def confirm_notification(
@@ -410,17 +439,35 @@ def confirm_notification(
         )
 
 
-def release_notification(task_id: str, kind: str, claim_id: str) -> None:
-    """Take back the caller's claim that was not published (the publish failed, or the
-    claim's write may have happened unseen), so that a later run sends it. Another caller's
-    claim, or a published one, is left alone."""
-    with _unless_not_ours():
-        client().delete_item(
+def void_notification_claim(task_id: str, kind: str, claim_id: str) -> None:
+    """Make the caller's claim void: a write of it still on its way (no answer came) is
+    refused when it arrives, so the claim stored stops changing. Safe to repeat."""
+    with unavailable_on_failure():
+        client().update_item(
             TableName=table_name(),
             Key=to_item(_notice_key(task_id, kind)),
+            UpdateExpression="SET #type = :type, kind = :kind ADD void_claims :mine",
+            ExpressionAttributeNames={"#type": "type"},
+            ExpressionAttributeValues=to_item(
+                {":type": "task_notice", ":kind": kind, ":mine": {claim_id}}
+            ),
+        )
+
+
+def release_notification(task_id: str, kind: str, claim_id: str) -> None:
+    """Take back the caller's claim that was not published (the publish failed, or the
+    claim got no answer and was made void first), so that a later run sends it. Another
+    caller's claim, or a published one, is left alone."""
+    with _unless_not_ours():
+        client().update_item(
+            TableName=table_name(),
+            Key=to_item(_notice_key(task_id, kind)),
+            UpdateExpression="SET #state = :released",
             ConditionExpression="claim_id = :mine AND #state = :claimed",
             ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=to_item({":mine": claim_id, ":claimed": "claimed"}),
+            ExpressionAttributeValues=to_item(
+                {":mine": claim_id, ":claimed": "claimed", ":released": "released"}
+            ),
         )
 
 
@@ -438,13 +485,18 @@ def _unless_not_ours() -> Iterator[None]:
 
 
 def notification_claims(task_id: str) -> dict[str, str]:
-    """The task's notification claims as stored: kind -> state (`claimed`, `sent`)."""
+    """The task's notification claims as stored: kind -> state (`claimed`, `sent`); released
+    and void ones are no claim."""
     items = query_all(
         KeyConditionExpression="pk = :pk AND begins_with(sk, :notice)",
         ExpressionAttributeValues=to_item({":pk": f"TASK#{task_id}", ":notice": "NOTICE#"}),
         ConsistentRead=True,
     )
-    return {str(item["kind"]): str(item["state"]) for item in items}
+    return {
+        str(item["kind"]): str(item["state"])
+        for item in items
+        if item.get("state") in ("claimed", "sent")
+    }
 
 
 def stored_task(task_id: str) -> dict[str, Any] | None:

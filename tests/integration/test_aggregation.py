@@ -268,22 +268,58 @@ def test_a_bad_hour_against_a_good_week_alerts_the_store_once(store):
 def test_a_run_dying_between_two_partial_writes_is_repaired_by_the_next(store, monkeypatch):
     for minute in range(0, 50, 5):
         put(score=1 + minute % 5, tapped_at=NOW - timedelta(hours=minute % 7, minutes=minute))
-    real_put = aggregates.put_partial
-    written = []
+    real_put = aggregates.put_partials
 
-    def dies_after_three(*args: Any, **kwargs: Any) -> bool:
-        if len(written) == 3:
-            raise SystemExit("the Lambda was killed")
-        written.append(args)
-        return real_put(*args, **kwargs)
+    def dies_after_three(arrival_slice: datetime, tallies: list[Any], seen: int) -> list[bool]:
+        real_put(arrival_slice, tallies[:3], seen)
+        raise SystemExit("the Lambda was killed")
 
-    monkeypatch.setattr(aggregates, "put_partial", dies_after_three)
+    monkeypatch.setattr(aggregates, "put_partials", dies_after_three)
     with pytest.raises(SystemExit):
         aggregate(NOW)
-    monkeypatch.setattr(aggregates, "put_partial", real_put)
+    monkeypatch.setattr(aggregates, "put_partials", real_put)
     aggregate(NOW)
     incremental = everything()
     rebuild(NOW - timedelta(hours=2), NOW)
 
     assert everything() == incremental
     assert sum(t["responses"] for t in incremental["day"].values()) == 10
+
+
+def test_a_run_out_of_time_inside_a_large_slice_keeps_the_stores_it_did(store, monkeypatch):
+    """A slice larger than a part is done store by store; a run past its budget stops
+    between two stores, the watermark says how far, and the next run does only the rest."""
+    from chalicelib.jobs import aggregate as job
+
+    for store_id in ("store-b", "store-c"):
+        stores.put_store(make_store(store_id))
+    arrived = NOW - timedelta(minutes=10)
+    for n, store_id in enumerate(("store-a", "store-b", "store-c") * 2):
+        put(store_id=store_id, score=1 + n % 5, received_at=arrived + timedelta(seconds=n))
+    arrival_slice = floor_slice(arrived)
+    aggregates.advance_watermark(None, arrival_slice)
+    monkeypatch.setattr(job, "PART_RATINGS", 2)  # one store's ratings a part
+    elapsed = [0.0]
+    real_put = aggregates.put_partials
+
+    def slow_put(*args: Any) -> list[bool]:
+        elapsed[0] += 1.0  # each part's writes take a second
+        return real_put(*args)
+
+    monkeypatch.setattr(aggregates, "put_partials", slow_put)
+    first = aggregate(NOW, budget_s=1.5, clock=lambda: elapsed[0])
+
+    assert first.out_of_time
+    assert aggregates.watermark_position() == aggregates.Position(arrival_slice, "store-b")
+    counted = {s: sum(t["responses"] for t in hours_of(s).values()) for s in ("store-a", "store-b")}
+    assert counted == {"store-a": 2, "store-b": 2}
+    assert hours_of("store-c") == {}
+
+    second = aggregate(NOW)
+
+    assert second.stores == {"store-c"}
+    assert aggregates.watermark_position() == aggregates.Position(arrival_slice + job.SLICE)
+    incremental = {s: everything(s) for s in ("store-a", "store-b", "store-c")}
+    assert all(sum(t["responses"] for t in v["day"].values()) == 2 for v in incremental.values())
+    rebuild(arrival_slice, NOW)
+    assert {s: everything(s) for s in ("store-a", "store-b", "store-c")} == incremental

@@ -44,15 +44,15 @@ class Throttled:
 
 def test_unprocessed_writes_are_sent_again_after_a_growing_backoff(monkeypatch):
     """The rebuild's deletes: what DynamoDB leaves unprocessed is not resent at once."""
-    from chalicelib.storage import aggregates
+    from chalicelib.storage import dynamodb
 
     client = Throttled(times=3)
     waits: list[float] = []
-    monkeypatch.setattr(aggregates, "client", lambda: client)
-    monkeypatch.setattr(aggregates.random, "uniform", lambda low, high: high)  # the ceiling
-    monkeypatch.setattr(aggregates.time, "sleep", waits.append)
+    monkeypatch.setattr(dynamodb, "client", lambda: client)
+    monkeypatch.setattr(dynamodb.random, "uniform", lambda low, high: high)  # the ceiling
+    monkeypatch.setattr(dynamodb.time, "sleep", waits.append)
 
-    aggregates.batch_write([{"DeleteRequest": {"Key": {}}}])  # the fake takes any
+    dynamodb.batch_write([{"DeleteRequest": {"Key": {}}}])  # the fake takes any
 
     assert client.calls == 4
     assert waits == [0.05, 0.1, 0.2]  # doubling, with full jitter below each
@@ -60,12 +60,12 @@ def test_unprocessed_writes_are_sent_again_after_a_growing_backoff(monkeypatch):
 
 def test_writes_still_unprocessed_after_the_last_attempt_fail_the_run(monkeypatch):
     from chalicelib.errors import DependencyUnavailable
-    from chalicelib.storage import aggregates
+    from chalicelib.storage import dynamodb
 
     client = Throttled(times=100)
-    monkeypatch.setattr(aggregates, "client", lambda: client)
-    monkeypatch.setattr(aggregates.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(dynamodb, "client", lambda: client)
+    monkeypatch.setattr(dynamodb.time, "sleep", lambda seconds: None)
 
     with pytest.raises(DependencyUnavailable):
-        aggregates.batch_write([{"DeleteRequest": {"Key": {}}}])  # the fake takes any
-    assert client.calls == aggregates.BATCH_ATTEMPTS
+        dynamodb.batch_write([{"DeleteRequest": {"Key": {}}}])  # the fake takes any
+    assert client.calls == dynamodb.BATCH_ATTEMPTS

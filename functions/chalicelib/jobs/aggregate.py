@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -44,14 +43,14 @@ from typing import TypeVar
 from ..domain.aggregates import (
     GRANULARITIES,
     Granularity,
-    Tally,
     bucket_start,
     tally_ratings,
 )
 from ..domain.ratings import BURST_GAP, MAX_TAP_AGE, find_bursts, tap_runs
 from ..observability import logger
 from ..storage import aggregates, ratings, stores
-from ..storage.aggregates import LoggedTap
+from ..storage.aggregates import Kiosk, LoggedTap
+from ..storage.dynamodb import in_parallel
 from ..storage.ratings import ArrivedRating
 
 LAG = timedelta(minutes=2)
@@ -68,9 +67,11 @@ QUIET_READ = 2_000
 # The function times out at 29 s (functions/.chalice/config.json). A run stops between two
 # slices after this: one slice must fit in what is left (docs/data-model.md).
 RUN_BUDGET_S = 15.0
-WRITERS = 8  # kiosks merged, or partials written, at once: a run waits on round trips
+# A slice with more arrivals than this is done in parts of about this many, store by store,
+# the watermark moved after each: a run stops inside a slice of a chain that does not fit in
+# what is left of its budget, and the next goes on from the stores it reached.
+PART_RATINGS = 5_000
 
-Kiosk = tuple[str, str]  # (store_id, kiosk_id)
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Chunk = list[tuple[datetime, list[ArrivedRating]]]  # (slice start, its arrivals)
@@ -114,11 +115,12 @@ def aggregate(
 ) -> AggregationRun:
     """One run. `flag` gets each slice's kiosk ratings that ask for a call (their ids) and
     returns the tasks it created; `stop_after_slices` ends the run early (tests use it to
-    model a killed run); `budget_s` is the time after which it stops between two slices."""
+    model a killed run); `budget_s` is the time after which it stops between two parts
+    (slices, or stores of a large slice)."""
     run = AggregationRun()
     deadline = clock() + budget_s
-    mark = aggregates.watermark()
-    position = mark or floor_slice(now - FIRST_RUN_LOOKBACK)
+    mark = aggregates.watermark_position()
+    position = mark.next_slice if mark else floor_slice(now - FIRST_RUN_LOOKBACK)
     last = floor_slice(now)
     final = True
     while position <= last:
@@ -130,35 +132,43 @@ def aggregate(
             logger.info("out of time; the next run goes on", extra={"at": position.isoformat()})
             break
         chunk = _read_slices(position, last, room, run, deadline, clock)
-        _mark_repeat_presses(chunk, run)
+        # Stores of the watermark's slice that an earlier run finished are not done again.
+        done = mark.done_through if mark and chunk[0][0] == mark.next_slice else None
         reached = None
         stopped = False
-        for arrival_slice, arrived in chunk:
-            candidates, complete = _write_partials(arrival_slice, arrived, run)
-            if flag is not None and candidates:
-                # Before the watermark may pass this slice: no run reads its arrivals again,
-                # so a request not flagged by then would be lost. Flagging is idempotent.
-                run.flagged += flag(candidates)
-            final = final and now >= arrival_slice + SLICE + LAG
-            if final and not complete:
-                # Another run stored a fuller view of a partial: the next run reads the slice
-                # again rather than leave it behind the watermark as this run saw it.
-                logger.info("a fuller view of a slice is stored; stopping")
-                stopped = True
+        for part in _parts(chunk, done):
+            _mark_repeat_presses([(at, arrived) for at, arrived, _ in part.slices], run)
+            for arrival_slice, arrived, seen in part.slices:
+                candidates, complete = _write_partials(arrival_slice, arrived, seen, run)
+                if flag is not None and candidates:
+                    # Before the watermark may pass these arrivals: no run reads them again,
+                    # so a request not flagged by then would be lost. Flagging is idempotent.
+                    run.flagged += flag(candidates)
+                final = final and now >= arrival_slice + SLICE + LAG
+                if final and not complete:
+                    # Another run stored a fuller view of a partial: the next run reads the
+                    # slice again rather than leave it behind the watermark as this run saw it.
+                    logger.info("a fuller view of a slice is stored; stopping")
+                    stopped = True
+                    break
+                if final:
+                    if part.through is None:
+                        reached = aggregates.Position(arrival_slice + SLICE)
+                        run.finalised.append(aggregates.slice_label(arrival_slice))
+                    else:
+                        reached = aggregates.Position(arrival_slice, part.through)
+                    # Past each part that held work, so a run that fails later keeps it done;
+                    # past empty slices with the next (or at the chunk's end): one write,
+                    # not one a slice.
+                    if arrived:
+                        if not aggregates.advance_watermark(mark, reached):
+                            return _moved_by_another(run)
+                        mark = reached
+            if stopped:
                 break
-            if final:
-                reached = arrival_slice + SLICE
-                run.finalised.append(aggregates.slice_label(arrival_slice))
-                # Past each slice that held work, so a run that fails later keeps it done;
-                # past empty ones with the next (or at the chunk's end): one write, not one
-                # a slice.
-                if arrived:
-                    if not aggregates.advance_watermark(mark, reached):
-                        return _moved_by_another(run)
-                    mark = reached
             if clock() >= deadline:
-                # Between two slices, as a run that died here would: the chunk's taps are
-                # merged, and the next run counts its slices with their marks.
+                # Between two parts, as a run that died here would: the next run goes on
+                # from the watermark.
                 run.out_of_time = stopped = True
                 break
         if reached is not None and reached != mark:
@@ -188,9 +198,10 @@ def rebuild(since: datetime, now: datetime) -> AggregationRun:
     position = first
     while position <= last:
         chunk = _read_slices(position, last, None, run, None, time.monotonic)
-        _mark_repeat_presses(chunk, run, again=True)
-        for arrival_slice, arrived in chunk:
-            _write_partials(arrival_slice, arrived, run)
+        for part in _parts(chunk, None):
+            _mark_repeat_presses([(at, arrived) for at, arrived, _ in part.slices], run)
+            for arrival_slice, arrived, seen in part.slices:
+                _write_partials(arrival_slice, arrived, seen, run)
         position = chunk[-1][0] + SLICE
     return _logged(run)
 
@@ -266,6 +277,52 @@ def _read_slices(
     return chunk
 
 
+@dataclass
+class Part:
+    """Work done, and the watermark moved, in one go: whole slices, or the stores of one
+    large slice through `through` (in the order of their ids; None: to the slice's end).
+    Each entry is (slice start, the arrivals of the part's stores, all arrivals of the
+    slice: what its tallies say they were computed from)."""
+
+    slices: list[tuple[datetime, list[ArrivedRating], int]]
+    through: str | None = None
+
+
+def _parts(chunk: Chunk, done_through: str | None) -> list[Part]:
+    """The chunk in parts of about PART_RATINGS ratings: small slices together, a larger
+    one store by store. A store is never split (its partials and its kiosks' tap logs
+    are its own), so a part ends between two stores, where the watermark can say how far
+    the slice is done. The first slice's stores through `done_through` are left out."""
+    parts: list[Part] = []
+    small: list[tuple[datetime, list[ArrivedRating], int]] = []
+    for index, (arrival_slice, arrived) in enumerate(chunk):
+        seen = len(arrived)
+        if index == 0 and done_through is not None:
+            arrived = [rating for rating in arrived if rating["store_id"] > done_through]
+        if len(arrived) <= PART_RATINGS:
+            small.append((arrival_slice, arrived, seen))
+            continue
+        if small:
+            parts.append(Part(small))
+            small = []
+        by_store: dict[str, list[ArrivedRating]] = {}
+        for rating in arrived:
+            by_store.setdefault(rating["store_id"], []).append(rating)
+        group: list[ArrivedRating] = []
+        for store_id in sorted(by_store):
+            group.extend(by_store[store_id])
+            if len(group) >= PART_RATINGS:
+                parts.append(Part([(arrival_slice, group, seen)], store_id))
+                group = []
+        if group:
+            parts.append(Part([(arrival_slice, group, seen)]))
+        elif parts[-1].through == max(by_store):
+            parts[-1].through = None  # the last store ended a part: the slice is done
+    if small:
+        parts.append(Part(small))
+    return parts
+
+
 def _past(deadline: float | None, clock: Callable[[], float]) -> bool:
     return deadline is not None and clock() >= deadline
 
@@ -299,41 +356,21 @@ def _zones(rows: Iterable[ArrivedRating], run: AggregationRun) -> dict[str, str]
 
 
 def _write_partials(
-    arrival_slice: datetime, arrived: list[ArrivedRating], run: AggregationRun
+    arrival_slice: datetime, arrived: list[ArrivedRating], seen: int, run: AggregationRun
 ) -> tuple[list[str], bool]:
-    """Recompute the tallies of every bucket this arrival slice touches. Returns the ids of
-    its kiosk ratings that still ask for a call (flagging strips the request), and whether
+    """Recompute the tallies of every bucket these arrivals of a slice touch (all of the
+    slice's arrivals of their stores; `seen`: all of the slice's). Returns the ids of its
+    kiosk ratings that still ask for a call (flagging strips the request), and whether
     every tally was written (False: another run stored a fuller view of one)."""
     known = _counted(arrived, run)
     zone_of = _zones(known, run)
     run.stores.update(zone_of)
-    written = _put_all(arrival_slice, tally_ratings(known, zone_of), len(arrived))
+    written = aggregates.put_partials(
+        arrival_slice, list(tally_ratings(known, zone_of).items()), seen
+    )
     run.partials += sum(written)
     asking = [rating["rating_id"] for rating in known if rating.get("callback_requested")]
     return asking, all(written)
-
-
-def _put_all(
-    arrival_slice: datetime,
-    tallies: dict[tuple[str, Granularity, datetime], Tally],
-    seen: int,
-) -> list[bool]:
-    """Write the slice's tallies, WRITERS at a time (each write is independent)."""
-
-    def put(entry: tuple[tuple[str, Granularity, datetime], Tally]) -> bool:
-        (store_id, granularity, start), tally = entry
-        return aggregates.put_partial(store_id, granularity, start, arrival_slice, tally, seen)
-
-    return _parallel(put, list(tallies.items()))
-
-
-def _parallel(work: Callable[[Item], Result], items: list[Item]) -> list[Result]:
-    """`work` on each item, WRITERS at a time: each is a few round trips of its own (a
-    kiosk's tap log, a partial), and a run waits on round trips, not on the processor."""
-    if len(items) <= 1:
-        return [work(item) for item in items]
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        return list(pool.map(work, items))
 
 
 def _recompute(arrival_slice: datetime, rating_ids: set[str], run: AggregationRun) -> None:
@@ -351,43 +388,37 @@ def _recompute(arrival_slice: datetime, rating_ids: set[str], run: AggregationRu
                 (store_id, granularity, bucket_start(tapped_at, zone_of[store_id], granularity))
                 for granularity in GRANULARITIES
             )
-    tallies = {k: t for k, t in tally_ratings(known, zone_of).items() if k in touched}
-    run.recomputed += sum(_put_all(arrival_slice, tallies, len(arrived)))
+    tallies = [(k, t) for k, t in tally_ratings(known, zone_of).items() if k in touched]
+    run.recomputed += sum(aggregates.put_partials(arrival_slice, tallies, len(arrived)))
 
 
-def _mark_repeat_presses(chunk: Chunk, run: AggregationRun, *, again: bool = False) -> None:
+def _mark_repeat_presses(chunk: Chunk, run: AggregationRun) -> None:
     """Decide the repeat presses among the kiosk taps of these arrival slices and the logged
-    taps around them. A kiosk whose taps of a slice are all in its log already (the slice
-    was read before) is skipped, unless `again` (a rebuild decides everything again).
+    taps around them.
 
     Newly found repeat presses are marked in their items first, then every tally that
-    counts them is recomputed (this chunk's slices are written next, with run.bursts), then
-    the logs record taps and marks, and last the merged counts: a run that dies half way
-    leaves the rest to the next, which finds the same."""
+    counts them is recomputed (this chunk's slices are written next, with run.bursts), and
+    last the logs record taps and marks: a run that dies half way leaves the rest to the
+    next, which finds the same. A kiosk whose taps are all logged already (a slice read
+    again) finds what it found before and writes nothing."""
     new: dict[Kiosk, list[LoggedTap]] = {}
     marked_at_ingest: set[str] = set()
-    merged_counts: list[tuple[datetime, str, str, int]] = []
     for arrival_slice, arrived in chunk:
-        taps_of: dict[Kiosk, list[ArrivedRating]] = {}
         for rating in arrived:
             if rating.get("channel") == "kiosk" and _zone(rating["store_id"], run):
                 kiosk = (rating["store_id"], rating["source_id"])
-                taps_of.setdefault(kiosk, []).append(rating)
-        if not taps_of:
-            continue
-        merged = {} if again else aggregates.merged_taps(arrival_slice)
-        for kiosk, taps in taps_of.items():
-            if merged.get(kiosk) == len(taps):
-                continue
-            new.setdefault(kiosk, []).extend(
-                LoggedTap(tap["rating_id"], datetime.fromisoformat(tap["tapped_at"]), arrival_slice)
-                for tap in taps
-            )
-            marked_at_ingest.update(tap["rating_id"] for tap in taps if tap.get("burst"))
-            merged_counts.append((arrival_slice, *kiosk, len(taps)))
-    decisions = _parallel(lambda entry: _decide(*entry, marked_at_ingest), list(new.items()))
+                tapped_at = datetime.fromisoformat(rating["tapped_at"])
+                new.setdefault(kiosk, []).append(
+                    LoggedTap(rating["rating_id"], tapped_at, arrival_slice)
+                )
+                if rating.get("burst"):
+                    marked_at_ingest.add(rating["rating_id"])
+    logs = _read_logs(new)
+    decisions = [_decide(kiosk, taps, logs[kiosk], marked_at_ingest) for kiosk, taps in new.items()]
     marks = sorted(rating_id for decision in decisions for rating_id in decision.marks)
-    ratings.mark_bursts(marks)
+    # mark_bursts sends its transactions one after another; a busy chain's slice has
+    # thousands of marks, so their hundreds go side by side.
+    in_parallel(ratings.mark_bursts, [marks[i : i + 100] for i in range(0, len(marks), 100)])
     run.marked += len(marks)
     chunk_slices = {arrival_slice for arrival_slice, _ in chunk}
     recompute: dict[datetime, set[str]] = {}
@@ -404,7 +435,53 @@ def _mark_repeat_presses(chunk: Chunk, run: AggregationRun, *, again: bool = Fal
     for arrival_slice, rating_ids in sorted(recompute.items()):
         _recompute(arrival_slice, rating_ids, run)
     aggregates.log_taps([addition for decision in decisions for addition in decision.additions])
-    aggregates.record_merged(merged_counts)
+
+
+@dataclass
+class KioskLog:
+    """A kiosk's taps around its new ones: the new ones and those its tap log holds of the
+    tapped hours read (`loaded`), which of those are logged, and the marks logged."""
+
+    taps: dict[str, LoggedTap]
+    logged: set[str] = field(default_factory=set)
+    bursts: set[str] = field(default_factory=set)
+    loaded: set[datetime] = field(default_factory=set)
+
+
+def _read_logs(new: dict[Kiosk, list[LoggedTap]]) -> dict[Kiosk, KioskLog]:
+    """Every kiosk's logged taps of each run of taps its new ones belong to: the tapped
+    hours within BURST_GAP of them, then the next hour of each kiosk whose run of taps
+    reaches the edge of what was read, and so on. One batched read of every kiosk's hours
+    a round (a second round is for the few whose runs cross an hour), not a read a kiosk."""
+    logs = {kiosk: KioskLog({tap.rating_id: tap for tap in taps}) for kiosk, taps in new.items()}
+    wanted = {
+        kiosk: {
+            floor_hour(tap.tapped_at + shift) for tap in taps for shift in (-BURST_GAP, BURST_GAP)
+        }
+        for kiosk, taps in new.items()
+    }
+    while wanted:
+        for kiosk, (found, bursts) in aggregates.logged_taps(wanted).items():
+            log = logs[kiosk]
+            log.loaded |= wanted[kiosk]
+            log.logged.update(tap.rating_id for tap in found)
+            log.taps = {tap.rating_id: tap for tap in found} | log.taps
+            log.bursts |= bursts
+        further: dict[Kiosk, set[datetime]] = {}
+        for kiosk in wanted:
+            new_ids = {tap.rating_id for tap in new[kiosk]}
+            log = logs[kiosk]
+            edges = set()
+            for run_of_taps in tap_runs(
+                (tap.rating_id, tap.tapped_at) for tap in log.taps.values()
+            ):
+                if any(rating_id in new_ids for rating_id, _ in run_of_taps):
+                    edges.add(floor_hour(run_of_taps[0][1] - BURST_GAP))
+                    edges.add(floor_hour(run_of_taps[-1][1] + BURST_GAP))
+            if edges - log.loaded:
+                further[kiosk] = edges - log.loaded
+        wanted = further
+    return logs
 
 
 @dataclass
@@ -417,28 +494,14 @@ class KioskDecision:
     additions: list[aggregates.TapLogAddition]  # what its tap log lacks
 
 
-def _decide(kiosk: Kiosk, new: list[LoggedTap], marked_at_ingest: set[str]) -> KioskDecision:
+def _decide(
+    kiosk: Kiosk, new: list[LoggedTap], log: KioskLog, marked_at_ingest: set[str]
+) -> KioskDecision:
     """Decide repeat presses over one kiosk's new taps and the logged taps of every run of
-    taps they belong to (read as far as those runs reach)."""
+    taps they belong to (`log`)."""
     store_id, kiosk_id = kiosk
     new_ids = {tap.rating_id for tap in new}
-    taps = {tap.rating_id: tap for tap in new}
-    logged: set[str] = set()
-    logged_bursts: set[str] = set()
-    loaded: set[datetime] = set()
-    wanted = {floor_hour(tap.tapped_at + shift) for tap in new for shift in (-BURST_GAP, BURST_GAP)}
-    while wanted - loaded:
-        for first, last in _spans(wanted - loaded):
-            found, bursts = aggregates.logged_taps(store_id, kiosk_id, first, last)
-            logged.update(tap.rating_id for tap in found)
-            taps = {tap.rating_id: tap for tap in found} | taps
-            logged_bursts |= bursts
-        loaded |= wanted
-        # A run of taps that reaches the edge of what was read may go on in the next hour.
-        for run_of_taps in tap_runs((tap.rating_id, tap.tapped_at) for tap in taps.values()):
-            if any(rating_id in new_ids for rating_id, _ in run_of_taps):
-                wanted.add(floor_hour(run_of_taps[0][1] - BURST_GAP))
-                wanted.add(floor_hour(run_of_taps[-1][1] + BURST_GAP))
+    taps, logged, logged_bursts = log.taps, log.logged, log.bursts
     decided = find_bursts((tap.rating_id, tap.tapped_at) for tap in taps.values())
     already = logged_bursts | (marked_at_ingest & new_ids)
     by_hour: dict[datetime, tuple[list[LoggedTap], set[str]]] = {}
@@ -460,14 +523,3 @@ def _decide(kiosk: Kiosk, new: list[LoggedTap], marked_at_ingest: set[str]) -> K
             for hour, (to_log, to_mark) in sorted(by_hour.items())
         ],
     )
-
-
-def _spans(hours: set[datetime]) -> list[tuple[datetime, datetime]]:
-    """Consecutive hours as (first, last) spans: one Query each."""
-    spans: list[tuple[datetime, datetime]] = []
-    for hour in sorted(hours):
-        if spans and hour - spans[-1][1] == HOUR:
-            spans[-1] = (spans[-1][0], hour)
-        else:
-            spans.append((hour, hour))
-    return spans

@@ -6,6 +6,7 @@ and are written down in docs/data-model.md.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,9 +48,16 @@ _RETRYABLE_CANCELLATIONS = {
     "TransactionConflict",
     "RequestLimitExceeded",
 }
-# Connections to DynamoDB a container may hold: the ingest writes a batch's ratings at most
-# this many at a time (botocore's default pool is 10 too; it is named here for that reason).
+_KNOWN_CANCELLATIONS = _RETRYABLE_CANCELLATIONS | {"None", "ConditionalCheckFailed"}
+# The ingest writes a batch's ratings at most this many at a time (botocore's default pool
+# is 10 too; it is named here for that reason).
 MAX_CONNECTIONS = 10
+# Batched requests a scheduled run keeps in flight (BatchGetItem, TransactWriteItems of up
+# to 100 items each): a run waits on round trips, not on its processor.
+BATCHES_IN_FLIGHT = 4
+# Connections the client keeps: enough for either, so no thread waits for one or opens a
+# connection that the pool then throws away.
+POOL_CONNECTIONS = max(MAX_CONNECTIONS, BATCHES_IN_FLIGHT)
 
 _client_lock = threading.Lock()
 
@@ -75,7 +83,7 @@ def client() -> DynamoDBClient:
                 # total_max_attempts counts the first attempt (max_attempts would count
                 # retries): one call then takes at most config.dynamodb_worst_call_s.
                 retries={"mode": "standard", "total_max_attempts": config.dynamodb_attempts},
-                max_pool_connections=MAX_CONNECTIONS,
+                max_pool_connections=POOL_CONNECTIONS,
                 # Requests are built by this layer from validated models; botocore's
                 # per-attribute re-validation costs ~0.1 ms per PutItem on the ingest path.
                 parameter_validation=False,
@@ -93,7 +101,24 @@ def table_name() -> str:
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+    return {k: _wire(v) for k, v in values.items() if v is not None}
+
+
+def _wire(value: Any) -> dict[str, Any]:
+    """boto3's serialisation of a value, the common types without its checks (a run writes
+    thousands of nested tallies); anything else goes to boto3's serialiser."""
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is int:
+        return {"N": str(value)}
+    if kind is dict:
+        return {"M": {k: _wire(v) for k, v in value.items()}}
+    if kind is list:
+        return {"L": [_wire(v) for v in value]}
+    return _serializer.serialize(value)  # type: ignore[return-value]
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -181,12 +206,17 @@ class TtlCache:
 
 def query_all(**kwargs: Any) -> list[dict[str, Any]]:
     """Every item a Query matches, following its pages."""
+    return [from_item(item) for item in query_wire(**kwargs)]
+
+
+def query_wire(**kwargs: Any) -> list[dict[str, Any]]:
+    """Every item a Query matches, in DynamoDB's wire format, following its pages."""
     items: list[dict[str, Any]] = []
     request: dict[str, Any] = {"TableName": table_name(), **kwargs}
     with unavailable_on_failure():
         while True:
             response = client().query(**request)
-            items.extend(from_item(item) for item in response.get("Items", []))
+            items.extend(response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 return items
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -217,6 +247,126 @@ def put_if(item: dict[str, Any], condition: str, values: dict[str, Any] | None =
             return False
         raise
     return True
+
+
+BATCH_ATTEMPTS = 6  # then the caller fails with a storage error (its run is redone later)
+BATCH_BACKOFF_S = 0.05  # the first wait; doubled after each attempt, at most BATCH_BACKOFF_MAX_S
+BATCH_BACKOFF_MAX_S = 2.0
+BATCH_GET_KEYS = 100  # BatchGetItem's limit
+TRANSACTION_ITEMS = 100  # TransactWriteItems' limit
+
+
+def _back_off(attempt: int) -> None:
+    """Exponential backoff with full jitter before attempt `attempt` (1 = the first resend):
+    what a partition at its limit left undone is never resent at once into it."""
+    ceiling = min(BATCH_BACKOFF_MAX_S, BATCH_BACKOFF_S * 2 ** (attempt - 1))
+    time.sleep(random.uniform(0, ceiling))  # noqa: S311 (jitter, not a secret)
+
+
+def _busy() -> DependencyUnavailable:
+    return DependencyUnavailable(
+        "storage is busy: requests left unprocessed; retry later",
+        retry_after=settings().retry_after_s,
+    )
+
+
+def _until_processed(
+    send: Callable[[dict[str, Any]], dict[str, Any]], pending: dict[str, Any]
+) -> None:
+    """Send `pending` (RequestItems) and what each answer leaves unprocessed again, after a
+    backoff, BATCH_ATTEMPTS times at most; then DependencyUnavailable."""
+    for attempt in range(BATCH_ATTEMPTS):
+        if attempt:
+            _back_off(attempt)
+        with unavailable_on_failure():
+            pending = send(pending)
+        if not pending:
+            return
+    raise _busy()
+
+
+def batch_write(requests: list[dict[str, Any]]) -> None:
+    """One BatchWriteItem of up to 25 requests (puts and deletes, each idempotent), what
+    DynamoDB leaves unprocessed sent again after a backoff."""
+    _until_processed(
+        lambda pending: (
+            client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        ),
+        {table_name(): requests},
+    )
+
+
+def batch_get(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items of up to BATCH_GET_KEYS keys (wire format) that exist, strongly consistent,
+    in no particular order; keys left unprocessed are asked again after a backoff."""
+    items: list[dict[str, Any]] = []
+
+    def send(pending: dict[str, Any]) -> dict[str, Any]:
+        response = client().batch_get_item(RequestItems=pending)
+        items.extend(from_item(item) for item in response["Responses"].get(table_name(), []))
+        return response.get("UnprocessedKeys") or {}
+
+    _until_processed(send, {table_name(): {"Keys": keys, "ConsistentRead": True}})
+    return items
+
+
+def transact_each(actions: list[dict[str, Any]]) -> list[bool]:
+    """Up to TRANSACTION_ITEMS writes to distinct items that need not happen together, in
+    one TransactWriteItems where possible: for each, True if written, False if its own
+    condition refused it. A cancelled transaction writes nothing, so it is sent again
+    without the refused ones (CancellationReasons, in the order of the actions), and after
+    a backoff when the cancellation was throttling or a conflict with another transaction;
+    BATCH_ATTEMPTS of those, then DependencyUnavailable."""
+    written = [True] * len(actions)
+    pending = list(range(len(actions)))
+    resends = 0
+    with unavailable_on_failure():
+        while pending:
+            try:
+                client().transact_write_items(
+                    TransactItems=[actions[i] for i in pending]  # type: ignore[misc]
+                )
+                return written
+            except ClientError as error:
+                if error_code(error) != "TransactionCanceledException":
+                    raise
+                codes = [
+                    str(reason.get("Code", "None"))
+                    for reason in error.response.get("CancellationReasons") or []
+                ]
+                if len(codes) != len(pending) or not set(codes) <= _KNOWN_CANCELLATIONS:
+                    raise
+                refused = {
+                    i
+                    for i, code in zip(pending, codes, strict=True)
+                    if code == "ConditionalCheckFailed"
+                }
+                for i in refused:
+                    written[i] = False
+                pending = [i for i in pending if i not in refused]
+                if set(codes) & _RETRYABLE_CANCELLATIONS:
+                    resends += 1
+                    if resends >= BATCH_ATTEMPTS:
+                        raise _busy() from error
+                    _back_off(resends)
+                elif not refused:  # no reason given for any: not ours to guess
+                    raise
+    return written
+
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def in_parallel(work: Callable[[Item], Result], items: list[Item]) -> list[Result]:
+    """`work` on each item, BATCHES_IN_FLIGHT at a time, results in order: for independent
+    batched requests (the client is thread-safe, and the caller waits on round trips)."""
+    if len(items) <= 1:
+        return [work(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor  # off the ingest path's cold start
+
+    with ThreadPoolExecutor(max_workers=min(BATCHES_IN_FLIGHT, len(items))) as pool:
+        return list(pool.map(work, items))
 
 
 def transact(items: list[Any]) -> bool:

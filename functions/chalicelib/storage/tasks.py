@@ -30,6 +30,7 @@ from ..domain.phones import mask_phone
 from ..domain.tasks import CallbackTask, TaskEvent, TaskRating, TaskStatus
 from ..errors import Conflict, DependencyUnavailable
 from .dynamodb import (
+    batch_get,
     client,
     error_code,
     from_item,
@@ -208,16 +209,8 @@ def with_contacts(tasks: list[CallbackTask], now: datetime) -> list[CallbackTask
 
 
 def _batch_get(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {table_name(): {"Keys": keys, "ConsistentRead": True}}
-    with unavailable_on_failure():
-        for _ in range(5):  # keys left unprocessed (throttling) are asked again
-            response = client().batch_get_item(RequestItems=request)
-            items.extend(from_item(i) for i in response["Responses"].get(table_name(), []))
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return items
-    raise DependencyUnavailable("storage is busy; retry later", settings().retry_after_s)
+    # Keys left unprocessed (throttling) are asked again after a backoff, not at once.
+    return batch_get(keys)
 
 
 def create_task(task: CallbackTask, phone: str) -> None:

@@ -112,3 +112,13 @@ def stalling(proxy: FaultProxy, operation: str) -> Iterator[None]:
                 interval=0.05,
             )
             proxy.clear()
+
+
+# The calls whose effect can land after their caller gave up. A stalled read is only a
+# failed one, and stalls are slow: the fault tests stall these (every one of their kinds).
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+
+
+def fault_of(mode: str, probability: float) -> Fault:
+    """A fault of `mode` on every operation, but a stall only on writes (WRITES)."""
+    return Fault(mode, probability, WRITES if mode == "stall" else frozenset())

@@ -19,10 +19,10 @@ from chalicelib.errors import DependencyUnavailable
 from chalicelib.flows.sms_survey import invite
 from chalicelib.notify import sms_sender
 from chalicelib.storage import callback_requests, ratings, sms_state, stores
-from devtools.fault_proxy import MODES, Fault, FaultProxy
+from devtools.fault_proxy import MODES, FaultProxy
 from tests.conftest import bearer, now
 from tests.integration.callers import Phone, invite_by_api
-from tests.integration.conftest import app_attempts, quick_timeouts, stalling
+from tests.integration.conftest import app_attempts, fault_of, quick_timeouts, stalling
 
 # What each customer texts, one script per customer: unhappy and asking for a call, happy,
 # unhappy then STOP, HELP then an answer that needs a re-prompt.
@@ -196,7 +196,7 @@ def test_each_sms_counts_once_and_each_text_goes_out_once_under_faults(
     faulty = Traffic()
     before = injected(unretried)
     with quick_timeouts(unretried):
-        unretried.set_faults([Fault(mode, 0.3)], seed=1)
+        unretried.set_faults([fault_of(mode, 0.3)], seed=1)
         converse(app_client, faulty_numbers, faulty)
         unretried.clear()
     faults = injected(unretried) - before

@@ -17,9 +17,9 @@ from chalicelib.flows.sms_survey import invite
 from chalicelib.jobs import sms_schedule
 from chalicelib.notify import sms_sender
 from chalicelib.storage import sms_state, stores
-from devtools.fault_proxy import MODES, Fault, FaultProxy
+from devtools.fault_proxy import MODES, FaultProxy
 from tests.conftest import make_store
-from tests.integration.conftest import app_attempts, quick_timeouts, stalling
+from tests.integration.conftest import app_attempts, fault_of, quick_timeouts, stalling
 
 NIGHT = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 23:00 in Los Angeles
 OPENING = NIGHT + timedelta(hours=9, minutes=1)  # 08:01 in Los Angeles
@@ -112,7 +112,7 @@ def test_each_scheduled_invitation_is_sent_once_by_overlapping_runs_under_faults
     sms_sender.OUTBOX.clear()
     rounds, failed_runs = 0, 0
     with quick_timeouts(once_retried), ThreadPoolExecutor(max_workers=2) as pool:
-        once_retried.set_faults([Fault(mode, 0.3)], seed=1)
+        once_retried.set_faults([fault_of(mode, 0.3)], seed=1)
         while rounds < MAX_ROUNDS and set(texts_per_number(numbers)) != set(numbers):
             at = OPENING + timedelta(minutes=5 * rounds)
             rounds += 1

@@ -90,6 +90,7 @@ class AggregationRun:
     marked: int = 0  # ratings this run marked as repeat presses
     recomputed: int = 0  # partials of other arrival slices rewritten for those marks
     out_of_time: bool = False  # stopped at RUN_BUDGET_S with slices left for the next run
+    slowest_read_s: float = 0.0  # the longest read of arrivals so far
     zones: dict[str, str | None] = field(default_factory=dict)  # store id -> time zone
     arrival_hours: set[datetime] = field(default_factory=set)
 
@@ -127,7 +128,7 @@ def aggregate(
         room = None if stop_after_slices is None else stop_after_slices - run.slices
         if room is not None and room <= 0:
             break
-        if run.slices and clock() >= deadline:
+        if run.slices and _past(deadline, clock, run):
             run.out_of_time = True
             logger.info("out of time; the next run goes on", extra={"at": position.isoformat()})
             break
@@ -255,13 +256,15 @@ def _read_slices(
     count = 0
     span = 1
     while position <= last and count < CHUNK_RATINGS:
-        if chunk and ((most is not None and len(chunk) >= most) or _past(deadline, clock)):
+        if chunk and ((most is not None and len(chunk) >= most) or _past(deadline, clock, run)):
             break
         hour_end = floor_hour(position) + HOUR
         room = min(hour_end, last + SLICE) - position
         slices = max(1, min(span, int(room / SLICE), most - len(chunk) if most else span))
         end = position + slices * SLICE
+        started = clock()
         arrived = ratings.arrivals(position, end)
+        run.slowest_read_s = max(run.slowest_read_s, clock() - started)
         run.ratings += len(arrived)
         count += len(arrived)
         by_slice: dict[datetime, list[ArrivedRating]] = {
@@ -323,8 +326,10 @@ def _parts(chunk: Chunk, done_through: str | None) -> list[Part]:
     return parts
 
 
-def _past(deadline: float | None, clock: Callable[[], float]) -> bool:
-    return deadline is not None and clock() >= deadline
+def _past(deadline: float | None, clock: Callable[[], float], run: AggregationRun) -> bool:
+    """Whether a read started now would end past the deadline, were it as slow as the
+    slowest of the run (a chain's slice takes seconds to read)."""
+    return deadline is not None and clock() + run.slowest_read_s >= deadline
 
 
 def _zone(store_id: str, run: AggregationRun) -> str | None:
@@ -373,10 +378,14 @@ def _write_partials(
     return asking, all(written)
 
 
-def _recompute(arrival_slice: datetime, rating_ids: set[str], run: AggregationRun) -> None:
+def _recompute(
+    arrival_slice: datetime, rating_ids: set[str], store_ids: set[str], run: AggregationRun
+) -> None:
     """Rewrite the tallies of arrival slice `arrival_slice` that count these ratings (newly
-    marked repeat presses); the slice's other tallies are unchanged."""
-    arrived = ratings.arrivals(arrival_slice, arrival_slice + SLICE)
+    marked repeat presses); the slice's other tallies are unchanged. Only the stores of
+    those ratings are read back (a chain's slice, read whole for each part of the next
+    slice, took most of a catching-up run); `seen` is the slice's, counted in the read."""
+    arrived, seen = ratings.store_arrivals(arrival_slice, arrival_slice + SLICE, store_ids)
     known = _counted(arrived, run)
     zone_of = _zones(known, run)
     touched: set[tuple[str, Granularity, datetime]] = set()
@@ -389,7 +398,7 @@ def _recompute(arrival_slice: datetime, rating_ids: set[str], run: AggregationRu
                 for granularity in GRANULARITIES
             )
     tallies = [(k, t) for k, t in tally_ratings(known, zone_of).items() if k in touched]
-    run.recomputed += sum(aggregates.put_partials(arrival_slice, tallies, len(arrived)))
+    run.recomputed += sum(aggregates.put_partials(arrival_slice, tallies, seen))
 
 
 def _mark_repeat_presses(chunk: Chunk, run: AggregationRun) -> None:
@@ -421,8 +430,8 @@ def _mark_repeat_presses(chunk: Chunk, run: AggregationRun) -> None:
     in_parallel(ratings.mark_bursts, [marks[i : i + 100] for i in range(0, len(marks), 100)])
     run.marked += len(marks)
     chunk_slices = {arrival_slice for arrival_slice, _ in chunk}
-    recompute: dict[datetime, set[str]] = {}
-    for decision in decisions:
+    recompute: dict[datetime, tuple[set[str], set[str]]] = {}  # rating ids, their stores
+    for kiosk, decision in zip(new, decisions, strict=True):
         run.bursts |= decision.bursts
         for rating_id in decision.marks:
             tap = decision.arrived_in[rating_id]
@@ -431,9 +440,11 @@ def _mark_repeat_presses(chunk: Chunk, run: AggregationRun) -> None:
             for index in range(hour_slices):
                 arrival_slice = tap.arrived_in + index * SLICE
                 if arrival_slice not in chunk_slices:
-                    recompute.setdefault(arrival_slice, set()).add(rating_id)
-    for arrival_slice, rating_ids in sorted(recompute.items()):
-        _recompute(arrival_slice, rating_ids, run)
+                    rating_ids, store_ids = recompute.setdefault(arrival_slice, (set(), set()))
+                    rating_ids.add(rating_id)
+                    store_ids.add(kiosk[0])
+    for arrival_slice, (rating_ids, store_ids) in sorted(recompute.items()):
+        _recompute(arrival_slice, rating_ids, store_ids, run)
     aggregates.log_taps([addition for decision in decisions for addition in decision.additions])
 
 

@@ -211,14 +211,22 @@ def query_all(**kwargs: Any) -> list[dict[str, Any]]:
 
 def query_wire(**kwargs: Any) -> list[dict[str, Any]]:
     """Every item a Query matches, in DynamoDB's wire format, following its pages."""
+    return query_scanned(**kwargs)[0]
+
+
+def query_scanned(**kwargs: Any) -> tuple[list[dict[str, Any]], int]:
+    """query_wire's items, and how many items the key condition matched before a
+    FilterExpression dropped any (ScannedCount, summed over the pages)."""
     items: list[dict[str, Any]] = []
+    scanned = 0
     request: dict[str, Any] = {"TableName": table_name(), **kwargs}
     with unavailable_on_failure():
         while True:
             response = client().query(**request)
             items.extend(response.get("Items", []))
+            scanned += int(response.get("ScannedCount", len(response.get("Items", []))))
             if "LastEvaluatedKey" not in response:
-                return items
+                return items, scanned
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 

@@ -34,7 +34,7 @@ from .dynamodb import (
     error_code,
     from_item,
     put_if,
-    query_wire,
+    query_scanned,
     raw_item,
     table_name,
     to_item,
@@ -162,6 +162,21 @@ def arrivals(start: datetime, end: datetime) -> list[ArrivedRating]:
     """Every rating received in [start, end) (within one UTC hour), as the arrivals index
     projects it: one Query per shard, run side by side (the shards are separate
     partitions, and the run waits on round trips)."""
+    return _arrivals(start, end, None)[0]
+
+
+def store_arrivals(
+    start: datetime, end: datetime, store_ids: set[str]
+) -> tuple[list[ArrivedRating], int]:
+    """The ratings of these stores received in [start, end), and how many of every store
+    were: a filter on the same Queries (the index is read as much, a fraction of it is
+    sent back and parsed)."""
+    return _arrivals(start, end, sorted(store_ids))
+
+
+def _arrivals(
+    start: datetime, end: datetime, wanted: list[str] | None
+) -> tuple[list[ArrivedRating], int]:
     hour = utc_hour(start)
     if end - start > timedelta(hours=1) or utc_hour(end - timedelta(microseconds=1)) != hour:
         raise ValueError("an arrival range lies within one UTC hour")
@@ -172,27 +187,43 @@ def arrivals(start: datetime, end: datetime) -> list[ArrivedRating]:
         ":to": utc_iso(end, "milliseconds"),
     }
 
-    def query(number: int) -> list[dict[str, Any]]:
-        return query_wire(
+    # An IN list takes up to 100 values: a Query per shard and hundred stores.
+    groups = [None] if wanted is None else [wanted[i : i + 100] for i in range(0, len(wanted), 100)]
+
+    def query(number: int, group: list[str] | None) -> tuple[list[dict[str, Any]], int]:
+        values = {":partition": _arrival_partition(hour, number)} | bounds
+        extra: dict[str, Any] = {}
+        if group is not None:
+            names = [f":store{index}" for index in range(len(group))]
+            values |= dict(zip(names, group, strict=True))
+            extra["FilterExpression"] = f"store_id IN ({', '.join(names)})"
+        return query_scanned(
             IndexName="arrivals",
             KeyConditionExpression="gsi1pk = :partition AND gsi1sk BETWEEN :from AND :to",
             Limit=ARRIVALS_PAGE,
-            ExpressionAttributeValues=to_item(
-                {":partition": _arrival_partition(hour, number)} | bounds
-            ),
+            ExpressionAttributeValues=to_item(values),
+            **extra,
         )
 
-    def shard(number: int) -> list[dict[str, Any]]:
+    def shard(request: tuple[int, list[str] | None]) -> tuple[list[dict[str, Any]], int]:
         # One failed Query of ARRIVAL_SHARDS would fail the whole read (and the run): a
         # read is safe to repeat, so a shard is asked again after a pause, a few times.
         for attempt in range(SHARD_ATTEMPTS - 1):
             try:
-                return query(number)
+                return query(*request)
             except DependencyUnavailable:
                 time.sleep(random.uniform(0, SHARD_BACKOFF_S * 2**attempt))  # noqa: S311
-        return query(number)
+        return query(*request)
 
-    return [_arrived(item) for found in _pool().map(shard, range(ARRIVAL_SHARDS)) for item in found]
+    requests = [(number, group) for number in range(ARRIVAL_SHARDS) for group in groups]
+    answers = list(_pool().map(shard, requests))
+    # Each group's Queries match every entry of the range: count one group's.
+    seen = sum(
+        scanned
+        for (_, group), (_, scanned) in zip(requests, answers, strict=True)
+        if group is groups[0]
+    )
+    return [_arrived(item) for found, _ in answers for item in found], seen
 
 
 def _arrived(item: dict[str, Any]) -> ArrivedRating:

@@ -6,6 +6,7 @@ gets a 2xx. Each message counts once, each text reaches the customer once, no an
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,13 +17,22 @@ import pytest
 from chalicelib.auth import issue_integration_token
 from chalicelib.domain.invitations import InvitationRequest
 from chalicelib.errors import DependencyUnavailable
+from chalicelib.flows import sms_survey
 from chalicelib.flows.sms_survey import invite
 from chalicelib.notify import sms_sender
 from chalicelib.storage import callback_requests, ratings, sms_state, stores
 from devtools.fault_proxy import MODES, FaultProxy
 from tests.conftest import bearer, now
 from tests.integration.callers import Phone, invite_by_api
-from tests.integration.conftest import app_attempts, fault_of, quick_timeouts, stalling
+from tests.integration.conftest import (
+    QUICK_TIMEOUT_S,
+    WRITES,
+    app_attempts,
+    fault_of,
+    quick_timeouts,
+    stalling,
+)
+from tests.polling import wait_until
 
 # What each customer texts, one script per customer: unhappy and asking for a call, happy,
 # unhappy then STOP, HELP then an answer that needs a re-prompt.
@@ -161,6 +171,53 @@ def test_an_invitation_write_that_never_answers_cannot_land_after_the_503(
     retried = invite(request, store, now())
 
     assert retried.status == "sent"
+    assert [m["attributes"]["to"] for m in sms_sender.OUTBOX] == ["+14155550123"]
+    assert sms_state.get_conversation(sms_state.key_of("+14155550123"), now()) is not None
+
+
+def test_an_invitation_with_every_write_stalled_ends_by_its_deadline_and_its_retry_texts_it_once(
+    faulty_storage: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One call's worst case here is 0.6 s (one attempt: connect and read timeouts). A
+    # 2 s deadline leaves room for a few sends of the claim and part of its undoing: with
+    # none, the request (3 sends of the claim, 3 of the void, 1 of forget: each a timeout)
+    # would take about 2.1 s, and the default settings' 12 s calls make that 84 s.
+    deadline_s = 2.0
+    store = stores.get_store("store-a")
+    assert store is not None
+    request = InvitationRequest(phone="+14155550123", store_id="store-a", visit_ref="visit-9")
+
+    def stalled_writes() -> tuple[int, int]:
+        report = faulty_storage.plan.report()
+        stalled = sum(i["count"] for i in report["injected"] if i["mode"] == "stall")
+        return stalled, sum(report["forwarded"].get(operation, 0) for operation in WRITES)
+
+    before = stalled_writes()
+    with quick_timeouts(faulty_storage), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sms_survey, "INVITATION_DEADLINE_S", deadline_s)
+        app_attempts(patch, 1)  # the retries after it with botocore's: the machine may be busy
+        faulty_storage.set_faults([fault_of("stall", 1.0)])
+        started = time.monotonic()
+        with pytest.raises(DependencyUnavailable):
+            invite(request, store, now(), started)
+        took = time.monotonic() - started
+        stalled = stalled_writes()[0] - before[0]
+        # The stalled writes reach DynamoDB Local after the request gave up on them.
+        wait_until(
+            lambda: stalled_writes()[1] - before[1] >= stalled,
+            message="the stalled writes to reach DynamoDB Local",
+            interval=0.05,
+        )
+        faulty_storage.clear()
+    retried = invite(request, store, now())
+    again = invite(request, store, now())
+
+    print(f"\n[stalled invitation] took {took:.2f} s (deadline {deadline_s} s), {stalled} writes")
+    # The void, counted in when the claim's write started, goes out even if that write's
+    # timeout ran late (on a busy machine): by at most that lateness past the deadline.
+    assert took <= deadline_s + QUICK_TIMEOUT_S
+    assert stalled >= 2  # the claim was sent, and given up: the void (or more) was sent too
+    assert retried.status == again.status == "sent"
     assert [m["attributes"]["to"] for m in sms_sender.OUTBOX] == ["+14155550123"]
     assert sms_state.get_conversation(sms_state.key_of("+14155550123"), now()) is not None
 

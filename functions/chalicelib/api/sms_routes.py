@@ -4,6 +4,7 @@ never pays for them; AWS End User Messaging's inbound SNS handler is wired in ap
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -23,13 +24,14 @@ INBOUND_SMS_TOPIC = "storepulse-inbound-sms"
 
 @bp.route("/v1/surveys/invitations", methods=["POST"])
 def create_invitation() -> Any:
+    started = monotonic()  # the request's deadline counts from here
     from ..domain.invitations import InvitationRequest
     from ..flows.sms_survey import invite
 
     principal = integration_principal(bp.current_request.headers)
     request = parse_body(bp.current_request, InvitationRequest)
     principal.require_store(request.store_id)
-    invitation = invite(request, existing_store(request.store_id), now())
+    invitation = invite(request, existing_store(request.store_id), now(), started)
     metrics.add_metric(name=f"invitations_{invitation.status}", unit=MetricUnit.Count, value=1)
     return json_response(invitation.answer(), 202)
 

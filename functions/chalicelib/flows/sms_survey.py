@@ -4,9 +4,13 @@ first use, so the kiosk ingest path (a cold-start budget) never pays for them.""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from ..clock import now
@@ -32,15 +36,21 @@ from ..domain.sms_conversation import (
 from ..domain.sms_replies import Keyword, match_keyword
 from ..domain.survey import Store
 from ..errors import BadRequest, DependencyUnavailable, Forbidden
-from ..notify.sms_sender import SmsRejected, send_sms
+from ..notify.sms_sender import TWILIO_TIMEOUT_S, SmsRejected, send_sms
 from ..observability import logger
 from ..storage import ratings, sms_state, stores
+from ..storage.dynamodb import worst_call_s
 
 
-def invite(request: InvitationRequest, store: Store, at: datetime) -> Invitation:
+def invite(
+    request: InvitationRequest, store: Store, at: datetime, started: float | None = None
+) -> Invitation:
     """Suppress, schedule or send an invitation; a store system's retry (same visit_ref) gets
-    the first answer again."""
+    the first answer again. Works to the request's deadline (INVITATION_DEADLINE_S after
+    `started`, the request's `time.monotonic()`, or after now): DependencyUnavailable for
+    what could not be done by then, and nothing left that keeps the retry from texting."""
     config = settings()
+    deadline = _Deadline((time.monotonic() if started is None else started) + INVITATION_DEADLINE_S)
     invitation_id = (
         str(uuid5(NAMESPACE_URL, f"storepulse:{store.store_id}:{request.visit_ref}"))
         if request.visit_ref
@@ -53,11 +63,14 @@ def invite(request: InvitationRequest, store: Store, at: datetime) -> Invitation
     except ValueError:
         phone = None
     key = sms_state.key_of(phone) if phone else None
-    history = sms_state.survey_history(key, at) if key else SurveyHistory()
+    history = deadline.call(lambda: sms_state.survey_history(key, at)) if key else SurveyHistory()
+    # The cool-down an earlier request of this invitation took holds no retry of it back:
+    # that request's answer stands, or its void claim is taken over.
+    own_mark = history.last_invitation_id == invitation_id
     reason = suppression(
         valid_phone=phone is not None,
         opted_out=history.opted_out,
-        last_surveyed=history.last_surveyed,
+        last_surveyed=None if own_mark else history.last_surveyed,
         now=at,
         cooldown=timedelta(days=config.survey_cooldown_days),
     )
@@ -71,127 +84,213 @@ def invite(request: InvitationRequest, store: Store, at: datetime) -> Invitation
     }
     if reason or phone is None or key is None:
         invitation = Invitation(**base, status="suppressed", reason=reason)
-        return _recorded(invitation, key=None, phone=None, conversation=None)
+        return _recorded(invitation, key=None, phone=None, deadline=deadline)
     window = store.sms_window or (config.sms_window_start_hour, config.sms_window_end_hour)
     send_at = next_send_time(at, local_time_zone(phone) or store.timezone, *window)
     if send_at > at:
         invitation = Invitation(**base, status="scheduled", send_at=send_at)
-        return _recorded(invitation, key=key, phone=phone, conversation=None)
+        return _recorded(invitation, key=key, phone=phone, deadline=deadline)
     invitation = Invitation(**base, status="sent", send_at=at)
-    conversation = opening_conversation(invitation, store, phone, at)
-    claim_id = uuid4().hex
-    recorded = _recorded(
+    claim = _Claim(
         invitation,
-        key=key,
-        phone=phone,
-        conversation=conversation,
-        consent=invitation_consent(invitation, at),
-        claim_id=claim_id,
+        key,
+        phone,
+        opening_conversation(invitation, store, phone, at),
+        invitation_consent(invitation, at),
+        uuid4().hex,
+        deadline,
     )
-    if recorded is not invitation:
-        return recorded  # a retry: the first answer stands
-    return _send_invitation(invitation, key, phone, store, claim_id)
+    held = _claimed(claim)
+    if held is not invitation:
+        return held  # a retry: the first answer stands
+    return _send_invitation(claim, store)
 
 
-def _recorded(
-    invitation: Invitation,
-    *,
-    key: str | None,
-    phone: str | None,
-    conversation: Conversation | None,
-    consent: ConsentRecord | None = None,
-    claim_id: str | None = None,
-) -> Invitation:
-    """The invitation as recorded: `invitation` itself if this call wrote it, else the
-    one a store system's earlier request wrote. With `claim_id` (an invitation to text
-    now), our own write is told from an earlier request's by the claim the stored one
-    holds: ours is texted now. This call never answers 503 leaving its write able to land
-    later (a stalled write lands after its timeout): the store system's retry would then
-    find the invitation 'sent' and never texted."""
-    try:
-        written = sms_state.record_invitation(
-            invitation,
-            key=key,
-            phone=phone,
-            conversation=conversation,
-            consent=consent,
-            claim_id=claim_id,
-        )
-    except DependencyUnavailable:
-        if claim_id is not None and key is not None:
-            _undo(invitation, key, claim_id)
-        raise
-    if written or (claim_id is not None and key is not None and _ours(invitation, key, claim_id)):
-        return invitation
-    existing = sms_state.get_invitation(invitation.invitation_id)
-    return existing or invitation
+# An invitation request is worked on for at most this long, from the handler's start: a
+# call starts only while its worst case fits before it. A claim's write needs two worst
+# cases (its own, and the void that undoes it if no answer comes: without the void a
+# write landing after the 503 would leave the invitation claimed and never texted), 24 s
+# with the default client settings; the answer is then out by about 26 s with a cold
+# start, inside API Gateway's 29 s and the Lambda's timeout.
+INVITATION_DEADLINE_S = 25.0
 
 
-def _ours(invitation: Invitation, key: str, claim_id: str) -> bool:
-    """Whether the stored invitation (whose write has answered: it no longer changes) is
-    the one this request wrote. If that cannot be read, ours is undone and the caller is
-    told to retry."""
-    for _ in range(_TRIES):
-        try:
-            return sms_state.invitation_claim(invitation.invitation_id) == claim_id
-        except DependencyUnavailable:
-            continue
-    _undo(invitation, key, claim_id)
-    raise DependencyUnavailable("storage is unavailable; retry", settings().retry_after_s)
+@dataclass(frozen=True)
+class _Deadline:
+    at: float  # time.monotonic()
 
+    def fits(self, after: float = 0.0) -> bool:
+        """Whether one DynamoDB call, at its worst, and `after` seconds more end by it."""
+        return time.monotonic() + worst_call_s() + after <= self.at
 
-def _undo(invitation: Invitation, key: str, claim_id: str) -> None:
-    """Make sure this request's invitation is not stored, so that the store system's retry
-    starts afresh: its claim is made void first (a write of it still on its way can then
-    no longer land), then what it wrote is forgotten."""
-    steps: tuple[Callable[[], object], ...] = (
-        lambda: sms_state.void_claim(invitation.invitation_id, claim_id, invitation.expires_at),
-        lambda: sms_state.forget_invitation(invitation, key, claim_id),
-    )
-    for step in steps:
-        for _ in range(_TRIES):
+    def call(self, read: Callable[[], _T], *, after: float = 0.0, budgeted: bool = False) -> _T:
+        """`read` (a call that is safe to repeat), tried again while it fails and fits with
+        `after` seconds more; `budgeted`: its first try was counted in when the call before
+        it started, and starts even if that one overran its worst case (timeouts are not
+        kept to the millisecond)."""
+        for attempt in range(_TRIES):
+            if not (budgeted and attempt == 0) and not self.fits(after):
+                break
             try:
-                step()
+                return read()
             except DependencyUnavailable:
                 continue
-            break
-        else:
-            # At most once wins: the invitation may stay recorded 'sent' and untexted.
-            logger.error(
-                "invitation not undone; it may never be texted",
-                extra={"invitation_id": invitation.invitation_id},
-            )
-            return
+        raise DependencyUnavailable("storage is unavailable; retry", settings().retry_after_s)
 
 
-# Each call is retried by botocore too.
+_T = TypeVar("_T")
+# Tries of a call that is safe to repeat (each is retried by botocore too).
 _TRIES = 3
 
 
-def _send_invitation(
-    invitation: Invitation, key: str, phone: str, store: Store, claim_id: str
+@dataclass(frozen=True)
+class _Claim:
+    """An invitation to text now, as this request writes it, under its own claim id."""
+
+    invitation: Invitation
+    key: str
+    phone: str
+    conversation: Conversation
+    consent: ConsentRecord
+    claim_id: str
+    deadline: _Deadline
+
+    def record(self) -> bool:
+        """`sms_state.record_invitation` of this claim."""
+        return sms_state.record_invitation(
+            self.invitation,
+            key=self.key,
+            phone=self.phone,
+            conversation=self.conversation,
+            consent=self.consent,
+            claim_id=self.claim_id,
+            fits=self._write_fits,
+        )
+
+    def take_over(self, void: str) -> bool:
+        """`sms_state.take_over_invitation` from the void claim `void`."""
+        return sms_state.take_over_invitation(
+            self.invitation,
+            void,
+            key=self.key,
+            phone=self.phone,
+            conversation=self.conversation,
+            consent=self.consent,
+            claim_id=self.claim_id,
+            fits=self._write_fits,
+        )
+
+    def _write_fits(self) -> bool:
+        # A write of the claim starts only while the void that undoes it fits after it.
+        return self.deadline.fits(after=worst_call_s())
+
+
+def _recorded(
+    invitation: Invitation, *, key: str | None, phone: str | None, deadline: _Deadline
 ) -> Invitation:
+    """An invitation not texted now (suppressed or scheduled) as recorded: `invitation`
+    itself if this call wrote it, else the one a store system's earlier request wrote (a
+    write of ours still on its way then fails its condition)."""
+    if sms_state.record_invitation(
+        invitation, key=key, phone=phone, conversation=None, fits=deadline.fits
+    ):
+        return invitation
+    existing = deadline.call(lambda: sms_state.get_invitation(invitation.invitation_id))
+    return existing or invitation
+
+
+def _claimed(claim: _Claim) -> Invitation:
+    """`claim.invitation` if this request now holds it (it texts it), else the one an
+    earlier request holds (the first answer stands). An invitation whose holder's claim
+    is void was never texted: it is taken over. If no answer tells, the claim is given up
+    (`_give_up`) and DependencyUnavailable raised."""
+    invitation = claim.invitation
+    try:
+        for _ in range(_ROUNDS):
+            if claim.record():
+                return invitation
+            stored = claim.deadline.call(
+                lambda: sms_state.stored_claims(invitation.invitation_id),
+                after=worst_call_s(),  # and the void, if no answer comes
+            )
+            if stored.holder == claim.claim_id:
+                return invitation  # our own earlier send landed
+            if stored.invitation is None:
+                continue  # forgotten meanwhile: written afresh
+            if stored.holder is None or stored.holder not in stored.void:
+                return stored.invitation
+            if claim.take_over(stored.holder):
+                return invitation
+        # Each round found the invitation changed by another request: let the retry see.
+        raise DependencyUnavailable("the invitation changed meanwhile; retry", 1)
+    except DependencyUnavailable:
+        _give_up(claim)
+        raise
+
+
+# Rounds of write-and-read while other requests keep changing the invitation.
+_ROUNDS = 3
+
+
+def _give_up(claim: _Claim) -> None:
+    """This request will not text its claim: the claim is made void (a write of it still
+    on its way can then no longer land, and the store system's retry may take the
+    invitation over), then, if time is left, what it wrote is
+    forgotten (the number's survey mark and conversation go with it: without a retry the
+    customer, never texted, is not held to the cool-down)."""
+    invitation = claim.invitation
+    try:
+        claim.deadline.call(
+            lambda: sms_state.void_claim(
+                invitation.invitation_id, claim.claim_id, invitation.expires_at
+            ),
+            budgeted=True,
+        )
+    except DependencyUnavailable:
+        # At most once wins: the invitation may stay held by this claim and untexted.
+        logger.error(
+            "invitation claim not made void; it may never be texted",
+            extra={"invitation_id": invitation.invitation_id},
+        )
+        return
+    if claim.deadline.fits():
+        with contextlib.suppress(DependencyUnavailable):
+            sms_state.forget_invitation(invitation, claim.key, claim.claim_id)
+
+
+def _send_invitation(claim: _Claim, store: Store) -> Invitation:
+    invitation = claim.invitation
+    # The text starts only while the void that undoes the claim if it fails fits after it.
+    if not claim.deadline.fits(after=_text_worst_s()):
+        _give_up(claim)
+        raise DependencyUnavailable("no time left to send the invitation; retry", 1)
     text = message("invitation", invitation.locale, store.survey, store.name)
     try:
-        send_sms(phone, text)
+        send_sms(claim.phone, text)
     except DependencyUnavailable:
-        # Nothing half-stored: the store system is told to retry and the retry starts afresh.
-        sms_state.forget_invitation(invitation, key, claim_id)
+        # Nothing half-stored: the store system is told to retry and the retry texts it.
+        _give_up(claim)
         raise
     except SmsRejected as rejection:
-        sms_state.forget_invitation(invitation, key, claim_id)
+        _give_up(claim)
         logger.info("invitation undeliverable", extra={"code": rejection.code})
         return _recorded(
             invitation.model_copy(update={"status": "suppressed", "reason": "undeliverable"}),
             key=None,
             phone=None,
-            conversation=None,
+            deadline=claim.deadline,
         )
     logger.info(
         "invitation sent",
-        extra={"invitation_id": invitation.invitation_id, "phone": mask_phone(phone)},
+        extra={"invitation_id": invitation.invitation_id, "phone": mask_phone(claim.phone)},
     )
     return invitation
+
+
+def _text_worst_s() -> float:
+    """The longest sending one text may take: Twilio's request (its connect, then its
+    read, each bounded by TWILIO_TIMEOUT_S); the local outbox takes no time."""
+    return 0.0 if settings().sms_provider == "outbox" else 2.0 * TWILIO_TIMEOUT_S
 
 
 def twilio_reply(params: dict[str, str], signature: str | None, at: datetime) -> str | None:

@@ -365,21 +365,61 @@ def record_invitation(
     conversation: Conversation | None,
     consent: ConsentRecord | None = None,
     claim_id: str | None = None,
+    fits: Callable[[], bool] = lambda: True,
 ) -> bool:
     """Write an invitation with its conversation, the number's last-survey mark and the
     consent it is sent on, all or nothing. False if an invitation with this id exists (a
     store system's retry, or our own write whose answer was lost: `claim_id`, the writer's
-    own id, tells them apart through `invitation_claim`). Not written once `claim_id` is
-    void (`void_claim`). Sent again while its answer is lost (see `answered`);
-    DependencyUnavailable if no answer came."""
-    items: list[Any] = [
+    own id, tells them apart through `stored_claims`). Not written once `claim_id` is
+    void (`void_claim`). Sent again while its answer is lost and `fits()` (see
+    `answered`); DependencyUnavailable if no answer came."""
+    writes = _invitation_writes(invitation, key, phone, conversation, consent, claim_id)
+    writes[0]["Put"]["ConditionExpression"] = "attribute_not_exists(pk)"
+    return answered(lambda: transact(writes), fits)
+
+
+def take_over_invitation(
+    invitation: Invitation,
+    void: str,
+    *,
+    key: str,
+    phone: str,
+    conversation: Conversation,
+    consent: ConsentRecord,
+    claim_id: str,
+    fits: Callable[[], bool] = lambda: True,
+) -> bool:
+    """Write `invitation` under `claim_id` over the stored one whose claim `void` is void
+    (whoever held it never texted it, and never will: see `void_claim`), like
+    `record_invitation`. False if the stored one is no longer that claim's (taken over or
+    forgotten meanwhile, or our own earlier send landed: `stored_claims` tells)."""
+    writes = _invitation_writes(invitation, key, phone, conversation, consent, claim_id)
+    writes[0]["Put"]["ConditionExpression"] = "claim_id = :void"
+    writes[0]["Put"]["ExpressionAttributeValues"] = to_item({":void": void})
+    writes.append(
         {
-            "Put": {
+            "ConditionCheck": {
                 "TableName": table_name(),
-                "Item": _invitation_item(invitation, phone, claim_id),
-                "ConditionExpression": "attribute_not_exists(pk)",
+                "Key": to_item(_void_key(invitation.invitation_id, void)),
+                "ConditionExpression": "attribute_exists(pk)",
             }
         }
+    )
+    return answered(lambda: transact(writes), fits)
+
+
+def _invitation_writes(
+    invitation: Invitation,
+    key: str | None,
+    phone: str | None,
+    conversation: Conversation | None,
+    consent: ConsentRecord | None,
+    claim_id: str | None,
+) -> list[Any]:
+    """The transaction items of an invitation's write; the first one puts the invitation
+    (its condition is the caller's)."""
+    items: list[Any] = [
+        {"Put": {"TableName": table_name(), "Item": _invitation_item(invitation, phone, claim_id)}}
     ]
     if key and invitation.status != "suppressed":
         cooldown = timedelta(days=settings().survey_cooldown_days)
@@ -400,21 +440,25 @@ def record_invitation(
         items.append(consents.given_item(key, consent))
     if claim_id is not None:
         items.append(_not_void(invitation.invitation_id, claim_id))
-    return answered(lambda: transact(items))
+    return items
 
 
-def answered(write: Callable[[], bool]) -> bool:
+def answered(write: Callable[[], bool], fits: Callable[[], bool] = lambda: True) -> bool:
     """The answer of a conditional write, sent again (up to WRITE_TRIES in all) while its
     answer is lost: only an answer tells what it did. A read cannot: the lost write may
     still be on its way (a stall delivers it after the client gave up) and land after the
     read. Sending it again is safe: its condition (the item absent, or as it was read)
-    fails if an earlier send landed, and the caller's claim id then tells whose it is."""
-    for _ in range(WRITE_TRIES - 1):
+    fails if an earlier send landed, and the caller's claim id then tells whose it is.
+    A send starts only while `fits()` (the caller's deadline): DependencyUnavailable
+    when none answered, or none could start."""
+    for _ in range(WRITE_TRIES):
+        if not fits():
+            break
         try:
             return write()
         except DependencyUnavailable:
             continue
-    return write()
+    raise DependencyUnavailable("storage gave no answer; retry later", settings().retry_after_s)
 
 
 # Each send is retried by botocore too; after these, the caller gives up (void_claim).
@@ -435,10 +479,38 @@ def invitation_claim(invitation_id: str) -> str | None:
     return None if claim is None else str(claim)
 
 
+@dataclass(frozen=True)
+class StoredClaims:
+    """An invitation as stored (None: none), who holds it (its `claim_id`: who wrote it,
+    or last took it off the schedule; None: none recorded) and the void claims."""
+
+    invitation: Invitation | None
+    holder: str | None
+    void: frozenset[str]
+
+
+def stored_claims(invitation_id: str) -> StoredClaims:
+    """The invitation, its holder and the void claims, in one round trip (one partition)."""
+    items = query_all(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=to_item({":pk": _invitation_key(invitation_id)["pk"]}),
+        ConsistentRead=True,
+    )
+    stored = next((item for item in items if item["sk"] == "INVITATION"), None)
+    return StoredClaims(
+        invitation=Invitation.model_validate(stored) if stored else None,
+        holder=str(stored["claim_id"]) if stored and "claim_id" in stored else None,
+        void=frozenset(
+            str(item["sk"]).removeprefix("VOID#") for item in items if item is not stored
+        ),
+    )
+
+
 def void_claim(invitation_id: str, claim_id: str, expires_at: datetime) -> None:
     """Make `claim_id` void: a write of it still on its way (its answer was lost: a timeout
     may deliver it later) is cancelled when it arrives, so what is stored stops changing
-    and can be read. Safe to repeat."""
+    and can be read. Only a claim that was not texted, and will not be, is made void: an
+    invitation held by one may be taken over (`take_over_invitation`). Safe to repeat."""
     item: dict[str, Any] = _void_key(invitation_id, claim_id) | {"type": "void_claim"}
     item["expires_at"] = _epoch(expires_at)
     with unavailable_on_failure():

@@ -113,6 +113,9 @@ class FaultProxy:
         self.server.daemon_threads = True
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # Idle upstream connections, kept alive (list.append and pop are atomic).
+        self._idle: list[http.client.HTTPConnection] = []
+        self.upstream_connections = 0  # opened so far
 
     def start(self) -> FaultProxy:
         self._thread.start()
@@ -121,6 +124,8 @@ class FaultProxy:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        while self._idle:
+            self._idle.pop().close()
 
     def set_faults(self, faults: list[Fault], seed: int | None = None) -> None:
         with self.plan.lock:
@@ -132,18 +137,42 @@ class FaultProxy:
         self.set_faults([])
 
     def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
-        connection = http.client.HTTPConnection(*self.upstream, timeout=30)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            answer = connection.getresponse()
-            return answer.status, answer.getheaders(), answer.read()
-        finally:
-            connection.close()
+        """The upstream's answer, on a kept-alive connection of the pool (a new one for
+        each request cost a connection set-up per DynamoDB call). A pooled connection the
+        upstream closed meanwhile fails before its request is read: that request is sent
+        once more, on a new connection."""
+        for reused in (True, False):
+            connection = self._idle.pop() if reused and self._idle else None
+            if connection is None:
+                reused = False
+                connection = http.client.HTTPConnection(*self.upstream, timeout=30)
+                self.upstream_connections += 1
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                answer = connection.getresponse()
+                result = answer.status, answer.getheaders(), answer.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                connection.close()
+                if reused:
+                    continue
+                raise
+            except BaseException:
+                connection.close()
+                raise
+            if answer.will_close:
+                connection.close()
+            else:
+                self._idle.append(connection)
+            return result
+        raise AssertionError("unreachable: the second round uses a new connection")
 
 
 def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # botocore keeps connections alive
+        # An answer is written in two parts (headers, body): with Nagle's algorithm on, the
+        # second waited for the client's delayed ACK of the first, ~40 ms a call.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -163,6 +163,16 @@ def test_another_process_switches_faults_through_the_control_endpoint(
     assert _exists(through, item_id)
 
 
+def test_upstream_connections_are_kept_alive_across_requests(
+    proxy: FaultProxy, through: Any
+) -> None:
+    opened = proxy.upstream_connections
+    item_ids = [_put(through) for _ in range(20)]
+
+    assert all(_exists(through, item_id) for item_id in item_ids)
+    assert proxy.upstream_connections - opened <= 2  # one, or one more if it was closed
+
+
 def test_an_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown fault mode"):
         Fault("explode", 0.5)

@@ -164,7 +164,7 @@ class _Claim:
             conversation=self.conversation,
             consent=self.consent,
             claim_id=self.claim_id,
-            fits=self._write_fits,
+            fits=self.write_fits,
         )
 
     def take_over(self, void: str) -> bool:
@@ -177,10 +177,10 @@ class _Claim:
             conversation=self.conversation,
             consent=self.consent,
             claim_id=self.claim_id,
-            fits=self._write_fits,
+            fits=self.write_fits,
         )
 
-    def _write_fits(self) -> bool:
+    def write_fits(self) -> bool:
         # A write of the claim starts only while the void that undoes it fits after it.
         return self.deadline.fits(after=worst_call_s())
 
@@ -205,6 +205,10 @@ def _claimed(claim: _Claim) -> Invitation:
     is void was never texted: it is taken over. If no answer tells, the claim is given up
     (`_give_up`) and DependencyUnavailable raised."""
     invitation = claim.invitation
+    if not claim.write_fits():  # nothing of ours sent: nothing to give up
+        raise DependencyUnavailable(
+            "no time left to record the invitation; retry", settings().retry_after_s
+        )
     try:
         for _ in range(_ROUNDS):
             if claim.record():
@@ -263,7 +267,9 @@ def _send_invitation(claim: _Claim, store: Store) -> Invitation:
     # The text starts only while the void that undoes the claim if it fails fits after it.
     if not claim.deadline.fits(after=_text_worst_s()):
         _give_up(claim)
-        raise DependencyUnavailable("no time left to send the invitation; retry", 1)
+        raise DependencyUnavailable(
+            "no time left to send the invitation; retry", settings().retry_after_s
+        )
     text = message("invitation", invitation.locale, store.survey, store.name)
     try:
         send_sms(claim.phone, text)

@@ -218,19 +218,20 @@ def test_a_run_overlapping_another_counts_each_tap_once(store, monkeypatch):
 
 def test_a_slow_runs_view_from_before_the_burst_never_comes_back(store, monkeypatch):
     written: list[tuple[Any, ...]] = []
-    real: Callable[..., bool] = aggregates.put_partial
+    real: Callable[..., list[bool]] = aggregates.put_partials
 
-    def recorded(*args: Any) -> bool:
+    def recorded(*args: Any) -> list[bool]:
         written.append(args)
         return real(*args)
 
-    monkeypatch.setattr(aggregates, "put_partial", recorded)
+    monkeypatch.setattr(aggregates, "put_partials", recorded)
     ids = _split_across_runs()  # `written`: the partials of the first two taps, unflagged
-    monkeypatch.setattr(aggregates, "put_partial", real)
+    monkeypatch.setattr(aggregates, "put_partials", real)
     aggregate(utc("2026-11-20T17:15:00"))
     after = hour_buckets()
 
-    replayed = [real(*args) for args in written]  # a run that read before the third tap
+    # A run that read before the third tap writes its partials again.
+    replayed = [done for args in written for done in real(*args)]
 
     assert replayed
     assert not any(replayed)

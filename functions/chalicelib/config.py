@@ -15,6 +15,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 ENV_PREFIX = "STOREPULSE_"
+# What sets one DynamoDB call's worst case, named in the error when it does not fit.
+_CALL_SETTINGS = (
+    "lower STOREPULSE_DYNAMODB_CONNECT_TIMEOUT_S, STOREPULSE_DYNAMODB_READ_TIMEOUT_S or "
+    "STOREPULSE_DYNAMODB_ATTEMPTS, or raise the deadline"
+)
 
 
 class Settings(BaseModel):
@@ -48,7 +53,7 @@ class Settings(BaseModel):
 
     max_body_bytes: int = Field(default=262_144, ge=1024)
     retry_after_s: int = Field(default=5, ge=1)
-    # Every DynamoDB call is bounded (README, "Timeouts and the ingest deadline", has the
+    # Every DynamoDB call is bounded (README, "Timeouts and request deadlines", has the
     # arithmetic): botocore's standard retry mode with this many attempts in all (the first
     # one included: botocore's `total_max_attempts`, not its `max_attempts`, which counts
     # retries), each attempt bounded by the connect and read timeouts.
@@ -59,6 +64,11 @@ class Settings(BaseModel):
     # no write starts unless one call's worst case still fits before it, and the ratings not
     # written answer `retry`. Well inside API Gateway's 29 s (and the Lambda's timeout).
     ingest_deadline_s: float = Field(default=20.0, gt=0, le=25)
+    # An invitation to text now is worked on for at most this long, from the handler's start
+    # (flows/sms_survey.py): its claim's write starts only while that write and the void that
+    # undoes it both fit (2 worst calls), the text only while the text and a void fit. With
+    # a cold start the answer must be out inside API Gateway's 29 s and the Lambda's timeout.
+    invitation_deadline_s: float = Field(default=25.0, gt=0, le=27)
     cors_origin: str = "*"
 
     # SMS. The provider is configuration: "twilio", "aws" (End User Messaging SMS) or
@@ -99,19 +109,26 @@ class Settings(BaseModel):
         """The longest one DynamoDB call can take: every attempt times out connecting and
         then reading, and botocore waits its longest backoff between attempts (throttling:
         up to 1 s, 2 s, 4 s ..., capped at 20 s; other errors far less)."""
-        attempts = self.dynamodb_attempts
-        backoff = sum(min(2.0**retry, 20.0) for retry in range(attempts - 1))
-        timeouts = self.dynamodb_connect_timeout_s + self.dynamodb_read_timeout_s
-        return attempts * timeouts + backoff
+        return botocore_worst_call_s(
+            self.dynamodb_attempts, self.dynamodb_connect_timeout_s, self.dynamodb_read_timeout_s
+        )
 
     @model_validator(mode="after")
-    def _one_call_fits_the_deadline(self) -> Settings:
+    def _calls_fit_the_deadlines(self) -> Settings:
+        worst = self.dynamodb_worst_call_s
         # Otherwise no ingest write could ever start: every batch would answer 503.
-        if self.dynamodb_worst_call_s >= self.ingest_deadline_s:
+        if worst >= self.ingest_deadline_s:
             raise ValueError(
-                f"one DynamoDB call may take {self.dynamodb_worst_call_s:g} s, which does not "
-                f"fit STOREPULSE_INGEST_DEADLINE_S ({self.ingest_deadline_s:g} s): lower the "
-                "timeouts or attempts, or raise the deadline"
+                f"one DynamoDB call may take {worst:g} s, which does not fit "
+                f"STOREPULSE_INGEST_DEADLINE_S ({self.ingest_deadline_s:g} s): {_CALL_SETTINGS}"
+            )
+        # Otherwise no invitation claim could ever be written: every invitation to text
+        # now would answer 503.
+        if 2 * worst >= self.invitation_deadline_s:
+            raise ValueError(
+                f"a claim's write and its void may take 2 x {worst:g} s, which does not fit "
+                f"STOREPULSE_INVITATION_DEADLINE_S ({self.invitation_deadline_s:g} s): "
+                f"{_CALL_SETTINGS}"
             )
         return self
 
@@ -135,6 +152,14 @@ class Settings(BaseModel):
                 for e in error.errors()
             )
             raise RuntimeError(f"invalid configuration: {problems}") from None
+
+
+def botocore_worst_call_s(attempts: int, connect_timeout_s: float, read_timeout_s: float) -> float:
+    """The longest one call of a boto3 client in botocore's standard retry mode may take:
+    every attempt times out connecting and then reading, and the longest backoff (a
+    throttle's: up to 1 s, 2 s, 4 s ..., capped at 20 s) is waited between attempts."""
+    backoff = sum(min(2.0**retry, 20.0) for retry in range(attempts - 1))
+    return attempts * (connect_timeout_s + read_timeout_s) + backoff
 
 
 @lru_cache(maxsize=1)

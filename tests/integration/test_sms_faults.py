@@ -17,7 +17,6 @@ import pytest
 from chalicelib.auth import issue_integration_token
 from chalicelib.domain.invitations import InvitationRequest
 from chalicelib.errors import DependencyUnavailable
-from chalicelib.flows import sms_survey
 from chalicelib.flows.sms_survey import invite
 from chalicelib.notify import sms_sender
 from chalicelib.storage import callback_requests, ratings, sms_state, stores
@@ -194,7 +193,7 @@ def test_an_invitation_with_every_write_stalled_ends_by_its_deadline_and_its_ret
 
     before = stalled_writes()
     with quick_timeouts(faulty_storage), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sms_survey, "INVITATION_DEADLINE_S", deadline_s)
+        patch.setenv("STOREPULSE_INVITATION_DEADLINE_S", str(deadline_s))
         app_attempts(patch, 1)  # the retries after it with botocore's: the machine may be busy
         faulty_storage.set_faults([fault_of("stall", 1.0)])
         started = time.monotonic()

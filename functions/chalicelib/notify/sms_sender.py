@@ -21,13 +21,25 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..config import secret, settings
+from ..config import botocore_worst_call_s, secret, settings
 from ..domain.phones import mask_phone
 from ..errors import DependencyUnavailable
 from ..observability import logger
 
 TWILIO_API = "https://api.twilio.com/2010-04-01"
+# Twilio's one request: its connect, then its read, each bounded by this (no retry: the
+# caller's retry texts it again).
 TWILIO_TIMEOUT_S = 5
+# The End User Messaging client, bounded so that a text fits the 10 s the invitation flow
+# counts for one (Twilio's worst case): 2 x (1 s + 3 s) + 1 s of backoff = 9 s. It was 2 s
+# and 5 s with `max_attempts` 3, which counts retries: 4 attempts, 35 s with backoff.
+# SendTextMessage answers in well under a second, so the read timeout only cuts a stalled
+# connection. Two attempts in all (botocore's `total_max_attempts`): the retry absorbs a
+# throttle or a 5xx, which sent nothing; one after a read timeout may text twice, as the
+# caller's own retry would (the API takes no idempotency token).
+AWS_CONNECT_TIMEOUT_S = 1.0
+AWS_READ_TIMEOUT_S = 3.0
+AWS_ATTEMPTS = 2
 OUTBOX_LIMIT = 1000
 # What the "outbox" provider recorded in this process, newest last (tests read it).
 OUTBOX: list[dict[str, Any]] = []
@@ -127,9 +139,22 @@ def _aws_client() -> Any:
         "pinpoint-sms-voice-v2",
         region_name=settings().region,
         config=Config(
-            connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
+            connect_timeout=AWS_CONNECT_TIMEOUT_S,
+            read_timeout=AWS_READ_TIMEOUT_S,
+            retries={"mode": "standard", "total_max_attempts": AWS_ATTEMPTS},
         ),
     )
+
+
+def worst_send_s() -> float:
+    """The longest `send_sms` may take with the configured provider, in seconds (callers
+    working to a deadline start a text only while this fits)."""
+    provider = settings().sms_provider
+    if provider == "twilio":
+        return 2.0 * TWILIO_TIMEOUT_S
+    if provider == "aws":
+        return botocore_worst_call_s(AWS_ATTEMPTS, AWS_CONNECT_TIMEOUT_S, AWS_READ_TIMEOUT_S)
+    return 0.0  # the local outbox: a line appended to a file
 
 
 def _send_aws(to: str, body: str) -> str:

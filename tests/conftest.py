@@ -34,6 +34,7 @@ os.environ.pop("STOREPULSE_DYNAMODB_ENDPOINT", None)
 from chalicelib import config  # noqa: E402
 from chalicelib.auth import issue_kiosk_token, issue_staff_token  # noqa: E402
 from chalicelib.domain.survey import DEFAULT_SURVEY, Store  # noqa: E402
+from chalicelib.jobs import aggregate as aggregate_job  # noqa: E402
 from chalicelib.storage import dynamodb, stores  # noqa: E402
 from devtools import dynamodb_local  # noqa: E402
 
@@ -61,6 +62,7 @@ def reset_caches() -> None:
     config.settings.cache_clear()
     dynamodb.client.cache_clear()
     stores.clear_caches()
+    aggregate_job.clear_caches()
 
 
 @pytest.fixture(scope="session")

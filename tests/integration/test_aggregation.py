@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.auth import issue_staff_token
 from chalicelib.jobs.aggregate import aggregate, floor_slice, rebuild
-from chalicelib.storage import aggregates, stores
+from chalicelib.storage import aggregates, ratings, stores
 from tests.conftest import bearer, make_store, now
 from tests.integration.factories import NOW, put
 
@@ -319,6 +319,40 @@ def test_a_run_out_of_time_inside_a_large_slice_keeps_the_stores_it_did(store, m
 
     assert second.stores == {"store-c"}
     assert aggregates.watermark_position() == aggregates.Position(arrival_slice + job.SLICE)
+    incremental = {s: everything(s) for s in ("store-a", "store-b", "store-c")}
+    assert all(sum(t["responses"] for t in v["day"].values()) == 2 for v in incremental.values())
+    rebuild(arrival_slice, NOW)
+    assert {s: everything(s) for s in ("store-a", "store-b", "store-c")} == incremental
+
+
+def test_a_large_final_slice_done_over_several_runs_is_read_once(store, monkeypatch):
+    """A warm container keeps the last large final slice it read: the runs that finish it
+    in parts do not read its arrivals again, and the result is the rebuild's."""
+    from chalicelib.jobs import aggregate as job
+
+    for store_id in ("store-b", "store-c"):
+        stores.put_store(make_store(store_id))
+    arrived = NOW - timedelta(minutes=10)
+    for n, store_id in enumerate(("store-a", "store-b", "store-c") * 2):
+        put(store_id=store_id, score=1 + n % 5, received_at=arrived + timedelta(seconds=n))
+    arrival_slice = floor_slice(arrived)
+    aggregates.advance_watermark(None, arrival_slice)
+    monkeypatch.setattr(job, "PART_RATINGS", 2)  # one store's ratings a part
+    reads: list[datetime] = []
+    real_arrivals = ratings.arrivals
+
+    def counted_arrivals(start: datetime, end: datetime) -> list[Any]:
+        reads.append(start)
+        return real_arrivals(start, end)
+
+    monkeypatch.setattr(ratings, "arrivals", counted_arrivals)
+    runs = 0
+    while aggregates.watermark_position() != aggregates.Position(arrival_slice + job.SLICE):
+        aggregate(NOW, stop_after_slices=1, budget_s=0.0)  # one part a run
+        runs += 1
+
+    assert runs == 3
+    assert reads.count(arrival_slice) == 1
     incremental = {s: everything(s) for s in ("store-a", "store-b", "store-c")}
     assert all(sum(t["responses"] for t in v["day"].values()) == 2 for v in incremental.values())
     rebuild(arrival_slice, NOW)

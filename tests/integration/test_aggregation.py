@@ -286,9 +286,9 @@ def test_a_run_dying_between_two_partial_writes_is_repaired_by_the_next(store, m
     assert sum(t["responses"] for t in incremental["day"].values()) == 10
 
 
-def test_a_run_out_of_time_inside_a_large_slice_keeps_the_stores_it_did(store, monkeypatch):
-    """A slice larger than a part is done store by store; a run past its budget stops
-    between two stores, the watermark says how far, and the next run does only the rest."""
+def _a_slice_of_three_stores_in_parts(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """Two ratings of each of three stores in one final slice, the watermark at it, and a
+    part of one store's ratings: the slice is done store by store. Returns its start."""
     from chalicelib.jobs import aggregate as job
 
     for store_id in ("store-b", "store-c"):
@@ -299,6 +299,15 @@ def test_a_run_out_of_time_inside_a_large_slice_keeps_the_stores_it_did(store, m
     arrival_slice = floor_slice(arrived)
     aggregates.advance_watermark(None, arrival_slice)
     monkeypatch.setattr(job, "PART_RATINGS", 2)  # one store's ratings a part
+    return arrival_slice
+
+
+def test_a_run_out_of_time_inside_a_large_slice_keeps_the_stores_it_did(store, monkeypatch):
+    """A slice larger than a part is done store by store; a run past its budget stops
+    between two stores, the watermark says how far, and the next run does only the rest."""
+    from chalicelib.jobs import aggregate as job
+
+    arrival_slice = _a_slice_of_three_stores_in_parts(monkeypatch)
     elapsed = [0.0]
     real_put = aggregates.put_partials
 
@@ -330,14 +339,7 @@ def test_a_large_final_slice_done_over_several_runs_is_read_once(store, monkeypa
     in parts do not read its arrivals again, and the result is the rebuild's."""
     from chalicelib.jobs import aggregate as job
 
-    for store_id in ("store-b", "store-c"):
-        stores.put_store(make_store(store_id))
-    arrived = NOW - timedelta(minutes=10)
-    for n, store_id in enumerate(("store-a", "store-b", "store-c") * 2):
-        put(store_id=store_id, score=1 + n % 5, received_at=arrived + timedelta(seconds=n))
-    arrival_slice = floor_slice(arrived)
-    aggregates.advance_watermark(None, arrival_slice)
-    monkeypatch.setattr(job, "PART_RATINGS", 2)  # one store's ratings a part
+    arrival_slice = _a_slice_of_three_stores_in_parts(monkeypatch)
     reads: list[datetime] = []
     real_arrivals = ratings.arrivals
 

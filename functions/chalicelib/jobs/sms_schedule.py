@@ -3,7 +3,6 @@ SMS scores whose expectation question went unanswered."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -23,9 +22,11 @@ def send_due_invitations(now: datetime) -> int:
     whose customer opted out, or that crossed with another survey of the number is held back
     for good, its item saying why and when. Overlapping runs are safe: an invitation leaves
     the schedule in a conditional write, which records the run's claim, before its SMS goes
-    out. An invitation that storage fails on stays on the schedule for the next run, which
-    sends it; a run that dies between the claim and the text leaves it unsent (at most
-    once)."""
+    out. An invitation that storage fails on is left for the next run, which sends it: one
+    not taken stays on the schedule, and a run that gives up its take (no answer came, or
+    the text failed) makes its claim void on the schedule in the invitation's place; the
+    next run takes it over from that claim, which was never texted. A run that dies
+    between the take and the text leaves it unsent (at most once)."""
     config = settings()
     sent = 0
     lookback = timedelta(hours=config.invitation_ttl_hours)
@@ -42,13 +43,13 @@ def send_due_invitations(now: datetime) -> int:
 def _send_due(invitation_id: str, now: datetime, cooldown: timedelta) -> int:
     scheduled = sms_state.scheduled_invitation(invitation_id)
     if scheduled is None:
-        return 0  # another run took it
+        return 0  # another run took it, or held it back
     invitation, phone = scheduled.invitation, scheduled.phone
     key = sms_state.key_of(phone)
     history = sms_state.survey_history(key, now)
     reason = suppression_at_send(invitation, history, now=now, cooldown=cooldown)
     if reason is not None:
-        if sms_state.suppress_scheduled(invitation_id, reason, now):
+        if sms_state.suppress_scheduled(scheduled, reason, now):
             logger.info(
                 "scheduled invitation suppressed",
                 extra={"invitation_id": invitation_id, "reason": reason},
@@ -61,7 +62,7 @@ def _send_due(invitation_id: str, now: datetime, cooldown: timedelta) -> int:
     claim_id = uuid4().hex
     try:
         claimed = sms_state.claim_scheduled(
-            invitation_id,
+            scheduled,
             now,
             key=key,
             conversation=conversation,
@@ -70,21 +71,21 @@ def _send_due(invitation_id: str, now: datetime, cooldown: timedelta) -> int:
         )
     except DependencyUnavailable:
         # No answer came: the take may have happened unseen, or may yet (a stalled write
-        # lands after the client gave up). Put it back and let the next run send it.
-        _put_back(scheduled, claim_id)
+        # lands after the client gave up). Give it up and let the next run send it.
+        _give_up(scheduled, claim_id)
         return 0
     if not claimed:  # another run's take, or our own earlier send's
         try:
             ours = sms_state.invitation_claim(invitation_id) == claim_id
         except DependencyUnavailable:
-            _put_back(scheduled, claim_id)
+            _give_up(scheduled, claim_id)
             return 0
         if not ours:
             return 0
     try:
         send_sms(phone, message("invitation", invitation.locale, store.survey, store.name))
     except DependencyUnavailable:
-        _put_back(scheduled, claim_id)
+        _give_up(scheduled, claim_id)
         logger.warning(
             "scheduled invitation not sent; kept for the next run",
             extra={"invitation_id": invitation_id},
@@ -99,32 +100,24 @@ def _send_due(invitation_id: str, now: datetime, cooldown: timedelta) -> int:
     return 1
 
 
-def _put_back(scheduled: sms_state.ScheduledInvitation, claim_id: str) -> None:
-    """Our take undone: the claim is made void first (a take of it still on its way can then
-    no longer land, after the put back), then the invitation is put back if it is ours."""
-    invitation = scheduled.invitation
-    steps: tuple[Callable[[], object], ...] = (
-        lambda: sms_state.void_claim(invitation.invitation_id, claim_id, invitation.expires_at),
-        lambda: sms_state.reschedule(scheduled, claim_id),
+def _give_up(scheduled: sms_state.ScheduledInvitation, claim_id: str) -> None:
+    """Our take undone, whatever it did: the claim is made void on the schedule, where the
+    next run finds the invitation and takes it over (`void_scheduled_claim`)."""
+    for _ in range(_GIVE_UP_TRIES):
+        try:
+            sms_state.void_scheduled_claim(scheduled, claim_id)
+        except DependencyUnavailable:
+            continue
+        return
+    # At most once wins: taken, maybe (or later: the take may still land), and not sent.
+    logger.error(
+        "scheduled invitation claim not made void; it may never be sent",
+        extra={"invitation_id": scheduled.invitation.invitation_id},
     )
-    for step in steps:
-        for _ in range(_PUT_BACK_TRIES):
-            try:
-                step()
-            except DependencyUnavailable:
-                continue
-            break
-        else:
-            # At most once wins: taken, maybe, and not sent; nobody sends it now.
-            logger.error(
-                "scheduled invitation not put back; it will not be sent",
-                extra={"invitation_id": invitation.invitation_id},
-            )
-            return
 
 
-# Each try is retried by botocore too; an invitation left taken is one not sent.
-_PUT_BACK_TRIES = 3
+# Each try is retried by botocore too; a claim not made void may leave it taken, unsent.
+_GIVE_UP_TRIES = 3
 
 
 def store_unanswered_ratings(now: datetime) -> int:

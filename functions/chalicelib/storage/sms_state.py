@@ -12,6 +12,8 @@ Key formats (`<key>` is the keyed HMAC of the phone number, never the number its
   a void claim:       pk = INVITATION#<id>, sk = VOID#<claim_id>  (expires_at: as the
                       invitation's; a write of that claim whose answer was lost can no
                       longer land: it checks that this item does not exist)
+    the scheduled sender's: on the schedule as the invitation was, with its phone, until a
+                      run takes the invitation over from it (or finds it sent by another)
   a conversation whose score waits for its expectation answer:
                       gsi1pk = UNANSWERED_SMS#<due hour, UTC>, gsi1sk = <due>#<key>
   consent records (storage/consents.py) share the number's partition: sk = CONSENT#<purpose>
@@ -45,6 +47,7 @@ from .dynamodb import (
     table_name,
     to_item,
     transact,
+    transact_each,
     unavailable_on_failure,
     utc_hour,
     utc_iso,
@@ -539,8 +542,11 @@ def forget_invitation(invitation: Invitation, key: str, claim_id: str) -> bool:
 
 
 def due_invitations(now: datetime, lookback: timedelta) -> list[str]:
-    """Ids of scheduled invitations whose send time has come (a Query per hour, no scan)."""
-    return [pk.removeprefix("INVITATION#") for pk in _due(_SCHEDULED, now, lookback)]
+    """Ids of scheduled invitations whose send time has come, each once (a Query per hour,
+    no scan): those still scheduled, and those a run took and gave up (`void_scheduled_claim`
+    lists the void claim on the schedule in the invitation's place)."""
+    due = (pk.removeprefix("INVITATION#") for pk in _due(_SCHEDULED, now, lookback))
+    return list(dict.fromkeys(due))
 
 
 def unanswered_expectations(now: datetime, lookback: timedelta) -> list[str]:
@@ -614,26 +620,65 @@ def settle_unanswered(key: str, conversation: Conversation) -> bool:
 
 @dataclass(frozen=True)
 class ScheduledInvitation:
-    """An invitation waiting for its send time, and the number it is to go to."""
+    """An invitation waiting for its send time, and the number it is to go to; or one a run
+    took and gave up (`held_by`: the void claim that holds it, never texted). `listed`: the
+    void claims on the schedule for it, taken off it with the invitation."""
 
     invitation: Invitation
     phone: str
+    held_by: str | None = None
+    listed: frozenset[str] = frozenset()
 
 
 def scheduled_invitation(invitation_id: str) -> ScheduledInvitation | None:
-    """A scheduled invitation with its number, or None once it left the schedule."""
-    with unavailable_on_failure():
-        response = client().get_item(
-            TableName=table_name(), Key=to_item(_invitation_key(invitation_id)), ConsistentRead=True
-        )
-    item = from_item(response["Item"]) if "Item" in response else None
-    if item is None or item.get("status") != "scheduled":
-        return None
-    return ScheduledInvitation(Invitation.model_validate(item), str(item["phone"]))
+    """A due invitation with its number: still scheduled, or taken by a claim that was made
+    void (never texted: the caller takes it over). None once neither (sent, held back,
+    expired); then the void claims still on the schedule for it are taken off it. One
+    Query of the invitation's partition."""
+    items = query_all(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=to_item({":pk": _invitation_key(invitation_id)["pk"]}),
+        ConsistentRead=True,
+    )
+    stored = next((item for item in items if item["sk"] == "INVITATION"), None)
+    voids = {str(item["sk"]).removeprefix("VOID#"): item for item in items if item is not stored}
+    listed = {claim: item for claim, item in voids.items() if "gsi1pk" in item}
+    if stored is not None and stored.get("status") == "scheduled":
+        invitation = Invitation.model_validate(stored)
+        return ScheduledInvitation(invitation, str(stored["phone"]), listed=frozenset(listed))
+    holder = str(stored.get("claim_id")) if stored is not None else None
+    if stored is not None and stored.get("status") == "sent" and holder in voids and listed:
+        phone = str(next(iter(listed.values()))["phone"])
+        invitation = Invitation.model_validate(stored)
+        return ScheduledInvitation(invitation, phone, held_by=holder, listed=frozenset(listed))
+    if listed:
+        transact_each([_unlisted(invitation_id, claim) for claim in listed])
+    return None
+
+
+def _unlisted(invitation_id: str, claim_id: str) -> dict[str, Any]:
+    """The transaction item that takes a void claim off the schedule (it stays void)."""
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_item(_void_key(invitation_id, claim_id)),
+            "UpdateExpression": "REMOVE gsi1pk, gsi1sk, phone",
+            # Not an item made afresh should TTL have deleted it meanwhile.
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
+
+
+def _held(scheduled: ScheduledInvitation) -> tuple[str, dict[str, Any]]:
+    """The condition, and its values, of a write that takes `scheduled` as it was read:
+    still scheduled, or still held by the same void claim (whose run never texted it)."""
+    if scheduled.held_by is None:
+        return "#status = :scheduled", {":scheduled": "scheduled"}
+    return "claim_id = :held", {":held": scheduled.held_by}
 
 
 def claim_scheduled(
-    invitation_id: str,
+    scheduled: ScheduledInvitation,
     now: datetime,
     *,
     key: str,
@@ -643,10 +688,13 @@ def claim_scheduled(
 ) -> bool:
     """Take a due invitation for sending, once: it leaves the schedule atomically with its
     conversation's start and the record of the consent it is sent on (written before the
-    text goes out), and records who took it (`claim_id`). False if the condition failed:
-    another run took it, it expired meanwhile, or our own earlier send landed (then
-    `invitation_claim` is ours). Not written once `claim_id` is void (`void_claim`). Sent
+    text goes out), and records who took it (`claim_id`); one held by a void claim is taken
+    over from it, and the void claims listed for it leave the schedule too. False if the
+    condition failed: another run took it, it expired meanwhile, or our own earlier send
+    landed (then `invitation_claim` is ours). Not written once `claim_id` is void. Sent
     again while its answer is lost (`answered`); DependencyUnavailable if none came."""
+    invitation_id = scheduled.invitation.invitation_id
+    held, values = _held(scheduled)
     items: list[Any] = [
         {
             "Update": {
@@ -654,15 +702,10 @@ def claim_scheduled(
                 "Key": to_item(_invitation_key(invitation_id)),
                 "UpdateExpression": "SET #status = :sent, claim_id = :mine "
                 "REMOVE gsi1pk, gsi1sk, phone",
-                "ConditionExpression": "#status = :scheduled AND expires_at > :now",
+                "ConditionExpression": f"{held} AND expires_at > :now",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": to_item(
-                    {
-                        ":sent": "sent",
-                        ":scheduled": "scheduled",
-                        ":now": _epoch(now),
-                        ":mine": claim_id,
-                    }
+                    values | {":sent": "sent", ":now": _epoch(now), ":mine": claim_id}
                 ),
             }
         },
@@ -670,56 +713,55 @@ def claim_scheduled(
         {"Put": {"TableName": table_name(), "Item": _conversation_item(key, conversation)}},
         consents.given_item(key, consent),
         _not_void(invitation_id, claim_id),
+        *(_unlisted(invitation_id, claim) for claim in scheduled.listed),
     ]
     return answered(lambda: transact(items))
 
 
-def suppress_scheduled(invitation_id: str, reason: str, now: datetime) -> bool:
-    """Hold a due invitation back for good, saying why and when: it leaves the schedule and
-    the number leaves the item. False if another run took it first."""
-    try:
-        with unavailable_on_failure():
-            client().update_item(
-                TableName=table_name(),
-                Key=to_item(_invitation_key(invitation_id)),
-                UpdateExpression="SET #status = :suppressed, reason = :reason, "
-                "suppressed_at = :at REMOVE gsi1pk, gsi1sk, phone",
-                ConditionExpression="#status = :scheduled",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_item(
-                    {
-                        ":suppressed": "suppressed",
-                        ":scheduled": "scheduled",
-                        ":reason": reason,
-                        ":at": _iso(now),
-                    }
-                ),
-            )
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+def suppress_scheduled(scheduled: ScheduledInvitation, reason: str, now: datetime) -> bool:
+    """Hold a due invitation back for good, saying why and when: it leaves the schedule
+    (with the void claims listed for it) and the number leaves the item. False if another
+    run took it first."""
+    invitation_id = scheduled.invitation.invitation_id
+    held, values = _held(scheduled)
+    return transact(
+        [
+            {
+                "Update": {
+                    "TableName": table_name(),
+                    "Key": to_item(_invitation_key(invitation_id)),
+                    "UpdateExpression": "SET #status = :suppressed, reason = :reason, "
+                    "suppressed_at = :at REMOVE gsi1pk, gsi1sk, phone",
+                    "ConditionExpression": held,
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": to_item(
+                        values | {":suppressed": "suppressed", ":reason": reason, ":at": _iso(now)}
+                    ),
+                }
+            },
+            *(_unlisted(invitation_id, claim) for claim in scheduled.listed),
+        ]
+    )
 
 
-def reschedule(scheduled: ScheduledInvitation, claim_id: str) -> None:
-    """Put an invitation the caller took (`claim_id`) back on the schedule as it was read:
-    its SMS could not be sent, or the take's write got no answer (made void first, so it
-    cannot land after this). One that another run took is left alone (it may have been
-    sent)."""
-    try:
-        with unavailable_on_failure():
-            client().put_item(
-                TableName=table_name(),
-                Item=_invitation_item(scheduled.invitation, scheduled.phone),
-                ConditionExpression="claim_id = :mine OR #status = :scheduled",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_item({":mine": claim_id, ":scheduled": "scheduled"}),
-            )
-    except ClientError as error:
-        # Also a retry of our own put whose first answer was lost.
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
+def void_scheduled_claim(scheduled: ScheduledInvitation, claim_id: str) -> None:
+    """Give up a run's take of a due invitation (its write got no answer, or its text
+    failed): `claim_id` is made void (`void_claim`: a take still on its way can no longer
+    land) and listed on the schedule as the invitation was, with its number, so that a
+    later run finds the invitation again whatever the take did, and takes it over from the
+    void claim (`scheduled_invitation`). One write: there is nothing left to put back.
+    Safe to repeat."""
+    invitation = scheduled.invitation
+    send_at = invitation.send_at or invitation.created_at
+    item: dict[str, Any] = _void_key(invitation.invitation_id, claim_id) | {
+        "type": "void_claim",
+        "expires_at": _epoch(invitation.expires_at),
+        "phone": scheduled.phone,
+        "gsi1pk": f"{_SCHEDULED}{utc_hour(send_at)}",
+        "gsi1sk": f"{_iso(send_at)}#{invitation.invitation_id}",
+    }
+    with unavailable_on_failure():
+        client().put_item(TableName=table_name(), Item=to_item(item))
 
 
 def stored_invitation(invitation_id: str) -> dict[str, Any] | None:

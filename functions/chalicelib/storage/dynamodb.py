@@ -387,3 +387,27 @@ def transact(items: list[Any]) -> bool:
             return False
         raise
     return True
+
+
+def answered(write: Callable[[], bool], fits: Callable[[], bool] = lambda: True) -> bool:
+    """The answer of a conditional write, sent again (up to WRITE_TRIES in all) while its
+    answer is lost: only an answer tells what it did. A read cannot: the lost write may
+    still be on its way (a stall delivers it after the client gave up) and land after the
+    read. Sending it again is safe: its condition (the item absent, or as it was read)
+    fails if an earlier send landed, and the caller's claim id then tells whose it is
+    (invitations and their takes in sms_state.py, notification claims in tasks.py).
+    A send starts only while `fits()` (the caller's deadline): DependencyUnavailable
+    when none answered, or none could start."""
+    for _ in range(WRITE_TRIES):
+        if not fits():
+            break
+        try:
+            return write()
+        except DependencyUnavailable:
+            continue
+    raise DependencyUnavailable("storage gave no answer; retry later", settings().retry_after_s)
+
+
+# Each send is retried by botocore too; after these, the caller gives up (makes its claim
+# void, so that a send still on its way cannot land).
+WRITE_TRIES = 3

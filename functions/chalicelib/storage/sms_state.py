@@ -39,6 +39,7 @@ from ..domain.sms_conversation import EXPECTATION_WAIT, Conversation
 from ..errors import DependencyUnavailable
 from . import callback_requests, consents
 from .dynamodb import (
+    answered,
     client,
     error_code,
     from_item,
@@ -444,28 +445,6 @@ def _invitation_writes(
     if claim_id is not None:
         items.append(_not_void(invitation.invitation_id, claim_id))
     return items
-
-
-def answered(write: Callable[[], bool], fits: Callable[[], bool] = lambda: True) -> bool:
-    """The answer of a conditional write, sent again (up to WRITE_TRIES in all) while its
-    answer is lost: only an answer tells what it did. A read cannot: the lost write may
-    still be on its way (a stall delivers it after the client gave up) and land after the
-    read. Sending it again is safe: its condition (the item absent, or as it was read)
-    fails if an earlier send landed, and the caller's claim id then tells whose it is.
-    A send starts only while `fits()` (the caller's deadline): DependencyUnavailable
-    when none answered, or none could start."""
-    for _ in range(WRITE_TRIES):
-        if not fits():
-            break
-        try:
-            return write()
-        except DependencyUnavailable:
-            continue
-    raise DependencyUnavailable("storage gave no answer; retry later", settings().retry_after_s)
-
-
-# Each send is retried by botocore too; after these, the caller gives up (void_claim).
-WRITE_TRIES = 3
 
 
 def invitation_claim(invitation_id: str) -> str | None:

@@ -28,8 +28,9 @@ from botocore.exceptions import ClientError
 from ..config import settings
 from ..domain.phones import mask_phone
 from ..domain.tasks import CallbackTask, TaskEvent, TaskRating, TaskStatus
-from ..errors import Conflict, DependencyUnavailable
+from ..errors import Conflict
 from .dynamodb import (
+    answered,
     batch_get,
     client,
     error_code,
@@ -366,7 +367,8 @@ def claim_notification(task_id: str, kind: str, claim_id: str, now: datetime) ->
     did, a read cannot (the lost write may land after it: a stall delivers it after the
     client gave up). DependencyUnavailable if no answer came; the caller then makes the
     claim void (`void_notification_claim`), so that it can no longer land."""
-    for attempt in range(_CLAIM_TRIES):
+
+    def claim() -> bool:
         try:
             with unavailable_on_failure():
                 client().update_item(
@@ -388,14 +390,14 @@ def claim_notification(task_id: str, kind: str, claim_id: str, now: datetime) ->
                         }
                     ),
                 )
-            return True
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise
-            break
-        except DependencyUnavailable:
-            if attempt == _CLAIM_TRIES - 1:
-                raise
+            return False
+        return True
+
+    if answered(claim):
+        return True
     # The condition failed for an earlier claim, and also for our own when an earlier send
     # of it landed (its answer lost): the claim, settled now, tells.
     with unavailable_on_failure():
@@ -404,10 +406,6 @@ def claim_notification(task_id: str, kind: str, claim_id: str, now: datetime) ->
         )
     held = from_item(response["Item"]) if "Item" in response else None
     return held is not None and held.get("claim_id") == claim_id and held["state"] != "released"
-
-
-# Each send is retried by botocore too.
-_CLAIM_TRIES = 3
 
 
 def confirm_notification(

@@ -27,7 +27,7 @@ OPENING = NIGHT + timedelta(hours=9, minutes=1)  # 08:01 in Los Angeles
 PHONE = "+14155550123"
 
 
-def scheduled_at_night(storage_or_proxy: object) -> str:
+def scheduled_at_night() -> str:
     """A store whose window is closed at NIGHT, and an invitation scheduled for OPENING."""
     store = make_store("store-q", timezone="America/Los_Angeles", sms_window=None)
     stores.put_store(store)
@@ -48,7 +48,7 @@ def held_by_a_void_claim(invitation_id: str) -> bool:
 
 
 def test_an_invitation_whose_text_failed_is_sent_once_by_the_next_run(storage, monkeypatch):
-    invitation_id = scheduled_at_night(storage)
+    invitation_id = scheduled_at_night()
 
     def busy(to: str, body: str) -> str:
         raise DependencyUnavailable("the SMS provider is busy", 5)
@@ -79,7 +79,7 @@ def test_a_take_that_never_answers_cannot_land_after_it_was_given_up(faulty_stor
     # attempt per call: botocore's retries of a transaction share its ClientRequestToken,
     # so a late one is a no-op once an earlier one landed; the app's own sends are not.
     app_attempts(monkeypatch, 1)
-    invitation_id = scheduled_at_night(faulty_storage)
+    invitation_id = scheduled_at_night()
 
     with stalling(faulty_storage, "TransactWriteItems"):
         sent_in_stall = sms_schedule.send_due_invitations(OPENING)
@@ -105,7 +105,7 @@ def test_a_take_that_landed_unseen_is_taken_over_once_by_overlapping_runs(
     # second write): 'sent' off the schedule, never texted, found by no later run. Now the
     # void is the whole give-up, and it is on the schedule.
     app_attempts(monkeypatch, 1)
-    invitation_id = scheduled_at_night(faulty_storage)
+    invitation_id = scheduled_at_night()
 
     faulty_storage.set_faults([Fault("after_500", 1.0, frozenset({"TransactWriteItems"}))])
     sent_in_fault = sms_schedule.send_due_invitations(OPENING)

@@ -359,3 +359,35 @@ def test_a_large_final_slice_done_over_several_runs_is_read_once(store, monkeypa
     assert all(sum(t["responses"] for t in v["day"].values()) == 2 for v in incremental.values())
     rebuild(arrival_slice, NOW)
     assert {s: everything(s) for s in ("store-a", "store-b", "store-c")} == incremental
+
+
+def test_a_run_reusing_a_kept_slice_starts_no_read_it_has_no_time_for(store, monkeypatch):
+    """The kept slice carries its read's time: a run that reuses it does not start reading
+    the next slice near its budget's end (a 1,000,000-arrival hour's run took 28.6 s so)."""
+    from chalicelib.jobs import aggregate as job
+
+    arrival_slice = _a_slice_of_three_stores_in_parts(monkeypatch)
+    put(store_id="store-a", score=5, received_at=arrival_slice + job.SLICE + timedelta(seconds=1))
+    elapsed = [0.0]
+    reads: list[datetime] = []
+    real_arrivals, real_put = ratings.arrivals, aggregates.put_partials
+
+    def slow_arrivals(start: datetime, end: datetime) -> list[Any]:
+        reads.append(start)
+        elapsed[0] += 5.0  # a chain's slice takes seconds to read
+        return real_arrivals(start, end)
+
+    def slow_put(*args: Any) -> list[bool]:
+        elapsed[0] += 1.0
+        return real_put(*args)
+
+    monkeypatch.setattr(ratings, "arrivals", slow_arrivals)
+    monkeypatch.setattr(aggregates, "put_partials", slow_put)
+    first = aggregate(NOW, budget_s=6.5, clock=lambda: elapsed[0])
+    second = aggregate(NOW, budget_s=3.0, clock=lambda: elapsed[0])
+
+    assert first.out_of_time
+    assert second.out_of_time
+    assert second.stores == {"store-c"}
+    assert reads == [arrival_slice]  # the copy served the second run; no read was started
+    assert aggregates.watermark_position() == aggregates.Position(arrival_slice + job.SLICE)

@@ -77,7 +77,9 @@ PART_RATINGS = 5_000
 # arrivals took about 7 s on DynamoDB Local, most of each catching-up run). Marks made since
 # it was read are found again from the tap logs (the burst rule decides the same from the
 # same taps); a write refused for a fuller view drops the copy, and the next run reads again.
-_kept_slice: dict[datetime, list[ArrivedRating]] = {}
+# The read's time is kept with it: a run that reuses the copy still knows what the next
+# slice's read may take before it starts one (else it starts it near its budget's end).
+_kept_slice: dict[datetime, tuple[list[ArrivedRating], float]] = {}
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -278,15 +280,17 @@ def _read_slices(
         slices = max(1, min(span, int(room / SLICE), most - len(chunk) if most else span))
         end = position + slices * SLICE
         if slices == 1 and position in _kept_slice:
-            arrived = _kept_slice[position]
+            arrived, took_s = _kept_slice[position]
+            run.slowest_read_s = max(run.slowest_read_s, took_s)
         else:
             started = clock()
             arrived = ratings.arrivals(position, end)
-            run.slowest_read_s = max(run.slowest_read_s, clock() - started)
+            took_s = clock() - started
+            run.slowest_read_s = max(run.slowest_read_s, took_s)
             final = final_before is not None and end <= final_before
             if slices == 1 and len(arrived) > PART_RATINGS and final:
                 _kept_slice.clear()  # one slice's worth of memory at most
-                _kept_slice[position] = arrived
+                _kept_slice[position] = (arrived, took_s)
         run.ratings += len(arrived)
         count += len(arrived)
         by_slice: dict[datetime, list[ArrivedRating]] = {

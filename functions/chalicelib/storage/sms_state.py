@@ -625,11 +625,11 @@ def scheduled_invitation(invitation_id: str) -> ScheduledInvitation | None:
     if stored is not None and stored.get("status") == "scheduled":
         invitation = Invitation.model_validate(stored)
         return ScheduledInvitation(invitation, str(stored["phone"]), listed=frozenset(listed))
-    holder = str(stored.get("claim_id")) if stored is not None else None
+    holder = stored.get("claim_id") if stored is not None else None
     if stored is not None and stored.get("status") == "sent" and holder in voids and listed:
         phone = str(next(iter(listed.values()))["phone"])
         invitation = Invitation.model_validate(stored)
-        return ScheduledInvitation(invitation, phone, held_by=holder, listed=frozenset(listed))
+        return ScheduledInvitation(invitation, phone, held_by=str(holder), listed=frozenset(listed))
     if listed:
         transact_each([_unlisted(invitation_id, claim) for claim in listed])
     return None

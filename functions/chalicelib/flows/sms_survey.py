@@ -14,7 +14,7 @@ from typing import TypeVar
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from ..clock import now
-from ..config import Settings, secret, settings
+from ..config import secret, settings
 from ..domain.consent import ConsentRecord
 from ..domain.invitations import (
     Invitation,
@@ -106,11 +106,6 @@ def invite(
     if held is not invitation:
         return held  # a retry: the first answer stands
     return _send_invitation(claim, store)
-
-
-# The default of `invitation_deadline_s` (config.py has the why). test_invitation_deadline
-# reads it here; the flow reads the setting.
-INVITATION_DEADLINE_S = Settings.model_fields["invitation_deadline_s"].default
 
 
 @dataclass(frozen=True)

@@ -279,7 +279,8 @@ def _read_slices(
         room = min(hour_end, last + SLICE) - position
         slices = max(1, min(span, int(room / SLICE), most - len(chunk) if most else span))
         end = position + slices * SLICE
-        if slices == 1 and position in _kept_slice:
+        # Only scheduled runs pass final_before; a rebuild reads the stored ratings again.
+        if slices == 1 and final_before is not None and position in _kept_slice:
             arrived, took_s = _kept_slice[position]
             run.slowest_read_s = max(run.slowest_read_s, took_s)
         else:

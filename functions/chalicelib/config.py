@@ -71,6 +71,21 @@ class Settings(BaseModel):
     invitation_deadline_s: float = Field(default=25.0, gt=0, le=27)
     cors_origin: str = "*"
 
+    # Identity: the Cognito user pool whose ID tokens staff, managers and admins sign in
+    # with (RS256, checked against the pool's JWKS). Unset: no Cognito sign-in.
+    cognito_user_pool_id: str | None = None
+    cognito_client_id: str | None = None
+    # Set only locally (moto in server mode); in AWS the regional endpoint is used.
+    cognito_endpoint: str | None = None
+    jwks_cache_s: int = Field(default=3600, ge=60)
+    # The HS256 staff tokens (`issue_staff_token`): for tests and the local stack only.
+    accept_local_staff_tokens: bool = False
+    # How an invited person learns their temporary password: Cognito's own e-mail in AWS, or
+    # the outbox (`notifications_log`) locally, where no e-mail is sent.
+    staff_invite_delivery: Literal["cognito", "outbox"] = "cognito"
+    # Set only locally (moto in server mode): where SNS subscriptions are managed.
+    sns_endpoint: str | None = None
+
     # SMS. The provider is configuration: "twilio", "aws" (End User Messaging SMS) or
     # "outbox" (local: every message is appended to `notifications_log`, nothing is sent).
     sms_provider: Literal["twilio", "aws", "outbox"] = "outbox"

@@ -31,6 +31,8 @@ class Survey(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     survey_id: str
+    # Saving a survey makes a new version; every rating records the version it answered.
+    version: int = Field(default=1, ge=1)
     question: dict[str, str]
     scale: Scale = Scale()
     reasons: list[str] = Field(default_factory=list)
@@ -53,6 +55,8 @@ class Store(BaseModel):
     timezone: str = "UTC"
     # ISO 3166 alpha-2 region, the default for phone numbers typed without a country code.
     country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    # The region a manager looks after (`manager:<region>` group), if any.
+    region: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     survey: Survey
     # Local hours when survey SMS may be sent; None: the deployment's default (08-20).
     sms_window: tuple[int, int] | None = None

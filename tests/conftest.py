@@ -24,6 +24,8 @@ TEST_ENV = {
     "STOREPULSE_SECRET_STOREPULSE_TWILIO_AUTH_TOKEN": "test-twilio-auth-token-0123456789",
     "STOREPULSE_TWILIO_WEBHOOK_URL": "https://api.example.com/api/v1/sms/twilio",
     "STOREPULSE_SMS_PROVIDER": "outbox",
+    # The HS256 staff tokens most tests sign in with; Cognito ID tokens: the `cognito` fixture.
+    "STOREPULSE_ACCEPT_LOCAL_STAFF_TOKENS": "true",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "storepulse",
     "POWERTOOLS_SERVICE_NAME": "storepulse",
@@ -37,6 +39,7 @@ from chalicelib.domain.survey import DEFAULT_SURVEY, Store  # noqa: E402
 from chalicelib.jobs import aggregate as aggregate_job  # noqa: E402
 from chalicelib.storage import dynamodb, stores  # noqa: E402
 from devtools import dynamodb_local  # noqa: E402
+from tests.cognito import LocalPool  # noqa: E402
 
 TESTS = Path(__file__).parent
 LAYERS = ("unit", "integration", "infra", "browser")
@@ -90,6 +93,17 @@ def storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         reset_caches()
         dynamodb_local.create_table(dynamodb_local.client(endpoint), table)
         yield "dynamodb_local"
+    reset_caches()
+
+
+@pytest.fixture
+def cognito(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalPool]:
+    """A fresh Cognito user pool on moto's server, which the app is configured to trust."""
+    pool = LocalPool.create()
+    for name, value in pool.env.items():
+        monkeypatch.setenv(name, value)
+    reset_caches()
+    yield pool
     reset_caches()
 
 

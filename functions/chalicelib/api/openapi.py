@@ -9,7 +9,6 @@ against the document (`tests/contract.py`); docs/api.md says the same for people
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -21,38 +20,14 @@ from ..domain.invitations import InvitationRequest
 from ..domain.kiosks import Kiosk, NewKioskRequest, PairingRequest
 from ..domain.ratings import KioskRatingIn, RatingBatchIn
 from ..domain.tasks import AttemptRequest, ResolveRequest
-from . import schemas
+from . import openapi_onboarding, openapi_people, openapi_stores, schemas
 from .callback_routes import TaskQuery
 from .http import MAX_ID_CHARS, PeriodQuery, answers
+from .operation import INTEGRATION, KIOSK, STAFF, TWILIO, Operation
 from .satisfaction_routes import SatisfactionQuery
 
 REF = "#/components/schemas/{model}"
 TWIML = "text/xml"  # Twilio's webhook is answered in TwiML, not JSON
-
-KIOSK, STAFF, INTEGRATION, TWILIO = "kioskToken", "staffToken", "integrationToken", "twilio"
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One route: its credential, request, answers and the errors particular to it (every
-    operation may also answer the errors of ALWAYS)."""
-
-    method: str
-    path: str
-    operation_id: str
-    tag: str
-    summary: str
-    security: str | None  # the scheme's name; None: no credential
-    answers: dict[int, type[BaseModel] | str]  # a model (JSON), or a media type of text
-    errors: dict[int, str] = field(default_factory=dict)  # status: when, for this route
-    body: type[BaseModel] | None = None
-    body_optional: bool = False  # an empty body reads as {}
-    form: bool = False  # the body is application/x-www-form-urlencoded
-    query: type[BaseModel] | None = None
-    query_left_out: tuple[str, ...] = ()  # parameters of `query` this route refuses
-    # Headers an answer other than 429/503 may carry: status -> {header: when}.
-    optional_headers: dict[int, dict[str, str]] = field(default_factory=dict)
-
 
 # Errors any route may answer, and what they mean.
 ALWAYS = {
@@ -79,7 +54,7 @@ STAFF_TASK = {
     404: NO_TASK,
 }
 
-OPERATIONS: tuple[Operation, ...] = (
+_CORE: tuple[Operation, ...] = (
     Operation(
         "POST",
         "/v1/kiosks/pair",
@@ -360,6 +335,15 @@ OPERATIONS: tuple[Operation, ...] = (
         None,
         {200: schemas.OpenApiDocument},
     ),
+)
+
+# Each capability's routes are listed in its own module (stores and surveys, people and
+# integrations, onboarding); the contract is all of them.
+OPERATIONS: tuple[Operation, ...] = (
+    *_CORE,
+    *openapi_stores.OPERATIONS,
+    *openapi_people.OPERATIONS,
+    *openapi_onboarding.OPERATIONS,
 )
 
 SECURITY_SCHEMES = {

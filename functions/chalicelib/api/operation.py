@@ -1,0 +1,31 @@
+"""One route of the OpenAPI document (`openapi.py`), and the names of its credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+KIOSK, STAFF, INTEGRATION, TWILIO = "kioskToken", "staffToken", "integrationToken", "twilio"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route: its credential, request, answers and the errors particular to it (every
+    operation may also answer the errors of ALWAYS)."""
+
+    method: str
+    path: str
+    operation_id: str
+    tag: str
+    summary: str
+    security: str | None  # the scheme's name; None: no credential
+    answers: dict[int, type[BaseModel] | str]  # a model (JSON), or a media type of text
+    errors: dict[int, str] = field(default_factory=dict)  # status: when, for this route
+    body: type[BaseModel] | None = None
+    body_optional: bool = False  # an empty body reads as {}
+    form: bool = False  # the body is application/x-www-form-urlencoded
+    query: type[BaseModel] | None = None
+    query_left_out: tuple[str, ...] = ()  # parameters of `query` this route refuses
+    # Headers an answer other than 429/503 may carry: status -> {header: when}.
+    optional_headers: dict[int, dict[str, str]] = field(default_factory=dict)

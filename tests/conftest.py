@@ -33,11 +33,11 @@ TEST_ENV = {
 os.environ.update(TEST_ENV)
 os.environ.pop("STOREPULSE_DYNAMODB_ENDPOINT", None)
 
-from chalicelib import config  # noqa: E402
+from chalicelib import config, id_tokens  # noqa: E402
 from chalicelib.auth import issue_kiosk_token, issue_staff_token  # noqa: E402
 from chalicelib.domain.survey import DEFAULT_SURVEY, Store  # noqa: E402
 from chalicelib.jobs import aggregate as aggregate_job  # noqa: E402
-from chalicelib.storage import dynamodb, stores  # noqa: E402
+from chalicelib.storage import dynamodb, integrations, people, stores  # noqa: E402
 from devtools import dynamodb_local  # noqa: E402
 from tests.cognito import LocalPool  # noqa: E402
 
@@ -65,6 +65,9 @@ def reset_caches() -> None:
     config.settings.cache_clear()
     dynamodb.client.cache_clear()
     stores.clear_caches()
+    people.clear_caches()
+    integrations.clear_caches()
+    id_tokens.clear_caches()
     aggregate_job.clear_caches()
 
 

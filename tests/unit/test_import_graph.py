@@ -13,8 +13,10 @@ ALLOWED = {
     "app": {"api", "flows", "jobs"} | BASE,
     "api": {"auth", "domain", "flows", "notify", "storage"} | BASE,
     "jobs": {"domain", "flows", "notify", "storage"} | BASE,
-    "flows": {"auth", "domain", "notify", "storage"} | BASE,  # auth: the caller's principal
-    "auth": {"storage", "tokens"} | BASE,
+    "flows": {"auth", "directory", "domain", "notify", "storage"} | BASE,  # auth: the caller
+    "directory": {"notify"} | BASE,  # the user pool's admin calls; invitations via the outbox
+    "auth": {"domain", "id_tokens", "storage", "tokens"} | BASE,
+    "id_tokens": BASE,
     "notify": {"domain"} | BASE,
     "storage": {"domain"} | BASE,
     "domain": set(),

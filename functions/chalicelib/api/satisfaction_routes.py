@@ -1,5 +1,5 @@
 """Satisfaction per store and bucket (hour, day or week in the store's time zone), for one
-store or, for admins, a group (flows/satisfaction.py, loaded on first use)."""
+store or, for managers and admins, a group (flows/satisfaction.py, loaded on first use)."""
 
 from __future__ import annotations
 
@@ -52,11 +52,13 @@ def store_satisfaction(store_id: str) -> Any:
 
 @bp.route("/v1/satisfaction", methods=["GET"])
 def group_satisfaction() -> Any:
-    """An admin's view of a group of stores (`store_ids=a,b`) or of all stores."""
+    """A manager's or admin's view of a group of stores (`store_ids=a,b`) or of all the
+    stores they may see (a manager's region, an admin's chain)."""
     from ..flows.satisfaction import group_figures
 
-    if staff_principal(bp.current_request.headers).role != "admin":
-        raise Forbidden("the store-group view is for admins")
+    viewer = staff_principal(bp.current_request.headers)
+    if viewer.role == "staff":
+        raise Forbidden("the store-group view is for managers and admins")
     query = _query()
     store_ids = query.store_ids.split(",") if query.store_ids else None
-    return group_figures(store_ids, query, now())
+    return group_figures(viewer, store_ids, query, now())

@@ -37,11 +37,13 @@ STATUSES: tuple[TaskStatus, ...] = ("open", "claimed", "resolved")
 def list_tasks(
     staff: StaffPrincipal, store_id: str | None, status: TaskStatus, at: datetime
 ) -> list[dict[str, Any]]:
-    """The store's tasks in `status`; the store may be left out by staff of one store."""
-    if store_id is None and len(staff.store_ids) == 1:
+    """The store's tasks in `status`; the store may be left out by staff of one store. A
+    manager or admin names it (tasks are read per store: a region's would be a query per
+    store in one request)."""
+    if store_id is None and staff.role == "staff" and len(staff.store_ids) == 1:
         store_id = next(iter(staff.store_ids))
     if store_id is None:
-        raise BadRequest("store_id is required")
+        raise BadRequest("store_id is required: name one of your stores")
     staff.require_store(store_id)
     return [task.view() for task in tasks.with_contacts(tasks.tasks_of(store_id, status), at)]
 
@@ -73,9 +75,11 @@ def claim_task(staff: StaffPrincipal, task_id: str, at: datetime) -> dict[str, A
 def record_call(
     staff: StaffPrincipal, task_id: str, request: AttemptRequest, at: datetime
 ) -> dict[str, Any]:
-    """A call attempt by the claimer (or an admin); the same attempt sent again counts once."""
+    """A call attempt by the claimer (or an admin, or a manager of the store's region); the
+    same attempt sent again counts once."""
     task = _task_for(staff, task_id, at)
-    attempted = record_attempt(task, staff.subject, request, at, admin=staff.role == "admin")
+    supervisor = staff.can_manage(existing_store(task.store_id))
+    attempted = record_attempt(task, staff.subject, request, at, admin=supervisor)
     if attempted is task:
         return task.view()
     event = new_event("attempt", staff.subject, at, {"result": request.result}, note=request.note)

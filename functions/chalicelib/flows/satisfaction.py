@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from ..auth import StaffPrincipal
 from ..domain.aggregates import Granularity, bucket_start, bucket_view, next_bucket
 from ..domain.survey import Store
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Forbidden, NotFound
 from ..storage import aggregates, stores
 
 DEFAULT_SPAN = {"hour": timedelta(hours=24), "day": timedelta(days=30), "week": timedelta(weeks=12)}
@@ -29,16 +30,25 @@ class Asked(Protocol):
         ...
 
 
-def group_figures(store_ids: list[str] | None, asked: Asked, at: datetime) -> dict[str, Any]:
-    """The figures of each store of `store_ids` (every store if None; ids as the caller
-    wrote them, spaces around them ignored)."""
-    wanted = store_ids if store_ids is not None else stores.list_store_ids()
+def group_figures(
+    viewer: StaffPrincipal, store_ids: list[str] | None, asked: Asked, at: datetime
+) -> dict[str, Any]:
+    """The figures of each store of `store_ids` (ids as the caller wrote them, spaces around
+    them ignored), or of every store `viewer` may see if None: a manager's region, an
+    admin's chain. A named store the viewer may not see is Forbidden, also when it does not
+    exist and the viewer is no admin (no probing of ids)."""
+    named = store_ids is not None
     views = []
-    for store_id in wanted:
+    for store_id in store_ids if store_ids is not None else stores.list_store_ids():
         store = stores.get_store(store_id.strip())
-        if store is None:
+        if store is not None and viewer.can_see(store):
+            views.append(store_figures(store, asked, at))
+        elif not named:
+            continue
+        elif store is None and viewer.role == "admin":
             raise NotFound(f"store {store_id} does not exist")
-        views.append(store_figures(store, asked, at))
+        else:
+            raise Forbidden(f"this credential is not allowed for store {store_id}")
     return {"granularity": asked.granularity, "stores": views}
 
 

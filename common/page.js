@@ -60,17 +60,33 @@ export function takeFragment() {
   return given;
 }
 
-// The API address comes from the deployment: `/config.json` beside the pages (written at
+// What the deployment says about itself: `/config.json` beside the pages (written at
 // deploy, served by the local stack; the kiosk's service worker keeps it for offline
-// starts), else this page's own origin. Never from the URL, a notification or customer
-// text: a page told where to send its token would give it away.
-export async function apiAddress() {
+// starts), read once; {} when there is none. Where a page sends a credential (the API, the
+// staff page's sign-in service) comes from here only, never from the URL, a notification
+// or customer text: a page told where to send its token would give it away.
+let deployment = null;
+
+export function deployConfig() {
+  deployment ??= fetch("../config.json", { cache: "no-cache" })
+    .then((response) => (response.ok ? response.json() : {}))
+    .then((config) => (config && typeof config === "object" && !Array.isArray(config) ? config : {}))
+    .catch(() => ({}));
+  return deployment;
+}
+
+// An absolute http(s) address from the deployment's file, or null.
+export function webAddress(value) {
   try {
-    const response = await fetch("../config.json", { cache: "no-cache" });
-    const url = new URL((await response.json()).api_url);
-    if (url.protocol === "https:" || url.protocol === "http:") return url.href.replace(/\/+$/, "");
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url : null;
   } catch {
-    // no deploy-time file: the API is served from this origin
+    return null;
   }
-  return location.origin;
+}
+
+// The API's address: the deployment's `api_url`, else this page's own origin.
+export async function apiAddress() {
+  const url = webAddress((await deployConfig()).api_url);
+  return url ? url.href.replace(/\/+$/, "") : location.origin;
 }

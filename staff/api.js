@@ -1,12 +1,18 @@
-// The storepulse API as the staff page calls it: the signed-in token on every call, the
-// API's error body as an ApiError, and the refusals every call treats the same way.
+// The storepulse API as the staff page calls it: the signed-in token on every call (a pool
+// session's ID token renewed first when due), the API's error body as an ApiError, and the
+// refusals every call treats the same way.
 import { text } from "./locale.js";
-import { session } from "./session.js";
+import { freshToken } from "./session.js";
 
 let address = location.origin; // until the deployment's address is known (useApi)
 
 export function useApi(origin) {
   address = origin;
+}
+
+// The local stack's API (on this machine): the developer-token sign-in is offered there.
+export function apiIsLocal() {
+  return ["127.0.0.1", "localhost", "[::1]"].includes(new URL(address).hostname);
 }
 
 export const enc = encodeURIComponent;
@@ -20,13 +26,15 @@ export class ApiError extends Error {
 }
 
 export async function api(path, init = {}) {
+  const token = await freshToken();
+  if (!token) throw new ApiError(401, text("signed_out"));
   let response;
   try {
     response = await fetch(`${address}${path}`, {
       ...init,
       cache: "no-store",
       headers: {
-        Authorization: `Bearer ${session.token}`,
+        Authorization: `Bearer ${token}`,
         ...(init.body ? { "Content-Type": "application/json" } : {}),
       },
     });

@@ -1,12 +1,13 @@
-// The storepulse staff page: sign in with a staff token, see a store's callback tasks by
-// deadline, claim one, call the customer, record each call and how it went, see who did
-// what; recovery figures beside. English or Chinese; the store's scale from its survey.
+// The storepulse staff page: sign in (e-mail and password, through the user pool), see a
+// store's callback tasks by deadline, claim one, call the customer, record each call and
+// how it went, see who did what; recovery figures beside. English or Chinese; the store's scale from its survey.
 //
 // One ES module per screen or concern, no build step; this entry module wires them:
-//   session.js     who is signed in (the token's claims) and which store is open
+//   session.js     who is signed in (the token's claims), kept fresh, and which store is open
 //   api.js         the API calls, and what a 401 or a 403 does (said below)
 //   open_store.js  the open store's tasks, survey, limits and figures, refreshed
 //   signin.js      the sign-in, store choice and sign-out screens
+//   cognito.js     the user pool's sign-in calls (Cognito's JSON API): sign-in, renewal, revoke
 //   tasks.js       the task list          call_view.js  one task: call, record, resolve
 //   recovery.js    the recovery figures   task_lines.js what a task is shown with
 //   languages.js   the language switch    locale.js     text(), times and durations

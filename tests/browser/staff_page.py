@@ -1,5 +1,6 @@
-"""The staff page as the browser tests drive it: signing in, a task's card, and a task as
-the API serves it (for pages whose API answers a test fakes with `page.route`)."""
+"""The staff page as the browser tests drive it: signing in (with a developer token, or an
+e-mail and password through the user pool), a task's card, and a task as the API serves
+it (for pages whose API answers a test fakes with `page.route`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,18 @@ from playwright.sync_api import Page
 
 
 def sign_in(page: Page, token: str) -> None:
+    """With a developer token: its form is folded away beside the pool's on the local stack."""
+    page.wait_for_selector("#token-signin:not([hidden])")
+    if not page.locator("#token-signin").evaluate("node => node.open"):
+        page.click("#token-signin summary")
     page.fill("#token", token)
     page.click("#signin-form button[type=submit]")
+
+
+def sign_in_with_password(page: Page, email: str, password: str) -> None:
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#password-form button[type=submit]")
 
 
 def card(page: Page, task_id: str) -> Any:

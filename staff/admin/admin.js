@@ -1,0 +1,131 @@
+// The admin screens of the staff page, in <section id="admin">, opened by the header's
+// #admin-open button: managers and admins see stores (and each store's details, survey and
+// kiosks), people, store-system credentials and (admins) the bulk upload; everyone signed
+// in sees their own notifications there. The API decides what each call may do; the tabs
+// only leave out what the role cannot use.
+//
+//   stores.js         the store list, a new store, and one store's sections:
+//   store_form.js     its details           survey_editor.js  its survey
+//   kiosks.js         its kiosks and pairing codes
+//   people.js         invitations and removals   integrations.js  store-system credentials
+//   onboarding.js     the CSV upload          notifications.js  my notifications
+//   forms.js          fields, errors, words kept in the current language
+//   strings.js        every string and limit  who.js            the role the token names
+//
+// Each screen's render() returns its node, built fresh when its tab opens (what another
+// person saw is never kept): sign-out empties the section.
+import { $, el, currentScreen, showScreen } from "../../common/page.js";
+import { rewriteWords, tx, words } from "./forms.js";
+import * as integrations from "./integrations.js";
+import * as notifications from "./notifications.js";
+import * as onboarding from "./onboarding.js";
+import * as people from "./people.js";
+import * as stores from "./stores.js";
+import { t } from "./strings.js";
+import { administers, who } from "./who.js";
+
+const TABS = {
+  admin: { stores, people, integrations, onboarding, notifications },
+  manager: { stores, people, integrations, notifications },
+  staff: { notifications },
+};
+
+let previous = null; // the page's screen before the admin screens opened
+let tab = null;
+
+function tabsFor(person) {
+  return TABS[person?.role] ?? TABS.staff;
+}
+
+// The header button: "Admin" for managers and admins, "My notifications" for staff (its
+// words are written once by wire(), again at each change of language).
+function renderButton() {
+  const button = $("admin-open");
+  const text = t(administers(who()) ? "open_admin" : "open_settings");
+  if (button.hidden !== !who()) button.hidden = !who();
+  if (button.textContent !== text) button.textContent = text;
+}
+
+function open() {
+  const person = who();
+  if (!person) return;
+  if (currentScreen() !== "admin") previous = currentScreen();
+  showScreen("admin");
+  const section = $("admin");
+  section.hidden = false;
+  const names = Object.keys(tabsFor(person));
+  const list = el("div", { class: "tabs admin-tabs", role: "tablist" });
+  words(list, (node) => node.setAttribute("aria-label", t("sections_label")));
+  list.append(...names.map((name) =>
+    tx("button", { type: "button", role: "tab", id: `admin-tab-${name}`, "data-admin-tab": name, "aria-controls": "admin-panel" }, "tab", name),
+  ));
+  list.hidden = names.length < 2;
+  list.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-admin-tab]");
+    if (button) choose(button.dataset.adminTab);
+  });
+  list.addEventListener("keydown", moveBetweenTabs);
+  section.replaceChildren(
+    el("div", { class: "title-row" },
+      tx("h1", { id: "admin-title", tabindex: "-1" }, administers(person) ? "admin_title" : "settings_title"),
+      tx("button", { type: "button", id: "admin-back", class: "link back" }, "back")),
+    list,
+    el("div", { id: "admin-panel", role: "tabpanel", tabindex: "-1" }),
+  );
+  $("admin-back").addEventListener("click", close);
+  choose(tab && names.includes(tab) ? tab : names[0]);
+  $("admin-title").focus();
+}
+
+function choose(name) {
+  const person = who();
+  const screens = tabsFor(person);
+  if (!screens[name]) return;
+  tab = name;
+  for (const button of document.querySelectorAll("[data-admin-tab]")) {
+    const selected = button.dataset.adminTab === name;
+    button.setAttribute("aria-selected", String(selected));
+    button.tabIndex = selected ? 0 : -1;
+  }
+  $("admin-panel").setAttribute("aria-labelledby", `admin-tab-${name}`);
+  $("admin-panel").replaceChildren(screens[name].render(person));
+}
+
+function moveBetweenTabs(event) {
+  const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+  if (!step) return;
+  const names = Object.keys(tabsFor(who()));
+  const next = names[(names.indexOf(tab) + step + names.length) % names.length];
+  choose(next);
+  $(`admin-tab-${next}`).focus();
+}
+
+function close() {
+  reset();
+  showScreen(previous && previous !== "signin" ? previous : "store", true);
+}
+
+// Nothing of the admin screens stays on the page once they are closed or the person signs out.
+function reset() {
+  $("admin").hidden = true;
+  $("admin").replaceChildren();
+}
+
+export function wire() {
+  $("admin-open").addEventListener("click", open);
+  // The header (#session) is shown at each sign-in and hidden at sign-out: the button
+  // follows the person; a sign-out empties the admin section.
+  new MutationObserver(() => {
+    renderButton();
+    if ($("session").hidden) {
+      reset();
+      tab = null;
+    }
+  }).observe($("session"), { attributes: true, attributeFilter: ["hidden"] });
+  // languages.js writes <html lang> at each change of language: the admin words follow.
+  new MutationObserver(() => {
+    renderButton();
+    rewriteWords();
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+  renderButton();
+}

@@ -1,0 +1,86 @@
+// A store's kiosks: a pairing code issued (POST /v1/stores/{id}/kiosks), shown large with
+// its expiry until it runs out; the kiosks paired or waiting (GET), each revocable (POST
+// .../kiosks/{kiosk_id}/revoke).
+import { el } from "../../common/page.js";
+import { api, enc } from "../api.js";
+import { duration } from "../locale.js";
+import { confirmButton, field, form, json, moment, said, showApiError, tx, words } from "./forms.js";
+import { LIMITS, t } from "./strings.js";
+
+const TICK_MS = 1000; // the code's time left is written again this often
+
+export function render(store) {
+  const path = `/v1/stores/${enc(store.store_id)}/kiosks`;
+  const code = el("div", { class: "admin-code", id: "pairing", "aria-live": "polite" });
+  const list = el("ul", { class: "admin-list", id: "admin-kiosk-list" });
+  const listStatus = el("p", { class: "hint", "data-error-for": "" });
+  const listing = el("section", { class: "card", "aria-labelledby": "kiosks-title" },
+    tx("h3", { id: "kiosks-title" }, "kiosks_title"), listStatus, list);
+  const load = async () => {
+    words(listStatus, (node) => (node.textContent = t("loading")));
+    try {
+      const { kiosks } = await api(path);
+      words(listStatus, (node) => (node.textContent = kiosks.length ? "" : t("kiosks_empty")));
+      list.replaceChildren(...kiosks.map((kiosk) => kioskItem(path, kiosk, listing, load)));
+    } catch (error) {
+      listStatus.textContent = "";
+      showApiError(listing, error);
+    }
+  };
+  const issue = form({ id: "pairing-form" }, [
+    field("label", "kiosk_label", { hint: "kiosk_label_hint", maxlength: LIMITS.label_chars }),
+    code,
+  ], "issue_code", async (node) => {
+    const label = node.elements.label.value.trim() || null;
+    const issued = await api(path, json("POST", { label }));
+    node.elements.label.value = "";
+    showCode(code, issued);
+    load();
+  });
+  load();
+  return el("div", {}, issue, listing);
+}
+
+// The code in large digits, its expiry and the time left, until it expires.
+function showCode(node, issued) {
+  const expires = new Date(issued.expires_at).getTime();
+  const left = said("p", { class: "admin-code-expiry", id: "pairing-expiry" }, () =>
+    Date.now() < expires
+      ? t("code_expires", moment(issued.expires_at), duration((expires - Date.now()) / 1000))
+      : t("code_expired"));
+  const digits = el("output", { class: "admin-code-digits", id: "pairing-code" }, issued.pairing_code);
+  node.replaceChildren(tx("h4", {}, "code_title"), tx("p", {}, "code_text"), digits, left);
+  const timer = setInterval(() => {
+    if (!left.isConnected) return clearInterval(timer);
+    left.textContent = Date.now() < expires
+      ? t("code_expires", moment(issued.expires_at), duration((expires - Date.now()) / 1000))
+      : t("code_expired");
+    if (Date.now() >= expires) {
+      digits.classList.add("expired");
+      clearInterval(timer);
+    }
+  }, TICK_MS);
+}
+
+function kioskItem(path, kiosk, listing, load) {
+  const name = kiosk.label || kiosk.kiosk_id;
+  const facts = () => [
+    t("kiosk_status")[kiosk.status] ?? kiosk.status,
+    kiosk.health && kiosk.status === "paired" ? t("kiosk_health")[kiosk.health] ?? kiosk.health : null,
+    kiosk.last_seen_at ? t("kiosk_seen", moment(kiosk.last_seen_at)) : kiosk.paired_at ? t("kiosk_paired", moment(kiosk.paired_at)) : null,
+  ].filter(Boolean).join(" · ");
+  const item = el("li", { "data-kiosk-id": kiosk.kiosk_id, class: kiosk.status === "revoked" ? "revoked" : null },
+    el("div", {}, el("p", { class: "admin-item-title" }, name), said("p", { class: "meta" }, facts)));
+  if (kiosk.status !== "revoked") {
+    const revoke = confirmButton("revoke_for", [name], async () => {
+      try {
+        await api(`${path}/${enc(kiosk.kiosk_id)}/revoke`, { method: "POST" });
+        await load();
+      } catch (error) {
+        showApiError(listing, error);
+      }
+    });
+    item.append(revoke);
+  }
+  return item;
+}

@@ -1,0 +1,76 @@
+// The bulk upload (admins): a CSV of stores and their people posted to POST /v1/onboarding
+// (the same code as `make onboard`), in parts of LIMITS.csv_rows_per_request rows so each
+// body stays far under the API's limit; every row's result shown by its line number. A
+// re-run changes nothing: rows that exist are reported "exists".
+import { el } from "../../common/page.js";
+import { api } from "../api.js";
+import { field, form, json, said, showError, tx, words } from "./forms.js";
+import { LIMITS, t } from "./strings.js";
+
+export function render() {
+  const progress = el("p", { class: "hint", role: "status", id: "onboarding-progress" });
+  const summary = el("p", { class: "notice", role: "status", id: "onboarding-summary" });
+  const results = el("ol", { class: "admin-list admin-rows", id: "onboarding-results" });
+  const upload = form({ id: "onboarding-form", "aria-labelledby": "onboarding-title" }, [
+    tx("h2", { id: "onboarding-title" }, "onboarding_title"),
+    tx("p", { class: "hint" }, "onboarding_text"),
+    field("csv", "csv_label", { type: "file", accept: ".csv,text/csv", required: true }),
+    progress,
+  ], "upload", async (node) => {
+    summary.textContent = "";
+    results.replaceChildren();
+    const file = node.elements.csv.files[0];
+    if (!file) return showError(node, "csv", "csv_missing");
+    if (file.size > LIMITS.csv_bytes) return showError(node, "csv", () => t("csv_too_large", `${LIMITS.csv_bytes / 1024 / 1024} MB`));
+    const totals = { created: 0, exists: 0, errors: 0 };
+    const parts = csvParts(await file.text());
+    const all = parts.reduce((sum, part) => sum + part.rows, 0);
+    let done = 0;
+    try {
+      for (const part of parts) {
+        words(progress, (n) => (n.textContent = t("uploading", done, all)));
+        const answer = await api("/v1/onboarding", json("POST", { csv: part.csv, first_line: part.first_line }));
+        for (const name of Object.keys(totals)) totals[name] += answer[name] ?? 0;
+        results.append(...answer.rows.map(rowItem));
+        done += part.rows;
+      }
+    } finally {
+      progress.textContent = "";
+      words(summary, (n) => (n.textContent = t("onboarding_done", totals.created, totals.exists, totals.errors)));
+    }
+  });
+  return el("div", {}, upload, summary, results);
+}
+
+// The file as parts of at most LIMITS.csv_rows_per_request rows, each with the header and
+// the file line its first row is on (a quoted field spanning lines is not split: a part
+// ends only where the quotes are balanced).
+export function csvParts(text) {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  while (lines.length && !lines.at(-1).trim()) lines.pop();
+  const [header, ...rows] = lines;
+  const parts = [];
+  let part = [];
+  let start = 2;
+  let quotes = 0;
+  rows.forEach((row, index) => {
+    part.push(row);
+    quotes += (row.match(/"/g) ?? []).length;
+    if (part.length >= LIMITS.csv_rows_per_request && quotes % 2 === 0) {
+      parts.push({ csv: [header, ...part].join("\n"), first_line: start, rows: part.length });
+      start = index + 3;
+      part = [];
+    }
+  });
+  if (part.length) parts.push({ csv: [header, ...part].join("\n"), first_line: start, rows: part.length });
+  return parts;
+}
+
+function rowItem(row) {
+  return el("li", { "data-line": row.line, class: `row-${row.status}` },
+    el("p", { class: "admin-item-title" },
+      said("span", {}, () => `${t("row_line", row.line)} · `), row.store_id ?? "",
+      said("span", { class: "admin-status" }, () => ` · ${t("row_status")[row.status] ?? row.status}`)),
+    row.error ? el("p", { class: "error" }, String(row.error?.message ?? row.error)) : null,
+    ...(row.staff ?? []).map((someone) => el("p", { class: "meta" }, `${someone.email}: ${someone.status}`)));
+}

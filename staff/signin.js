@@ -129,6 +129,7 @@ function signInWithPassword(event) {
   event.preventDefault();
   const email = $("email").value.trim().toLowerCase();
   const password = $("password").value;
+  for (const id of ["email", "password"]) $(id).removeAttribute("aria-invalid");
   if (!email || !password) {
     const [input, key] = email ? [$("password"), "password_missing"] : [$("email"), "email_missing"];
     fieldError(input, "password-error", () => text(key));
@@ -165,6 +166,7 @@ function submitNewPassword(event) {
   const password = $("new-password").value;
   const again = $("new-password-again").value;
   const problem = !password ? "new_password_missing" : password !== again ? "new_password_mismatch" : null;
+  for (const id of ["new-password", "new-password-again"]) $(id).removeAttribute("aria-invalid");
   if (problem) {
     fieldError($(password ? "new-password-again" : "new-password"), "new-password-error", () => text(problem));
     return;

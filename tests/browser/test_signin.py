@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, Request, Route
 
 from tests.browser.conftest import PHONE_VIEWPORT, screen, screenshot, wait_on_page
 from tests.browser.staff_page import card, sign_in_with_password
-from tests.browser.test_staff import callback_task
+from tests.browser.test_staff import callback_task, english_left
 from tests.cognito import cognito_client
 
 pytestmark = pytest.mark.browser
@@ -218,18 +218,30 @@ def test_refusals_are_said_in_words_in_both_languages(stack, open_signin):
     assert page.text_content("#password-error") == "Type your e-mail address."
 
     sign_in_with_password(page, stack.demo["staff_email"], "Not-the-password-1")
-    wait_on_page(page, lambda: page.text_content("#password-error"), message="wrong password")
-    assert page.text_content("#password-error") == "Wrong e-mail or password."
+    wrong = "Wrong e-mail or password."
+    wait_on_page(page, lambda: page.text_content("#password-error") == wrong, message="wrong")
     assert page.get_attribute("#password", "aria-invalid") == "true"
     assert page.input_value("#password") == "Not-the-password-1"  # kept to correct
+    asked = len(signin.calls)
     sign_in_with_password(page, "nobody@example.com", "Not-the-password-1")
-    wait_on_page(page, lambda: page.evaluate("!document.querySelector('button:disabled')"))
-    assert page.text_content("#password-error") == "Wrong e-mail or password."  # same words
+    wait_on_page(
+        page,
+        lambda: (
+            len(signin.calls) > asked
+            and page.evaluate("!document.querySelector('button:disabled')")
+        ),
+        message="unknown e-mail answered",
+    )
+    assert page.text_content("#password-error") == wrong  # the same words
     assert signin.stored("token") is None
     screenshot(page, "signin-3-wrong-password")
 
     page.get_by_role("button", name="中文").click()
     assert page.text_content("#password-error") == "邮箱或密码错误。"
+    page.click("#token-signin summary")  # the local stack's developer-token form, unfolded
+    assert english_left(page, "#screen-signin") == []
+    screenshot(page, "signin-3-chinese")
+    page.click("#token-signin summary")
     page.get_by_role("button", name="English").click()
 
     answers = {

@@ -6,15 +6,17 @@ and the upload to the bucket (devtools/upload_pages.py) both serve what this mod
 
 The pages never take the API address from a URL, a notification or anything a customer
 wrote: they read `/config.json`, written next to them at deploy (`make pages-upload`) or
-served by the local stack, and fall back to their own origin. The CSP then lets them talk
-to that API and load their own files only, so even a page tricked into another address
-could not send a credential there.
+served by the local stack, and fall back to their own origin. The same file names where the
+staff page signs in: the Cognito endpoint, the app client and the region. The CSP then lets
+them talk to that API and that Cognito endpoint and load their own files only, so even a
+page tricked into another address could not send a credential or a password there.
 """
 
 from __future__ import annotations
 
 import json
 import mimetypes
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -75,14 +77,41 @@ def api_origin(api_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def page_config(api_url: str) -> bytes:
-    """The body of `/config.json`: where the pages send their requests."""
+@dataclass(frozen=True)
+class SignIn:
+    """Where the staff page signs people in: the user pool's Cognito endpoint (the URL its
+    JSON API is POSTed to, ending in `/`), the staff page's app client and the region."""
+
+    cognito_endpoint: str
+    user_pool_client_id: str
+    region: str
+
+
+def cognito_endpoint(region: str) -> str:
+    """Cognito's endpoint in AWS for `region` (the pool's region)."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://cognito-idp.{region}.{suffix}/"
+
+
+def page_config(api_url: str, sign_in: SignIn | None = None) -> bytes:
+    """The body of `/config.json`: where the pages send their requests (and, with a user
+    pool, where the staff page signs in)."""
     api_origin(api_url)  # refuses anything but an absolute http(s) URL
-    return json.dumps({"api_url": api_url.rstrip("/")}).encode()
+    config = {"api_url": api_url.rstrip("/")}
+    if sign_in is not None:
+        api_origin(sign_in.cognito_endpoint)  # the same rule for the sign-in address
+        config |= {
+            "cognito_endpoint": sign_in.cognito_endpoint,
+            "user_pool_client_id": sign_in.user_pool_client_id,
+            "region": sign_in.region,
+        }
+    return json.dumps(config).encode()
 
 
-def content_security_policy(api_origin: str) -> str:
-    """The pages' CSP: their own files, inline SVG data images, and the one API origin."""
+def content_security_policy(api_origin: str, cognito_origin: str | None = None) -> str:
+    """The pages' CSP: their own files, inline SVG data images, the one API origin and the
+    one Cognito origin the staff page signs in through."""
+    connect = " ".join(["'self'", api_origin, *([cognito_origin] if cognito_origin else [])])
     return "; ".join(
         [
             "default-src 'none'",
@@ -90,7 +119,7 @@ def content_security_policy(api_origin: str) -> str:
             "style-src 'self'",
             "img-src 'self' data:",
             "font-src 'self'",
-            f"connect-src 'self' {api_origin}",
+            f"connect-src {connect}",
             "worker-src 'self'",
             "manifest-src 'self'",
             "base-uri 'none'",

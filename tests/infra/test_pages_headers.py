@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.pages import content_security_policy
+from devtools.pages import api_origin, cognito_endpoint, content_security_policy
 
 pytestmark = pytest.mark.infra
 
 # The deployed API's origin, as CloudFormation substitutes it (the Sub's own variables).
 API_ORIGIN = "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+# Where the staff page signs in: the region's Cognito endpoint (make pages-upload writes it
+# into config.json as devtools.pages.cognito_endpoint(region)).
+COGNITO_ORIGIN = "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}"
 
 
 def _headers_policy(template):
@@ -27,9 +30,20 @@ def _headers_policy(template):
 
 def test_the_pages_csp_is_the_one_devtools_pages_defines_for_the_deployed_api(template):
     csp = _headers_policy(template)["ContentSecurityPolicy"]
+    wanted = content_security_policy(API_ORIGIN, COGNITO_ORIGIN)
 
-    assert csp["ContentSecurityPolicy"] == {"Fn::Sub": content_security_policy(API_ORIGIN)}
+    assert csp["ContentSecurityPolicy"] == {"Fn::Sub": wanted}
     assert csp["Override"] is True
+
+
+def test_the_csp_allows_the_cognito_endpoint_the_pages_config_names():
+    for region in ("us-east-1", "eu-central-1"):
+        endpoint = cognito_endpoint(region)
+        substituted = COGNITO_ORIGIN.replace("${AWS::Region}", region).replace(
+            "${AWS::URLSuffix}", "amazonaws.com"
+        )
+
+        assert api_origin(endpoint) == substituted
 
 
 def test_the_pages_keep_the_other_security_headers(template):

@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, dict[str, Any]] = yaml.safe_load(
 Grant = tuple[str, str]  # (action, resource as canonical JSON)
 
 TABLE = {"Fn::GetAtt": ["Table", "Arn"]}
+USER_POOL = {"Fn::GetAtt": ["UserPool", "Arn"]}
 # Every SMS identity (phone number, pool, sender id) of the stack's account and region: End
 # User Messaging picks one when no origination identity is configured.
 SMS_IDENTITIES = {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:*"}
@@ -89,6 +90,13 @@ def expected(entry: dict[str, Any], traced: bool) -> set[Grant]:
     if entry["dead_letter_queue"]:
         queue = {"Fn::GetAtt": [entry["dead_letter_queue"], "Arn"]}
         grants.add(("sqs:SendMessage", _resource(queue)))
+    grants |= {(f"cognito-idp:{action}", _resource(USER_POOL)) for action in entry["user_pool"]}
+    subscriptions = entry["subscriptions"] or {"topics": [], "actions": []}
+    grants |= {
+        (f"sns:{action}", _resource({"Ref": topic}))
+        for action in subscriptions["actions"]
+        for topic in subscriptions["topics"]
+    }
     return grants
 
 

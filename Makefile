@@ -9,7 +9,7 @@ CHECKOV_VERSION := >=3.3,<3.4
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run ratings phone rebuild-aggregates test test-fast lint format bench package pages-upload deps java chromium clean
+.PHONY: run ratings phone rebuild-aggregates test test-fast lint format bench package pages-upload first-admin onboard deps java chromium clean
 
 run: deps
 	$(PY) -m devtools.local_stack
@@ -56,11 +56,23 @@ package: deps
 	  ../$(VENV)/bin/chalice package --stage $${STAGE:-dev} --pkg-format cloudformation \
 	  --template-format yaml --merge-template ../infra/resources.yaml ../build/package
 
-# The kiosk and staff pages into the deployed stack's bucket, with the API address they use:
-# make pages-upload BUCKET=<PagesBucketName output> API=<EndpointURL output>
+# The kiosk and staff pages into the deployed stack's bucket, with the API address and the
+# sign-in they use, from the stack's outputs: make pages-upload STACK=storepulse
+# (or each one: BUCKET=<PagesBucketName> API=<EndpointURL> CLIENT_ID=<UserPoolClientId> REGION=)
 pages-upload: $(VENV)/.installed
-	$(PY) -m devtools.upload_pages $${BUCKET:?set BUCKET to the stack output PagesBucketName} \
-	  $${API:?set API to the stack output EndpointURL}
+	$(PY) -m devtools.upload_pages $${STACK:+--stack "$$STACK"} $${BUCKET:+--bucket "$$BUCKET"} \
+	  $${API:+--api "$$API"} $${CLIENT_ID:+--client-id "$$CLIENT_ID"} $${REGION:+--region "$$REGION"}
+
+# The first admin of a deployed stack: Cognito e-mails them a temporary password.
+# make first-admin EMAIL=you@example.com STACK=storepulse
+first-admin: $(VENV)/.installed
+	$(PY) -m devtools.first_admin $${EMAIL:?set EMAIL=the first admin e-mail address} \
+	  --stack $${STACK:?set STACK=the stack name} $${REGION:+--region "$$REGION"}
+
+# Stores and their staff from a CSV (docs/onboarding.md), into the local stack by default:
+# make onboard CSV=stores.csv [API=<EndpointURL> EMAIL=<an admin's e-mail>]
+onboard: $(VENV)/.installed
+	$(PY) -m devtools.onboard $${CSV:?set CSV=stores.csv} $${API:+--api $$API} $${EMAIL:+--email $$EMAIL}
 
 deps: $(VENV)/.installed $(CHECKOV) node_modules/.installed java chromium
 

@@ -1,8 +1,9 @@
 """`make run`: the whole system on this machine.
 
-DynamoDB Local (data kept in .local/dynamodb), the Chalice API (`chalice local`), the static
-kiosk page, demo stores and a paired demo kiosk; writes .local/demo.json for scripts and
-tests. Ctrl-C stops everything.
+DynamoDB Local (data kept in .local/dynamodb), moto's server as Amazon Cognito and SNS (the
+user pool and demo people: devtools/local_identity.py), the Chalice API (`chalice local`),
+the static kiosk and staff pages, demo stores and a paired demo kiosk; writes
+.local/demo.json for scripts and tests. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -24,18 +25,31 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from devtools import dynamodb_local, pages
+from devtools import dynamodb_local, local_identity, pages
 
 ROOT = dynamodb_local.ROOT
 LOCAL = Path(os.environ.get("STOREPULSE_LOCAL_DIR", ROOT / ".local"))
 FUNCTIONS = ROOT / "functions"
 TABLE_NAME = "storepulse-local"
+DEMO_STORE = "demo-store"
+DEMO_REGION = "west"  # both demo stores; the demo manager's region
+# Who signs in on the local staff page (passwords: .local/secrets.json, made once).
+DEMO_PEOPLE = (
+    local_identity.Person("staff", "staff@example.com", (f"store:{DEMO_STORE}",)),
+    local_identity.Person("manager", "manager@example.com", (f"manager:{DEMO_REGION}",)),
+    local_identity.Person("admin", "admin@example.com", ("admin",)),
+)
 
 
 def local_env(
-    endpoint: str, keys: dict[str, str], api_url: str, pages_url: str | None = None
+    endpoint: str,
+    keys: dict[str, str],
+    api_url: str,
+    pages_url: str | None = None,
+    identity: local_identity.LocalIdentity | None = None,
 ) -> dict[str, str]:
-    """The configuration that makes the app local: only endpoints, names and secrets differ."""
+    """The configuration that makes the app local: only endpoints, names and secrets differ
+    (and the HS256 staff tokens, which only the local stack and tests accept)."""
     env = {
         **dynamodb_local.LOCAL_CREDENTIALS,
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -51,7 +65,13 @@ def local_env(
         "STOREPULSE_REVOCATION_CACHE_S": "5",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
+        "STOREPULSE_ACCEPT_LOCAL_STAFF_TOKENS": "true",
+        # No e-mail leaves this machine: an invitation's temporary password goes to the
+        # notifications log (and the console).
+        "STOREPULSE_STAFF_INVITE_DELIVERY": "outbox",
     }
+    if identity is not None:
+        env |= identity.env()
     if pages_url:
         # Links in notifications open the task on the local staff page (which learns the
         # API address from the pages server's /config.json, never from the link).
@@ -65,6 +85,8 @@ def local_keys() -> dict[str, str]:
     keys = json.loads(path.read_text()) if path.exists() else {}
     for name in ("token_signing_key", "phone_hmac_key", "twilio_auth_token"):
         keys.setdefault(name, secrets.token_urlsafe(32))
+    for person in DEMO_PEOPLE:  # the demo people's passwords (the pool's policy accepts them)
+        keys.setdefault(f"{person.role}_password", f"Pw-{secrets.token_urlsafe(12)}1a")
     path.write_text(json.dumps(keys))
     path.chmod(0o600)
     return keys
@@ -89,7 +111,8 @@ class NotificationEcho(threading.Thread):
                 for line in log:
                     entry = json.loads(line)
                     attributes = " ".join(f"{k}={v}" for k, v in entry["attributes"].items())
-                    print(f"\n[{entry['topic']}] {attributes}\n{entry['message']}\n", flush=True)
+                    topic = entry["topic"].rsplit(":", 1)[-1]  # an ARN's name
+                    print(f"\n[{topic}] {attributes}\n{entry['message']}\n", flush=True)
                 seen = log.tell()
 
 
@@ -138,10 +161,11 @@ def seed() -> dict[str, Any]:
 
     now = datetime.now(UTC)
     demo = Store(
-        store_id="demo-store",
+        store_id=DEMO_STORE,
         name="Demo Store Downtown",
         timezone="America/Los_Angeles",
         country="US",
+        region=DEMO_REGION,
         survey=survey,
         sms_window=(0, 24),  # the demo sends at any hour; real stores keep quiet hours
     )
@@ -150,6 +174,7 @@ def seed() -> dict[str, Any]:
         name="Demo Store Uptown",
         timezone="Asia/Shanghai",
         country="CN",
+        region=DEMO_REGION,
         survey=survey,
     )
     for store in (demo, other):
@@ -188,6 +213,7 @@ class StaticPages(SimpleHTTPRequestHandler):
     Content-Security-Policy and no caching so edits show on reload."""
 
     api_url = ""  # set by `serve_pages`
+    sign_in: pages.SignIn | None = None  # set by `serve_pages`
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, directory=str(ROOT), **kwargs)
@@ -210,7 +236,7 @@ class StaticPages(SimpleHTTPRequestHandler):
     def generated(self, path: str) -> bytes | None:
         """A file written on request: the API address, a page's offline list."""
         if path == f"/{pages.CONFIG_KEY}":
-            return pages.page_config(self.api_url)
+            return pages.page_config(self.api_url, self.sign_in)
         page, _, name = path.strip("/").partition("/")
         if name == pages.OFFLINE_LIST and page in pages.offline_pages(ROOT):
             return pages.offline_list(page, ROOT)
@@ -221,8 +247,10 @@ class StaticPages(SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
+        cognito = pages.api_origin(self.sign_in.cognito_endpoint) if self.sign_in else None
         self.send_header(
-            "Content-Security-Policy", pages.content_security_policy(pages.api_origin(self.api_url))
+            "Content-Security-Policy",
+            pages.content_security_policy(pages.api_origin(self.api_url), cognito),
         )
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")  # as CloudFront's (infra/)
@@ -233,9 +261,12 @@ class StaticPages(SimpleHTTPRequestHandler):
         pass
 
 
-def serve_pages(port: int, api_url: str) -> ThreadingHTTPServer:
-    """The kiosk and staff pages on 127.0.0.1:`port`, talking to `api_url`."""
-    handler = type("LocalPages", (StaticPages,), {"api_url": api_url})
+def serve_pages(
+    port: int, api_url: str, sign_in: pages.SignIn | None = None
+) -> ThreadingHTTPServer:
+    """The kiosk and staff pages on 127.0.0.1:`port`, talking to `api_url` and signing in
+    through `sign_in`."""
+    handler = type("LocalPages", (StaticPages,), {"api_url": api_url, "sign_in": sign_in})
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -270,6 +301,12 @@ def main() -> int:
         "--dynamodb-port", type=int, default=int(os.environ.get("DDB_PORT", "8100"))
     )
     parser.add_argument(
+        "--moto-port",
+        type=int,
+        default=int(os.environ.get("MOTO_PORT", "0")),
+        help="moto's server (Cognito, SNS); 0: a free port (demo.json names it)",
+    )
+    parser.add_argument(
         "--scheduler-interval",
         type=float,
         default=float(os.environ.get("SCHEDULER_INTERVAL_S", "10")),
@@ -282,13 +319,14 @@ def main() -> int:
             ("API", args.port),
             ("pages", args.pages_port),
             ("DynamoDB Local", args.dynamodb_port),
+            ("moto", args.moto_port),
         )
-        if port_in_use(port)
+        if port and port_in_use(port)
     ]
     if busy:
         print(
             f"cannot start: {', '.join(busy)} in use (is another `make run` still running?). "
-            "Stop it, or choose other ports with PORT=, PAGES_PORT= and DDB_PORT=.",
+            "Stop it, or choose other ports with PORT=, PAGES_PORT=, DDB_PORT= and MOTO_PORT=.",
             file=sys.stderr,
         )
         return 2
@@ -296,6 +334,7 @@ def main() -> int:
     database = dynamodb_local.start(args.dynamodb_port, db_path=LOCAL / "dynamodb")
     children: list[subprocess.Popen[bytes]] = [database.process]
     page_server: ThreadingHTTPServer | None = None
+    identity: local_identity.LocalIdentity | None = None
 
     def stop(*_: Any) -> None:
         raise KeyboardInterrupt
@@ -308,8 +347,13 @@ def main() -> int:
     echo = NotificationEcho(LOCAL / "notifications.jsonl")
     try:
         keys = local_keys()
+        identity = local_identity.start(
+            DEMO_PEOPLE,
+            {person.role: keys[f"{person.role}_password"] for person in DEMO_PEOPLE},
+            args.moto_port,
+        )
         pages_url = f"http://127.0.0.1:{args.pages_port}"
-        env = local_env(database.endpoint, keys, api_url, pages_url)
+        env = local_env(database.endpoint, keys, api_url, pages_url, identity)
         os.environ.update(env)
         dynamodb_local.create_table(dynamodb_local.client(database.endpoint), TABLE_NAME)
         demo = seed()
@@ -331,7 +375,8 @@ def main() -> int:
             env=os.environ.copy(),
         )
         children.append(api)
-        page_server = serve_pages(args.pages_port, api_url)
+        sign_in = pages.SignIn(f"{identity.endpoint}/", identity.client_id, local_identity.REGION)
+        page_server = serve_pages(args.pages_port, api_url, sign_in)
         wait_for_api(api_url, demo["kiosk_token"], api)
         scheduler.start()
         echo.start()
@@ -349,6 +394,22 @@ def main() -> int:
             "twilio_webhook_url": env["STOREPULSE_TWILIO_WEBHOOK_URL"],
             "notifications_log": env["STOREPULSE_NOTIFICATIONS_LOG"],
             "scheduler_interval_s": args.scheduler_interval,
+            # moto's server: Cognito (the staff page signs in here) and SNS (subscriptions).
+            "cognito_endpoint": identity.endpoint,
+            "region": local_identity.REGION,
+            "user_pool_id": identity.pool_id,
+            "user_pool_client_id": identity.client_id,
+            **{
+                f"{person.role}_{what}": value
+                for person in DEMO_PEOPLE
+                for what, value in (
+                    ("email", person.email),
+                    ("password", identity.passwords[person.email]),
+                )
+            },
+            "sns_endpoint": identity.endpoint,
+            "alerts_topic": identity.topics["StoreAlertsTopic"],
+            "callbacks_topic": identity.topics["CallbacksTopic"],
             # The restart test kills these two as a crash would (SIGKILL, no clean-up).
             "api_pid": api.pid,
             "dynamodb_pid": database.process.pid,
@@ -368,6 +429,8 @@ def main() -> int:
         echo.stopped.set()
         if page_server is not None:
             page_server.shutdown()
+        if identity is not None:
+            identity.stop()
         for child in reversed(children):
             if child.poll() is None:
                 child.terminate()
@@ -393,7 +456,11 @@ storepulse is running (Ctrl-C stops it)
   API            {info["api_url"]}
   kiosk page     {info["kiosk_url"]}
   staff page     {info["staff_url"]}
-  staff sign-in  {info["staff_token"]}
+  sign in as     {info["staff_email"]}  {info["staff_password"]}  (staff, {info["store_id"]})
+                 {info["manager_email"]}  {info["manager_password"]}  (manager, {DEMO_REGION})
+                 {info["admin_email"]}  {info["admin_password"]}  (admin)
+  Cognito, SNS   {info["cognito_endpoint"]}  (moto; pool {info["user_pool_id"]})
+  staff token    {info["staff_token"]}
                  (store {info["store_id"]}; other tokens in the credentials file)
   DynamoDB Local {info["dynamodb_endpoint"]}  (table {info["table_name"]})
   demo store     {info["store_id"]}   kiosk {info["kiosk_id"]}

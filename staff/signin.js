@@ -11,7 +11,8 @@ import { clearError, fieldError, put, say, showError } from "./messages.js";
 import { forgetStore, refresh, startRefresh, stopRefresh } from "./open_store.js";
 import { renderRecovery } from "./recovery.js";
 import {
-  endSession, forgetTokens, keepToken, onSessionEnded, renew, scheduleRenewal, session, startSession, tokenProblem,
+  endSession, forgetTokens, keepToken, onSessionEnded, renew, scheduleRenewal, session, startSession,
+  tokenProblem,
 } from "./session.js";
 import { LIMITS } from "./strings.js";
 import { renderTasks } from "./tasks.js";
@@ -106,7 +107,7 @@ function signInWithToken(event) {
   route();
 }
 
-// A form's submit button is disabled while its call is out; `busy` says so.
+// A form's call to Cognito: its button disabled and "Signing in…" said until the answer.
 async function whileBusy(form, work) {
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route
 
 from tests.browser.conftest import PHONE_VIEWPORT, screen, screenshot, wait_on_page
-from tests.browser.staff_page import card, sign_in_with_password
+from tests.browser.staff_page import card, sign_in, sign_in_with_password
 from tests.browser.test_staff import callback_task, english_left
 from tests.cognito import cognito_client
 
@@ -364,3 +364,25 @@ def test_a_manager_chooses_among_the_stores_of_their_region(stack, open_signin):
     page.wait_for_selector("#screen-tasks:not([hidden])")
     assert page.text_content("#store-label") == f"Store {demo['other_store_id']}"
     assert page.is_visible("#change-store")
+
+
+def test_without_a_pool_the_page_offers_the_developer_token_alone(stack, browser):
+    """A deployment whose /config.json names no pool (before the pool's parameters are
+    set): only the developer token, unfolded."""
+    context = browser.new_context(viewport=PHONE_VIEWPORT)
+    try:
+        page = context.new_page()
+        page.route(
+            "**/config.json", lambda route: route.fulfill(json={"api_url": stack.demo["api_url"]})
+        )
+        page.goto(stack.demo["staff_url"].partition("#")[0])
+        page.wait_for_selector("#screen-signin:not([hidden])")
+        assert page.is_hidden("#password-form")
+        assert page.locator("#token-signin").evaluate("node => node.open")
+        assert page.is_visible("#token")
+        sign_in(page, stack.demo["staff_token"])
+        page.wait_for_selector("#screen-tasks:not([hidden])")
+        assert page.text_content("#who") == "demo-staff · staff"
+        assert page.evaluate("sessionStorage.getItem('refresh_token')") is None
+    finally:
+        context.close()

@@ -69,10 +69,13 @@ first-admin: $(VENV)/.installed
 	$(PY) -m devtools.first_admin $${EMAIL:?set EMAIL=the first admin e-mail address} \
 	  --stack $${STACK:?set STACK=the stack name} $${REGION:+--region "$$REGION"}
 
-# Stores and their staff from a CSV (docs/onboarding.md), into the local stack by default:
-# make onboard CSV=stores.csv [API=<EndpointURL> EMAIL=<an admin's e-mail>]
+# Stores and their staff from a CSV (docs/onboarding.md), into the running local stack as
+# its demo admin, or into a deployed stack as an admin who has signed in once:
+# make onboard CSV=stores.csv [STACK=storepulse EMAIL=<admin e-mail> PASSWORD=<theirs>]
 onboard: $(VENV)/.installed
-	$(PY) -m devtools.onboard $${CSV:?set CSV=stores.csv} $${API:+--api $$API} $${EMAIL:+--email $$EMAIL}
+	$(PY) -m devtools.onboard $${CSV:?set CSV=stores.csv} $${STACK:+--stack "$$STACK"} \
+	  $${API:+--api "$$API"} $${EMAIL:+--email "$$EMAIL"} $${PASSWORD:+--password "$$PASSWORD"} \
+	  $${REGION:+--region "$$REGION"}
 
 deps: $(VENV)/.installed $(CHECKOV) node_modules/.installed java chromium
 

@@ -1,5 +1,6 @@
 """`make run`'s stack: starts, stores a rating over real HTTP into DynamoDB Local, stops on
-Ctrl-C, and starts again with the same data."""
+Ctrl-C, and starts again with the same data; its demo people sign in through its Cognito
+(moto's server) and the API takes their ID tokens."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import jwt
 import pytest
 import requests
 
 from devtools.stack_process import LocalStack
+from tests.cognito import LocalPool
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
@@ -133,3 +136,86 @@ def test_the_stack_runs_stops_and_runs_again(tmp_path):
         assert post_rating(stack.demo)[1].status_code == 200
     finally:
         stack.stop()
+
+
+def test_the_demo_people_sign_in_through_the_stacks_cognito(tmp_path):
+    stack = LocalStack(tmp_path)
+    demo = stack.start()
+    try:
+        pages_url = demo["staff_url"].removesuffix("/staff/")
+        config_json = requests.get(f"{pages_url}/config.json", timeout=5)
+        pool = LocalPool(
+            demo["cognito_endpoint"], demo["user_pool_id"], demo["user_pool_client_id"]
+        )
+        tokens = {
+            role: pool.sign_in(demo[f"{role}_email"], demo[f"{role}_password"])["IdToken"]
+            for role in ("staff", "manager", "admin")
+        }
+        claims = {
+            role: jwt.decode(token, options={"verify_signature": False})
+            for role, token in tokens.items()
+        }
+
+        def callbacks(role: str, store_id: str) -> int:
+            return requests.get(
+                f"{demo['api_url']}/v1/callbacks?store_id={store_id}&status=open",
+                headers={"Authorization": f"Bearer {tokens[role]}"},
+                timeout=10,
+            ).status_code
+
+        answers = {
+            (role, store): callbacks(role, store)
+            for role in ("staff", "manager", "admin")
+            for store in (demo["store_id"], demo["other_store_id"])
+        }
+        wrong = requests.post(
+            f"{demo['cognito_endpoint']}/",
+            json={
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "ClientId": demo["user_pool_client_id"],
+                "AuthParameters": {"USERNAME": demo["staff_email"], "PASSWORD": "Wrong-pass-123"},
+            },
+            headers={
+                "Content-Type": "application/x-amz-json-1.1",
+                "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+            },
+            timeout=10,
+        )
+    finally:
+        assert stack.stop() == 0
+
+    assert {"cognito_endpoint", "user_pool_id", "user_pool_client_id"} <= demo.keys()
+    assert {"staff_token", "admin_token", "other_staff_token"} <= demo.keys()  # still there
+    assert demo["user_pool_id"].startswith(f"{demo['region']}_")
+    assert config_json.json() == {
+        "api_url": demo["api_url"],
+        "cognito_endpoint": demo["cognito_endpoint"] + "/",
+        "user_pool_client_id": demo["user_pool_client_id"],
+        "region": demo["region"],
+    }
+    # The pages may talk to the API and this Cognito endpoint, and nothing else.
+    connect = next(
+        rule.split()[1:]
+        for rule in config_json.headers["Content-Security-Policy"].split("; ")
+        if rule.startswith("connect-src ")
+    )
+    assert connect == ["'self'", demo["api_url"], demo["cognito_endpoint"]]
+    assert claims["staff"]["cognito:groups"] == ["store:demo-store"]
+    assert claims["manager"]["cognito:groups"] == ["manager:west"]
+    assert claims["admin"]["cognito:groups"] == ["admin"]
+    for role, token_claims in claims.items():
+        assert token_claims["email"] == demo[f"{role}_email"]
+        assert token_claims["aud"] == demo["user_pool_client_id"]
+        assert token_claims["token_use"] == "id"
+    # The API checks the pool's tokens: staff see their store only; the manager both demo
+    # stores (region west), the admin every store.
+    assert answers == {
+        ("staff", demo["store_id"]): 200,
+        ("staff", demo["other_store_id"]): 403,
+        ("manager", demo["store_id"]): 200,
+        ("manager", demo["other_store_id"]): 200,
+        ("admin", demo["store_id"]): 200,
+        ("admin", demo["other_store_id"]): 200,
+    }
+    assert wrong.status_code == 400
+    assert wrong.json()["__type"] == "NotAuthorizedException"

@@ -219,14 +219,16 @@ _CORE: tuple[Operation, ...] = (
         "/v1/satisfaction",
         "get_group_satisfaction",
         "satisfaction",
-        "An admin's view of several stores (`store_ids=a,b`) or of all",
+        "A manager's or admin's view of several stores (`store_ids=a,b`) or of all they may "
+        "see (a manager's region, an admin's chain)",
         STAFF,
         {200: schemas.GroupSatisfaction},
         {
             400: BAD_QUERY,
             401: NO_CREDENTIAL,
-            403: "the credential is not an admin's",
-            404: "a store of `store_ids` does not exist",
+            403: "a staff member's credential, or a store of `store_ids` the caller may not see "
+            "(also one that does not exist, for a manager)",
+            404: "an admin named a store of `store_ids` that does not exist",
         },
         query=SatisfactionQuery,
     ),
@@ -290,8 +292,8 @@ _CORE: tuple[Operation, ...] = (
         {200: schemas.Task},
         STAFF_TASK
         | {
-            409: "`conflict`: the caller has not claimed the task (an admin may), it is "
-            "resolved, or it changed meanwhile"
+            409: "`conflict`: the caller has not claimed the task (an admin or a manager of "
+            "its region may), it is resolved, or it changed meanwhile"
         },
         body=AttemptRequest,
     ),
@@ -358,8 +360,13 @@ SECURITY_SCHEMES = {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
-        "description": "A staff token (HS256, audience `staff`): role `staff` names its "
-        "stores and gets 403 for others; role `admin` sees every store.",
+        "description": "A person's ID token from the stack's Cognito user pool (RS256, "
+        "checked against the pool's JWKS; `aud` the staff page's app client, `token_use` id). "
+        "The pool's groups give the role: `store:<store_id>` (staff of that store), "
+        "`manager:<region>` (every store of the region, and editing them), `admin` "
+        "(everything); 403 elsewhere. A removed person is refused within "
+        "STOREPULSE_REVOCATION_CACHE_S. HS256 staff tokens (audience `staff`) only where "
+        "STOREPULSE_ACCEPT_LOCAL_STAFF_TOKENS is set (tests, the local stack).",
     },
     INTEGRATION: {
         "type": "http",

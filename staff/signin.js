@@ -225,6 +225,11 @@ function showStorePicker() {
   if (listed && !stores) loadStores();
 }
 
+// The list is read again at the next choice (an admin screen created or changed a store).
+export function storesChanged() {
+  stores = null;
+}
+
 function renderChoices(list) {
   $("store-choices").replaceChildren(
     ...list.map((store) =>

@@ -260,10 +260,14 @@ def test_every_route_has_a_rule() -> None:
     assert routes <= set(rows), f"routes without a rule: {sorted(routes - set(rows))}"
 
 
-def _rows_of_the_app() -> list[Row]:
+def _routed(row: Row) -> bool:
     from app import app
 
-    return [row for row in ROWS if row.method in app.routes.get(row.route, {})]
+    return row.method in app.routes.get(row.route, {})
+
+
+def _rows_of_the_app() -> list[Row]:
+    return [row for row in ROWS if _routed(row)]
 
 
 @pytest.mark.parametrize("row", _rows_of_the_app(), ids=lambda row: f"{row.method} {row.route}")
@@ -277,20 +281,48 @@ def test_each_caller_gets_what_the_roles_say(chain: Chain, row: Row) -> None:
     assert got == row.rule
 
 
-def test_a_store_that_does_not_exist_is_403_for_all_but_an_admin(chain: Chain) -> None:
-    """A non-admin learns nothing about which store ids exist."""
-    row = Row("GET", "/v1/stores/{store_id}/satisfaction", SEE, "/v1/stores/nowhere/satisfaction")
+NOWHERE: list[Any] = [  # routes naming a store, with a store id that does not exist
+    Row("GET", "/v1/stores/{store_id}", SEE, "/v1/stores/nowhere"),
+    Row("PATCH", "/v1/stores/{store_id}", MANAGE, "/v1/stores/nowhere", lambda: {"name": "N"}),
+    Row("GET", "/v1/stores/{store_id}/survey", SEE, "/v1/stores/nowhere/survey"),
+    Row("PUT", "/v1/stores/{store_id}/survey", MANAGE, "/v1/stores/nowhere/survey", _survey),
+    Row("GET", "/v1/stores/{store_id}/kiosks", SEE, "/v1/stores/nowhere/kiosks"),
+    Row("POST", "/v1/stores/{store_id}/kiosks", SEE, "/v1/stores/nowhere/kiosks", dict),
+    Row("GET", "/v1/stores/{store_id}/recovery", SEE, "/v1/stores/nowhere/recovery"),
+    Row("GET", "/v1/stores/{store_id}/satisfaction", SEE, "/v1/stores/nowhere/satisfaction"),
+    Row("GET", "/v1/satisfaction", MANAGE, "/v1/satisfaction?store_ids=nowhere"),
+    Row("GET", "/v1/callbacks", SEE, "/v1/callbacks?store_id=nowhere"),
+    pytest.param(
+        Row(
+            "POST", "/v1/integrations", MANAGE, body=lambda: {"name": "t", "store_ids": ["nowhere"]}
+        ),
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="flows/integrations.py answers 404 for a store that does not exist, also to "
+            "non-admins; it must be 403 for them (then remove this mark)",
+        ),
+    ),
+]
 
+
+@pytest.mark.parametrize(
+    "row",
+    [row for row in NOWHERE if _routed(row if isinstance(row, Row) else row.values[0])],
+    ids=lambda row: f"{row.method} {row.route}",
+)
+def test_a_store_that_does_not_exist_is_403_for_all_but_an_admin(chain: Chain, row: Row) -> None:
+    """Nobody but an admin learns which store ids exist by asking for them."""
     answers = {caller: chain.call(row, caller).status_code for caller in CALLERS}
 
-    assert answers == {
+    assert {caller: answers.pop(caller) for caller in CALLERS[:-1]} == {
         "anonymous": 401,
         "staff": 403,
         "other_staff": 403,
         "manager": 403,
         "other_manager": 403,
-        "admin": 404,
     }
+    assert answers["admin"] not in (401, 403), answers
+    assert answers["admin"] < 500, answers
 
 
 def test_a_manager_sees_the_figures_of_every_store_of_the_region(chain: Chain) -> None:

@@ -12,8 +12,11 @@ from chalice.app import CloudWatchEvent, SNSEvent
 
 from chalicelib.api import (
     callback_routes,
+    integration_routes,
     kiosk_routes,
+    onboarding_routes,
     openapi_routes,
+    people_routes,
     satisfaction_routes,
     sms_routes,
     store_routes,
@@ -46,6 +49,9 @@ app.register_blueprint(store_routes.bp)
 app.register_blueprint(sms_routes.bp)
 app.register_blueprint(satisfaction_routes.bp)
 app.register_blueprint(callback_routes.bp)
+app.register_blueprint(people_routes.bp)
+app.register_blueprint(integration_routes.bp)
+app.register_blueprint(onboarding_routes.bp)
 app.register_blueprint(openapi_routes.bp)
 
 

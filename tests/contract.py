@@ -42,6 +42,10 @@ def check_answer(
     for name, header in answer.get("headers", {}).items():
         if _resolve(header).get("required") and name.lower() not in sent:
             raise AssertionError(f"{where}: the {name} header is missing")
+    if "content" not in answer:  # documented without a body (204)
+        if body:
+            raise AssertionError(f"{where}: a body where the document gives none: {body!r:.200}")
+        return
     # Chalice leaves Content-Type out of a JSON answer: API Gateway then sends it as JSON.
     media = str(sent.get("content-type", "application/json")).split(";")[0].strip()
     content = answer.get("content", {})

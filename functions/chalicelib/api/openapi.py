@@ -23,7 +23,7 @@ from ..domain.tasks import AttemptRequest, ResolveRequest
 from . import openapi_onboarding, openapi_people, openapi_stores, schemas
 from .callback_routes import TaskQuery
 from .http import MAX_ID_CHARS, PeriodQuery, answers
-from .operation import INTEGRATION, KIOSK, STAFF, TWILIO, Operation
+from .operation import INTEGRATION, KIOSK, NO_CONTENT, STAFF, TWILIO, Operation
 from .satisfaction_routes import SatisfactionQuery
 
 REF = "#/components/schemas/{model}"
@@ -491,7 +491,12 @@ def _operation(operation: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict
             "content": {media: {"schema": refs[operation.body, "validation"]}},
         }
     for status, answer in operation.answers.items():
-        if isinstance(answer, str):
+        if answer == NO_CONTENT:
+            described["responses"][str(status)] = {
+                "description": "Done; no body",
+                "headers": _headers(status),
+            }
+        elif isinstance(answer, str):
             described["responses"][str(status)] = _answer(
                 status, "TwiML: the reply to send, or none", answer, {"type": "string"}
             )

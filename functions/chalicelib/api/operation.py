@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 KIOSK, STAFF, INTEGRATION, TWILIO = "kioskToken", "staffToken", "integrationToken", "twilio"
+# An answer without a body (204): in `Operation.answers` instead of a model or media type.
+NO_CONTENT = ""
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class Operation:
     tag: str
     summary: str
     security: str | None  # the scheme's name; None: no credential
-    answers: dict[int, type[BaseModel] | str]  # a model (JSON), or a media type of text
+    answers: dict[int, type[BaseModel] | str]  # a model (JSON), a media type of text, NO_CONTENT
     errors: dict[int, str] = field(default_factory=dict)  # status: when, for this route
     body: type[BaseModel] | None = None
     body_optional: bool = False  # an empty body reads as {}

@@ -73,7 +73,9 @@ def _alert(store: Store, granularity: Granularity, start: datetime, now: datetim
             settings().alerts_topic,
             f"storepulse alert: {store.name}",
             message,
-            {"store_id": store.store_id, "kind": "satisfaction_alert", "granularity": granularity},
+            {"store_id": store.store_id, "kind": "satisfaction_alert", "granularity": granularity}
+            # Managers subscribe by region (notify/subscriptions.py).
+            | ({"region": store.region} if store.region else {}),
         )
     except DependencyUnavailable:
         aggregates.release_alert(claim)

@@ -220,7 +220,9 @@ def _notify(store: Store, task: CallbackTask, kind: str, now: datetime) -> int:
             settings().callbacks_topic,
             text.split("\n", 1)[0][:100],
             text,
-            {"store_id": store.store_id, "kind": kind, "audience": audience},
+            {"store_id": store.store_id, "kind": kind, "audience": audience}
+            # Managers subscribe by region (notify/subscriptions.py).
+            | ({"region": store.region} if store.region else {}),
         )
     except DependencyUnavailable:
         logger.warning("callback notification not sent; the next run retries")

@@ -1,7 +1,7 @@
 // The bulk upload (admins): a CSV of stores and their people posted to POST /v1/onboarding
-// (the same code as `make onboard`), in parts of LIMITS.csv_rows_per_request rows so each
-// body stays far under the API's limit; every row's result shown by its line number. A
-// re-run changes nothing: rows that exist are reported "exists".
+// (the same code as `make onboard`), in parts as small as the API takes in one request
+// (csvParts); every row's result shown by its line number. A re-run changes nothing: rows
+// whose store exists are reported "exists".
 import { el } from "../../common/page.js";
 import { api } from "../api.js";
 import { field, form, json, said, showError, tx, words } from "./forms.js";
@@ -42,28 +42,39 @@ export function render() {
   return el("div", {}, upload, summary, results);
 }
 
-// The file as parts of at most LIMITS.csv_rows_per_request rows, each with the header and
-// the file line its first row is on (a quoted field spanning lines is not split: a part
-// ends only where the quotes are balanced).
+// The file as parts the API takes in one request (at most LIMITS.csv_rows_per_request
+// rows and LIMITS.csv_emails_per_request e-mails, counted as @ signs), each with the header
+// and the file's line of its first record. A record ends where its quotes are balanced (a
+// quoted cell may hold a line break); blank lines stay, so every part numbers lines as
+// the file does.
 export function csvParts(text) {
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   while (lines.length && !lines.at(-1).trim()) lines.pop();
-  const [header, ...rows] = lines;
-  const parts = [];
-  let part = [];
-  let start = 2;
+  const records = []; // { first: line number, text, emails, blank }
   let quotes = 0;
-  rows.forEach((row, index) => {
-    part.push(row);
-    quotes += (row.match(/"/g) ?? []).length;
-    if (part.length >= LIMITS.csv_rows_per_request && quotes % 2 === 0) {
-      parts.push({ csv: [header, ...part].join("\n"), first_line: start, rows: part.length });
-      start = index + 3;
-      part = [];
-    }
+  lines.forEach((line, index) => {
+    if (quotes % 2 === 0) records.push({ first: index + 1, lines: [] });
+    const record = records.at(-1);
+    record.lines.push(line);
+    quotes += (line.match(/"/g) ?? []).length;
   });
-  if (part.length) parts.push({ csv: [header, ...part].join("\n"), first_line: start, rows: part.length });
-  return parts;
+  const [header, ...rows] = records;
+  const parts = [];
+  let part = null;
+  for (const record of rows) {
+    const blank = !record.lines.join("").trim();
+    const emails = (record.lines.join("\n").match(/@/g) ?? []).length;
+    const full = part && (part.rows + 1 > LIMITS.csv_rows_per_request || part.emails + emails > LIMITS.csv_emails_per_request);
+    if (!blank && (!part || full)) {
+      part = { first_line: record.first, lines: [...header.lines], rows: 0, emails: 0 };
+      parts.push(part);
+    }
+    if (!part) continue; // blank lines before the first record
+    part.lines.push(...record.lines);
+    part.rows += blank ? 0 : 1;
+    part.emails += emails;
+  }
+  return parts.map(({ lines: partLines, first_line, rows: count }) => ({ csv: partLines.join("\n"), first_line, rows: count }));
 }
 
 function rowItem(row) {

@@ -351,8 +351,10 @@ export const LIMITS = {
   label_chars: 80, // a kiosk's label
   // The scales a survey may have (domain/survey.py Scale).
   scales: { smiley: { min: 1, max: 5 }, stars: { min: 1, max: 5 }, nps: { min: 0, max: 10 } },
-  // A CSV upload goes in parts of this many rows (the API's body limit is 256 KiB).
+  // What one POST /v1/onboarding takes (domain/onboarding.py ROWS_PER_REQUEST and
+  // EMAILS_PER_REQUEST: a request must finish inside API Gateway's 29 s).
   csv_rows_per_request: 50,
+  csv_emails_per_request: 50,
   csv_bytes: 2 * 1024 * 1024,
   confirm_ms: 5000, // a second tap within this confirms a removal or revocation
   preview_key: "storepulse.preview", // the kiosk's ?preview reads the draft survey here

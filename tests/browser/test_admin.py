@@ -294,3 +294,242 @@ def test_an_admin_sets_up_a_store_its_staff_and_a_kiosk_that_shows_the_new_surve
     assert {store_id, demo["store_id"], demo["other_store_id"]} <= set(listed)
     assert elsewhere not in listed
     assert screen(manager) == "admin"
+
+
+def new_store(stack: Any, region: str = "west") -> str:
+    store_id = f"t-{uuid.uuid4().hex[:8]}"
+    body = {"store_id": store_id, "name": f"Test {store_id}", "timezone": "UTC", "country": "US"}
+    created = api(stack, "POST", "/v1/stores", body | {"region": region})
+    assert created.status_code == 201, created.text
+    return store_id
+
+
+def manage(page: Page, store_id: str, section: str) -> None:
+    open_admin(page, "stores")
+    page.locator(f'[data-store-id="{store_id}"]').get_by_role("button", name="Manage").click()
+    page.get_by_role("tab", name=section).click()
+
+
+def test_errors_are_shown_by_their_field_or_by_the_action(stack, open_page):
+    page = open_page()
+    signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])
+    open_admin(page)
+    form = page.locator("#store-create")
+    store_id = form.get_by_label("Store id")
+    store_id.fill("Not An Id")
+    form.get_by_role("button", name="Create store").click()
+    assert store_id.get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.name") == "store_id"
+    described = store_id.get_attribute("aria-describedby").split()
+    errors = [page.text_content(f"#{id}") for id in described]
+    assert "Use lower-case letters, digits and dashes only (2 to 63)." in errors
+    assert form.get_by_label("Name").get_attribute("aria-invalid") == "true"
+
+    # The API refuses an id that exists: its message is shown by the button.
+    store_id.fill(stack.demo["store_id"])
+    form.get_by_label("Name").fill("Again")
+    form.get_by_label("Time zone").fill("UTC")
+    form.get_by_label("Country").fill("US")
+    form.get_by_role("button", name="Create store").click()
+    action = form.locator('[data-error-for=""]')
+    wait_on_page(page, lambda: action.text_content(), message="the 409 shown")
+    assert action.text_content().startswith("Not done: ")
+    assert store_id.get_attribute("aria-invalid") is None
+    screenshot(page, "admin-5-errors")
+
+
+def test_the_admin_screens_follow_the_language_and_keep_what_is_typed(stack, open_page):
+    page = open_page()
+    signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])
+    open_admin(page)
+    page.locator("#store-create").get_by_label("Store id").fill("typed-id")
+    page.click('#languages [data-locale="zh-CN"]')
+    wait_on_page(page, lambda: page.text_content("#admin-title") == "管理")
+    assert page.text_content('[data-admin-tab="people"]') == "人员"
+    assert page.text_content("#store-create-title") == "新建门店"
+    assert page.text_content("#admin-open") == "管理"
+    assert page.locator("#store-create").get_by_label("门店编号").input_value() == "typed-id"
+    assert "Monday" not in page.inner_text("#admin")
+    assert "星期一" in page.inner_text("#admin")
+    screenshot(page, "admin-6-chinese")
+    page.click('#languages [data-locale="en"]')
+    wait_on_page(page, lambda: page.text_content("#admin-title") == "Administration")
+
+
+def test_the_survey_preview_hands_the_draft_to_the_kiosk_page(stack, open_page):
+    store_id = new_store(stack)
+    page = open_page()
+    signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])
+    manage(page, store_id, "Survey")
+    form = page.locator("#survey-form")
+    form.get_by_label("Question in English").fill("Did we get it right?")
+    form.get_by_label("Stars, 1 to 5").check()
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Preview on a kiosk").click()
+    preview = opened.value
+    preview.wait_for_load_state()
+    assert preview.url.endswith("/kiosk/?preview")
+    draft = json.loads(preview.evaluate("localStorage.getItem('storepulse.preview')"))
+    assert draft["question"]["en"] == "Did we get it right?"
+    assert draft["scale"] == {"kind": "stars", "min": 1, "max": 5}
+    assert draft["store_name"] == f"Test {store_id}"
+    # Nothing was saved.
+    assert api(stack, "GET", f"/v1/stores/{store_id}/survey").json()["version"] == 1
+
+
+def test_kiosks_are_listed_and_revoked_and_a_credential_is_shown_once(stack, open_page):
+    store_id = new_store(stack)
+    page = open_page()
+    signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])
+    manage(page, store_id, "Kiosks")
+    page.get_by_role("button", name="Issue a pairing code").click()
+    code = page.locator("#pairing-code")
+    code.wait_for()
+    paired = requests.post(
+        f"{stack.demo['api_url']}/v1/kiosks/pair",
+        json={"pairing_code": code.text_content()},
+        timeout=10,
+    ).json()
+    page.get_by_role("tab", name="Kiosks").click()  # the list read again
+    kiosk = page.locator(f'#admin-kiosk-list [data-kiosk-id="{paired["kiosk_id"]}"]')
+    wait_on_page(page, lambda: "paired" in kiosk.text_content(), message="listed as paired")
+    revoke = kiosk.get_by_role("button", name=re.compile("^Revoke"))
+    revoke.click()
+    assert "tap again to confirm" in revoke.text_content()
+    revoke.click()
+    wait_on_page(page, lambda: "revoked" in kiosk.text_content(), message="revoked")
+    assert kiosk.get_by_role("button").count() == 0
+
+    open_admin(page, "integrations")
+    form = page.locator("#integration-form")
+    form.get_by_label("System name").fill(f"tills {store_id}")
+    form.get_by_label(f"Test {store_id} ({store_id})").check()
+    form.get_by_role("button", name="Issue credential").click()
+    token = page.locator("#integration-token")
+    token.wait_for()
+    secret = token.input_value()
+    assert len(secret) > 20
+    item = page.locator("#admin-integration-list li", has_text=f"tills {store_id}")
+    item.wait_for()
+    assert store_id in item.text_content()
+    screenshot(page, "admin-7-credential")
+    page.click('[data-admin-tab="people"]')
+    page.click('[data-admin-tab="integrations"]')
+    item.wait_for()
+    assert secret not in page.content()  # shown once: gone once the screen changes
+    item.get_by_role("button", name=re.compile("^Revoke")).click()
+    item.get_by_role("button", name=re.compile("^Revoke")).click()
+    wait_on_page(page, lambda: "revoked" in item.text_content(), message="credential revoked")
+    listed = api(stack, "GET", "/v1/integrations").json()["integrations"]
+    assert next(i for i in listed if i["name"] == f"tills {store_id}")["revoked_at"]
+
+
+def test_a_person_is_invited_and_removed(stack, open_page):
+    store_id = new_store(stack)
+    email = f"remove-{store_id}@example.com"
+    page = open_page()
+    signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])
+    open_admin(page, "people")
+    form = page.locator("#invite-form")
+    form.get_by_label("E-mail").fill(email)
+    form.get_by_role("button", name="Send invitation").click()  # no store chosen
+    assert (
+        page.text_content('#invite-form [data-error-for="stores"]') == "Choose at least one store."
+    )
+    form.get_by_label(f"Test {store_id} ({store_id})").check()
+    form.get_by_role("button", name="Send invitation").click()
+    person = page.locator(f'#admin-people-list [data-email="{email}"]')
+    person.wait_for()
+    remove = person.get_by_role("button", name=f"Remove {email}")
+    remove.click()
+    remove.click()
+    wait_on_page(page, lambda: person.count() == 0, message="removed from the list")
+    assert page.text_content("#admin-panel .notice").startswith(f"{email} removed")
+    people = api(stack, "GET", "/v1/staff").json()["staff"]
+    assert email not in [p["email"] for p in people]
+
+
+def test_a_csv_upload_reports_each_row_and_a_second_upload_changes_nothing(
+    stack, open_page, tmp_path
+):
+    ids = [f"t-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    csv = tmp_path / "stores.csv"
+    csv.write_text(
+        "store_id,name,timezone,country,region,opening_hours,staff_emails,manager_emails\n"
+        f"{ids[0]},First,Europe/Berlin,DE,west,mon-fri 08-20,{ids[0]}@example.com,\n"
+        "bad-row,Second,Not/AZone,DE,west,,,\n"
+        f'{ids[1]},"Third, with a comma",UTC,US,east,,,\n'
+    )
+    page = open_page()
+    signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])
+    open_admin(page, "onboarding")
+    for run, expected in (
+        (1, "2 created, 0 already there, 1 with errors."),
+        (2, "0 created, 2 already there, 1 with errors."),
+    ):
+        page.set_input_files("#onboarding-form input[type=file]", str(csv))
+        page.get_by_role("button", name="Upload").click()
+        wait_on_page(page, lambda: page.text_content("#onboarding-summary"), message=f"run {run}")
+        assert page.text_content("#onboarding-summary") == expected
+        bad = page.locator('#onboarding-results [data-line="3"]')
+        assert "error" in bad.text_content()
+        assert page.locator("#onboarding-results li").count() == 3
+    assert api(stack, "GET", f"/v1/stores/{ids[1]}").json()["name"] == "Third, with a comma"
+    screenshot(page, "admin-8-upload")
+
+
+def test_staff_choose_their_own_notifications(stack, open_page):
+    page = open_page(width=390)
+    signed_in(page, stack.demo["staff_email"], stack.demo["staff_password"])
+    assert page.text_content("#admin-open") == "My notifications"
+    open_admin(page)
+    assert page.locator("#admin [role=tablist]").is_hidden()  # staff have this screen only
+    form = page.locator("#notifications-form")
+    form.wait_for()
+    form.get_by_label("By e-mail").check()
+    form.get_by_label("By SMS").check()
+    form.get_by_label("Mobile number").fill("4155550123")
+    form.get_by_role("button", name="Save").click()
+    assert form.locator('[data-error-for="sms"]').text_content() == (
+        "Type the number with + and the country code."
+    )
+    form.get_by_label("Mobile number").fill("+1 415 555 0123")
+    form.get_by_role("button", name="Save").click()
+    wait_on_page(page, lambda: form.locator(".notice").text_content() == "Saved.")
+    token = page.evaluate("sessionStorage.getItem('token')")
+    mine = requests.get(
+        f"{stack.demo['api_url']}/v1/staff/me/notifications",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    assert mine == {"email": True, "sms": "+14155550123"}
+    form.get_by_label("By e-mail").uncheck()
+    form.get_by_label("By SMS").uncheck()
+    form.get_by_role("button", name="Save").click()
+    wait_on_page(page, lambda: form.get_by_label("Mobile number").is_hidden())
+
+
+def test_a_manager_is_offered_their_region_and_staff_invitations_only(stack, open_page):
+    page = open_page()
+    signed_in(page, stack.demo["manager_email"], stack.demo["manager_password"])
+    open_admin(page)
+    assert page.locator("[data-admin-tab]").evaluate_all("t => t.map(b => b.dataset.adminTab)") == [
+        "stores",
+        "people",
+        "integrations",
+        "notifications",
+    ]
+    region = page.locator("#store-create").get_by_label("Region")
+    assert region.evaluate("s => [...s.options].map(o => o.value)") == ["west"]
+    manage(page, stack.demo["store_id"], "Details")
+    assert page.locator("#store-edit").get_by_label("Region").get_attribute("readonly") == ""
+    open_admin(page, "people")
+    page.wait_for_selector("#invite-form")
+    roles = page.locator('#invite-form input[name="role"]')
+    assert roles.evaluate_all("r => r.map(i => i.value)") == ["staff"]
+
+
+def test_the_staff_page_stays_in_its_budget():
+    files = [p for folder in ("staff", "common") for p in (ROOT / folder).rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    assert size < 250_000, size  # the staff page with its admin screens, both languages

@@ -168,12 +168,13 @@ def test_requests_that_do_not_fit_the_role_are_refused(app_client, body):
     assert answer.status_code == 400
 
 
-def test_an_unknown_store_is_404(app_client):
+def test_an_unknown_store_is_404_for_an_admin_403_for_a_manager(app_client):
     client, _ = app_client
 
-    answer = invite(client, ADMIN, email="bob@example.com", role="staff", stores=["store-z"])
+    admin = invite(client, ADMIN, email="bob@example.com", role="staff", stores=["store-z"])
+    manager = invite(client, WEST, email="bob@example.com", role="staff", stores=["store-z"])
 
-    assert answer.status_code == 404
+    assert (admin.status_code, manager.status_code) == (404, 403)
 
 
 def test_a_manager_invites_staff_of_their_region_only(app_client):
@@ -433,6 +434,7 @@ def test_a_manager_makes_and_sees_integrations_of_their_region_only(app_client):
     assert make(WEST, "store-a", "store-c").status_code == 403
     assert make(STAFF, "store-a").status_code == 403
     assert make(ADMIN, "store-z").status_code == 404
+    assert make(WEST, "store-z").status_code == 403  # only an admin learns it does not exist
     listed = client.http.get("/v1/integrations", headers=WEST).json_body["integrations"]
     assert [i["integration_id"] for i in listed] == [ours.json_body["integration_id"]]
     assert client.http.delete(f"/v1/integrations/{east}", headers=WEST).status_code == 403

@@ -27,7 +27,7 @@ OPERATIONS: tuple[Operation, ...] = (
             401: _NO_CREDENTIAL,
             403: "staff; a manager inviting a manager or admin, or for a store outside their "
             "region",
-            404: "a store named does not exist",
+            404: "a store named does not exist (an admin; others get 403)",
             409: "`conflict`: the person exists with another role or region",
             503: _DIRECTORY,
         },
@@ -99,8 +99,9 @@ OPERATIONS: tuple[Operation, ...] = (
         {
             400: _BAD_BODY,
             401: _NO_CREDENTIAL,
-            403: "staff; a manager naming a store outside their region",
-            404: "a store named does not exist",
+            403: "staff; a manager naming a store outside their region (or one that does "
+            "not exist)",
+            404: "a store named does not exist (an admin; others get 403)",
         },
         body=IntegrationRequest,
     ),

@@ -52,9 +52,12 @@ def revoke(principal: StaffPrincipal, integration_id: str, now: datetime) -> Non
 
 
 def _require_manage(principal: StaffPrincipal, store_id: str) -> None:
+    """Only an admin learns that a store id does not exist; others get Forbidden."""
     store = stores.get_store(store_id)
-    if store is None:
+    if store is None and principal.role == "admin":
         raise NotFound(f"store {store_id} does not exist")
+    if store is None:
+        raise Forbidden(f"this credential is not allowed for store {store_id}")
     principal.require_manage(store)
 
 

@@ -87,9 +87,10 @@ def _require_invite(principal: StaffPrincipal, request: InviteRequest) -> None:
             raise Forbidden("only an admin invites managers and admins")
     for store_id in request.stores or ():
         store = stores.get_store(store_id)
-        if store is None:
+        if store is None and principal.role == "admin":
             raise NotFound(f"store {store_id} does not exist")
-        if not principal.can_manage(store):
+        # Only an admin learns that a store id does not exist.
+        if store is None or not principal.can_manage(store):
             raise Forbidden("a manager invites staff for the stores of their region only")
 
 

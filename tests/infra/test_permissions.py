@@ -190,3 +190,32 @@ def test_docs_security_md_tables_the_same_permissions():
         assert _names(topics) == set(entry["topics"]), function
         assert sms.startswith("yes") == entry["sms"], function
         assert _names(queue) == ({entry["dead_letter_queue"]} - {None}), function
+
+
+def _calls(module: str, client: str) -> set[str]:
+    """The API actions a module calls on its boto3 client (`_idp().admin_get_user` ->
+    AdminGetUser)."""
+    source = (ROOT / "functions" / "chalicelib" / module).read_text()
+    methods = re.findall(rf"\b{client}\(\)\.(\w+)", source)
+    return {"".join(part.capitalize() for part in method.split("_")) for method in methods}
+
+
+def test_the_apis_cognito_and_subscription_grants_are_the_calls_its_code_makes():
+    entry = PERMISSIONS["APIHandler"]
+
+    assert set(entry["user_pool"]) == _calls("directory.py", "_idp")
+    assert set(entry["subscriptions"]["actions"]) == _calls("notify/subscriptions.py", "_sns")
+    assert all(
+        not other["user_pool"] and not other["subscriptions"]
+        for name, other in PERMISSIONS.items()
+        if name != "APIHandler"
+    )
+
+
+def test_docs_security_md_names_the_apis_cognito_and_subscription_grants():
+    text = (ROOT / "docs" / "security.md").read_text()
+    section = text.split("## Permissions per function", 1)[1].split("\n## ", 1)[0]
+    entry = PERMISSIONS["APIHandler"]
+
+    for action in [*entry["user_pool"], *entry["subscriptions"]["actions"]]:
+        assert f"`{action}`" in section or f"`sns:{action}`" in section, action

@@ -1,0 +1,22 @@
+"""Bulk onboarding: an admin posts a CSV of stores and their people (or part of one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..auth import staff_principal
+from ..domain.onboarding import OnboardingRequest
+from ..flows.onboarding import onboard
+from .http import ApiBlueprint, parse_body
+
+bp = ApiBlueprint(__name__)
+
+
+@bp.route("/v1/onboarding", methods=["POST"])
+def onboard_csv() -> Any:
+    """200 with each row's result, whatever the rows hold (docs/onboarding.md)."""
+    principal = staff_principal(bp.current_request.headers)
+    principal.require_admin()  # before the body is read: nothing of it reaches anyone else
+    request = parse_body(bp.current_request, OnboardingRequest)
+    report = onboard(principal, request.csv, request.first_line)
+    return report.model_dump(mode="json", exclude_none=True)

@@ -3,7 +3,6 @@
 // next to the field they name (or the action), and a second tap to confirm a removal.
 import { el } from "../../common/page.js";
 import { handledGlobally } from "../api.js";
-import { locale } from "../locale.js";
 import { LIMITS, t } from "./strings.js";
 
 const writers = new Set(); // [node, write(node)]: run again on a change of language
@@ -157,11 +156,4 @@ export function confirmButton(labelKey, labelArgs, act) {
     }
   });
   return button;
-}
-
-// A moment in the page's language: the day and the time.
-export function moment(iso) {
-  const date = new Date(iso);
-  if (!iso || Number.isNaN(date.getTime())) return "";
-  return date.toLocaleString(locale, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }

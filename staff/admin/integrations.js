@@ -3,7 +3,8 @@
 // listed without their tokens (GET), revoked (DELETE /v1/integrations/{id}).
 import { el } from "../../common/page.js";
 import { api, enc } from "../api.js";
-import { confirmButton, field, form, json, moment, said, showApiError, showError, tx, words } from "./forms.js";
+import { clock } from "../locale.js";
+import { confirmButton, field, form, json, said, showApiError, showError, tx, words } from "./forms.js";
 import { checkedValues, listStores, storeChecklist } from "./stores.js";
 import { t } from "./strings.js";
 
@@ -76,8 +77,8 @@ function integrationItem(one, listing, load) {
     el("div", {},
       el("p", { class: "admin-item-title" }, one.name),
       said("p", { class: "meta" }, () => [
-        t("integration_meta", (one.store_ids ?? []).join(", "), moment(one.created_at)),
-        one.revoked_at ? t("integration_revoked", moment(one.revoked_at)) : null,
+        t("integration_meta", (one.store_ids ?? []).join(", "), clock(one.created_at)),
+        one.revoked_at ? t("integration_revoked", clock(one.revoked_at)) : null,
       ].filter(Boolean).join(" · "))));
   if (!one.revoked_at) {
     item.append(confirmButton("revoke_for", [one.name], async () => {

@@ -3,8 +3,8 @@
 // .../kiosks/{kiosk_id}/revoke).
 import { el } from "../../common/page.js";
 import { api, enc } from "../api.js";
-import { duration } from "../locale.js";
-import { confirmButton, field, form, json, moment, said, showApiError, tx, words } from "./forms.js";
+import { clock, duration } from "../locale.js";
+import { confirmButton, field, form, json, said, showApiError, tx, words } from "./forms.js";
 import { LIMITS, t } from "./strings.js";
 
 const TICK_MS = 1000; // the code's time left is written again this often
@@ -44,21 +44,17 @@ export function render(store) {
 // The code in large digits, its expiry and the time left, until it expires.
 function showCode(node, issued) {
   const expires = new Date(issued.expires_at).getTime();
-  const left = said("p", { class: "admin-code-expiry", id: "pairing-expiry" }, () =>
+  const expiry = () =>
     Date.now() < expires
-      ? t("code_expires", moment(issued.expires_at), duration((expires - Date.now()) / 1000))
-      : t("code_expired"));
+      ? t("code_expires", clock(issued.expires_at), duration((expires - Date.now()) / 1000))
+      : t("code_expired");
+  const left = said("p", { class: "admin-code-expiry", id: "pairing-expiry" }, expiry);
   const digits = el("output", { class: "admin-code-digits", id: "pairing-code" }, issued.pairing_code);
   node.replaceChildren(tx("h4", {}, "code_title"), tx("p", {}, "code_text"), digits, left);
   const timer = setInterval(() => {
-    if (!left.isConnected) return clearInterval(timer);
-    left.textContent = Date.now() < expires
-      ? t("code_expires", moment(issued.expires_at), duration((expires - Date.now()) / 1000))
-      : t("code_expired");
-    if (Date.now() >= expires) {
-      digits.classList.add("expired");
-      clearInterval(timer);
-    }
+    left.textContent = expiry();
+    if (Date.now() >= expires) digits.classList.add("expired");
+    if (!left.isConnected || Date.now() >= expires) clearInterval(timer);
   }, TICK_MS);
 }
 
@@ -67,7 +63,7 @@ function kioskItem(path, kiosk, listing, load) {
   const facts = () => [
     t("kiosk_status")[kiosk.status] ?? kiosk.status,
     kiosk.health && kiosk.status === "paired" ? t("kiosk_health")[kiosk.health] ?? kiosk.health : null,
-    kiosk.last_seen_at ? t("kiosk_seen", moment(kiosk.last_seen_at)) : kiosk.paired_at ? t("kiosk_paired", moment(kiosk.paired_at)) : null,
+    kiosk.last_seen_at ? t("kiosk_seen", clock(kiosk.last_seen_at)) : kiosk.paired_at ? t("kiosk_paired", clock(kiosk.paired_at)) : null,
   ].filter(Boolean).join(" · ");
   const item = el("li", { "data-kiosk-id": kiosk.kiosk_id, class: kiosk.status === "revoked" ? "revoked" : null },
     el("div", {}, el("p", { class: "admin-item-title" }, name), said("p", { class: "meta" }, facts)));

@@ -59,7 +59,7 @@ function storeItem(root, person, store) {
   open.addEventListener("click", () => showStore(root, person, store, "details"));
   return el("li", { "data-store-id": store.store_id },
     el("div", {},
-      el("p", { class: "admin-item-title" }, t("store_line", store.store_id, store.name)),
+      said("p", { class: "admin-item-title" }, () => t("store_line", store.store_id, store.name)),
       said("p", { class: "meta" }, () => t("store_meta", store.region ?? t("no_region"), store.timezone, store.country))),
     open);
 }
@@ -114,7 +114,7 @@ export function storeChecklist(name, legendKey, stores, checked = []) {
     ...stores.map((store) =>
       el("label", { class: "admin-check" },
         el("input", { type: "checkbox", name, value: store.store_id, checked: checked.includes(store.store_id) }),
-        el("span", {}, t("store_line", store.store_id, store.name)))),
+        said("span", {}, () => t("store_line", store.store_id, store.name)))),
     el("p", { class: "error", "data-error-for": name }));
 }
 

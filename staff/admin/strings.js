@@ -345,6 +345,7 @@ export const LIMITS = {
   region: /^[a-z0-9][a-z0-9-]{0,62}$/, // Store.region
   country: /^[A-Z]{2}$/, // Store.country
   reason_id: /^[a-z0-9_]{1,40}$/,
+  reasons: 10, // a survey's reasons (domain/store_edits.py MAX_REASONS)
   email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
   phone: /^\+[1-9]\d{6,14}$/, // E.164
   name_chars: 120, // Store.name

@@ -108,13 +108,17 @@ function reasonRow(id, labels) {
   return row;
 }
 
+// "Add a reason", offered while the survey has fewer than LIMITS.reasons.
 function addReasonButton(reasons) {
   const button = tx("button", { type: "button", class: "secondary small" }, "reason_add");
+  const follow = () => (button.hidden = reasons.children.length >= LIMITS.reasons);
   button.addEventListener("click", () => {
     const row = reasonRow("", {});
     reasons.append(row);
     row.querySelector("input").focus();
   });
+  new MutationObserver(follow).observe(reasons, { childList: true });
+  follow();
   return button;
 }
 

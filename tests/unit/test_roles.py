@@ -281,7 +281,7 @@ def test_each_caller_gets_what_the_roles_say(chain: Chain, row: Row) -> None:
     assert got == row.rule
 
 
-NOWHERE: list[Any] = [  # routes naming a store, with a store id that does not exist
+NOWHERE = [  # routes naming a store, with a store id that does not exist
     Row("GET", "/v1/stores/{store_id}", SEE, "/v1/stores/nowhere"),
     Row("PATCH", "/v1/stores/{store_id}", MANAGE, "/v1/stores/nowhere", lambda: {"name": "N"}),
     Row("GET", "/v1/stores/{store_id}/survey", SEE, "/v1/stores/nowhere/survey"),
@@ -292,22 +292,13 @@ NOWHERE: list[Any] = [  # routes naming a store, with a store id that does not e
     Row("GET", "/v1/stores/{store_id}/satisfaction", SEE, "/v1/stores/nowhere/satisfaction"),
     Row("GET", "/v1/satisfaction", MANAGE, "/v1/satisfaction?store_ids=nowhere"),
     Row("GET", "/v1/callbacks", SEE, "/v1/callbacks?store_id=nowhere"),
-    pytest.param(
-        Row(
-            "POST", "/v1/integrations", MANAGE, body=lambda: {"name": "t", "store_ids": ["nowhere"]}
-        ),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="flows/integrations.py answers 404 for a store that does not exist, also to "
-            "non-admins; it must be 403 for them (then remove this mark)",
-        ),
-    ),
+    Row("POST", "/v1/integrations", MANAGE, body=lambda: {"name": "t", "store_ids": ["nowhere"]}),
 ]
 
 
 @pytest.mark.parametrize(
     "row",
-    [row for row in NOWHERE if _routed(row if isinstance(row, Row) else row.values[0])],
+    [row for row in NOWHERE if _routed(row)],
     ids=lambda row: f"{row.method} {row.route}",
 )
 def test_a_store_that_does_not_exist_is_403_for_all_but_an_admin(chain: Chain, row: Row) -> None:

@@ -208,9 +208,10 @@ def seed() -> dict[str, Any]:
 
 class StaticPages(SimpleHTTPRequestHandler):
     """Serves only what devtools/pages.py names: the page folders and `common/`, typed as the
-    bucket types them, `/config.json` (the API address) and the kiosk's `files.json` (what
-    its service worker keeps offline, derived afresh on each request), with the pages'
-    Content-Security-Policy and no caching so edits show on reload."""
+    bucket types them, `/config.json` (the API address and the staff page's sign-in) and the
+    kiosk's `files.json` (what its service worker keeps offline, derived afresh on each
+    request), with the pages' Content-Security-Policy and no caching so edits show on
+    reload."""
 
     api_url = ""  # set by `serve_pages`
     sign_in: pages.SignIn | None = None  # set by `serve_pages`
@@ -234,7 +235,7 @@ class StaticPages(SimpleHTTPRequestHandler):
         super().do_GET()
 
     def generated(self, path: str) -> bytes | None:
-        """A file written on request: the API address, a page's offline list."""
+        """A file written on request: the API address and sign-in, a page's offline list."""
         if path == f"/{pages.CONFIG_KEY}":
             return pages.page_config(self.api_url, self.sign_in)
         page, _, name = path.strip("/").partition("/")

@@ -235,7 +235,9 @@ def _algorithm(token: str) -> str | None:
     header = token.partition(".")[0]
     try:
         value = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
-    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+    # binascii.Error and UnicodeDecodeError are ValueErrors; a header of deeply nested
+    # arrays is a RecursionError, not a 500.
+    except (ValueError, RecursionError):
         return None
     algorithm = value.get("alg") if isinstance(value, dict) else None
     return algorithm if isinstance(algorithm, str) else None

@@ -25,6 +25,9 @@ from .errors import DependencyUnavailable, Unauthorized
 from .observability import logger
 
 FETCH_TIMEOUT_S = 3.0  # inside a request: Cognito answers its JWKS in milliseconds
+# A token issued a moment ago by a clock a little ahead of ours has an `iat` in our future:
+# PyJWT refuses that without a leeway (which also lets `exp` be this late).
+CLOCK_SKEW_S = 5
 _REFETCH_AFTER_S = 60.0  # the least time between two fetches for an unknown kid
 
 
@@ -72,6 +75,7 @@ def verify(token: str) -> dict[str, Any]:
             algorithms=["RS256"],
             audience=config.cognito_client_id,
             issuer=issuer(),
+            leeway=CLOCK_SKEW_S,
             options={"require": ["exp", "iat", "iss", "aud", "sub", "token_use"]},
         )
     except jwt.ExpiredSignatureError:

@@ -133,7 +133,8 @@ def test_the_access_token_is_not_an_id_token(cognito: LocalPool) -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"exp": int(time.time()) - 1}, "expired"),
+        ({"exp": int(time.time()) - 1 - id_tokens.CLOCK_SKEW_S}, "expired"),
+        ({"iat": int(time.time()) + 60}, "not valid"),
         ({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other"}, "not valid"),
         ({"aud": "another-client"}, "another app"),
     ],
@@ -335,7 +336,17 @@ def test_pool_tokens_only_when_a_pool_is_configured(table: None, cognito: LocalP
         auth.staff_principal(header(token))
 
 
-@pytest.mark.parametrize("garbage", ["x", "a.b.c", "....", "eyJhbGciOiJSUzI1NiJ9..", "é.é.é"])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "x",
+        "a.b.c",
+        "....",
+        "eyJhbGciOiJSUzI1NiJ9..",
+        "é.é.é",
+        tokens._b64encode(b"[" * 5000) + ".e30.",
+    ],
+)
 def test_garbage_is_401(table: None, cognito: LocalPool, garbage: str) -> None:
     with pytest.raises(Unauthorized):
         auth.staff_principal(header(garbage))

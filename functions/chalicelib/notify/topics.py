@@ -3,9 +3,9 @@ reminders and escalations), or to the outbox (`STOREPULSE_NOTIFY_BACKEND=outbox`
 and in tests): a line in `STOREPULSE_NOTIFICATIONS_LOG`, which the local stack prints, and
 `PUBLISHED`, which tests read. With the outbox on, chat copies (`chat.py`) land there too.
 
-Messages carry `store_id` and `kind` (callback messages also `audience`) as message
-attributes, so staff subscribe to their own stores, and managers to escalations, with a
-filter policy.
+Messages carry `store_id` and `kind` (callback messages also `audience`, a store with a
+region also `region`) as message attributes, so staff subscribe to their own stores, and
+managers to their region's escalations, with a filter policy (`subscriptions.py`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import { api, enc } from "../api.js";
 import { clock } from "../locale.js";
 import { confirmButton, field, form, json, said, showApiError, showError, tx, words } from "./forms.js";
 import { checkedValues, listStores, storeChecklist } from "./stores.js";
-import { t } from "./strings.js";
+import { LIMITS, t } from "./strings.js";
 
 export function render() {
   const list = el("ul", { class: "admin-list", id: "admin-integration-list" });
@@ -37,7 +37,7 @@ export function render() {
 
 function issueForm(stores, issued, load) {
   return form({ id: "integration-form" }, [
-    field("name", "integration_name", { required: true, maxlength: 80 }),
+    field("name", "integration_name", { required: true, maxlength: LIMITS.chars.integration_name }),
     storeChecklist("store_ids", "integration_stores", stores),
   ], "issue_credential", async (node) => {
     issued.replaceChildren();

@@ -28,7 +28,7 @@ export function render(store) {
     }
   };
   const issue = form({ id: "pairing-form" }, [
-    field("label", "kiosk_label", { hint: "kiosk_label_hint", maxlength: LIMITS.label_chars }),
+    field("label", "kiosk_label", { hint: "kiosk_label_hint", maxlength: LIMITS.chars.kiosk_label }),
     code,
   ], "issue_code", async (node) => {
     const label = node.elements.label.value.trim() || null;

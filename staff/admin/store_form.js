@@ -24,9 +24,9 @@ function dayName(day) {
 export function storeFields(store, person) {
   const manager = person.role === "manager";
   const fields = [];
-  if (!store) fields.push(field("store_id", "store_id_label", { hint: "store_id_hint", required: true, autocapitalize: "off", maxlength: 63 }));
+  if (!store) fields.push(field("store_id", "store_id_label", { hint: "store_id_hint", required: true, autocapitalize: "off", maxlength: LIMITS.chars.store_id }));
   fields.push(
-    field("name", "name_label", { required: true, maxlength: LIMITS.name_chars, value: store?.name ?? "" }),
+    field("name", "name_label", { required: true, maxlength: LIMITS.chars.store_name, value: store?.name ?? "" }),
     field("timezone", "timezone_label", { hint: "timezone_hint", list: "admin-timezones", required: true, value: store?.timezone ?? "" }),
     timezoneList(),
     field("country", "country_label", { hint: "country_hint", required: true, maxlength: 2, autocapitalize: "characters", value: store?.country ?? "" }),

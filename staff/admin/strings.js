@@ -348,8 +348,8 @@ export const LIMITS = {
   reasons: 10, // a survey's reasons (domain/store_edits.py MAX_REASONS)
   email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
   phone: /^\+[1-9]\d{6,14}$/, // E.164
-  name_chars: 120, // Store.name
-  label_chars: 80, // a kiosk's label
+  // The longest text each field takes (the API's models: store_edits.py, kiosks.py, people.py).
+  chars: { store_id: 63, store_name: 120, question: 200, reason_id: 40, reason_label: 60, kiosk_label: 80, integration_name: 100 },
   // The scales a survey may have (domain/survey.py Scale).
   scales: { smiley: { min: 1, max: 5 }, stars: { min: 1, max: 5 }, nps: { min: 0, max: 10 } },
   // What one POST /v1/onboarding takes (domain/onboarding.py ROWS_PER_REQUEST and

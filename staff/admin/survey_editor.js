@@ -38,7 +38,7 @@ function editor(store, survey) {
     el("fieldset", {},
       tx("legend", {}, "question_legend"),
       ...Object.entries(LANGUAGES).map(([code, language]) =>
-        field(`question.${code}`, "question_label", { labelArgs: [language], lang: code, maxlength: 200, value: survey.question?.[code] ?? "" })),
+        field(`question.${code}`, "question_label", { labelArgs: [language], lang: code, maxlength: LIMITS.chars.question, value: survey.question?.[code] ?? "" })),
       el("p", { class: "error", "data-error-for": "question" })),
     scaleFieldset(survey.scale?.kind ?? "smiley"),
     el("fieldset", {},
@@ -100,9 +100,9 @@ function scaleFieldset(chosen) {
 function reasonRow(id, labels) {
   const remove = tx("button", { type: "button", class: "link" }, "reason_remove");
   const row = el("div", { class: "admin-reason", "data-reason": "" },
-    field("reason_id", "reason_id", { value: id, maxlength: 40, autocapitalize: "off" }),
+    field("reason_id", "reason_id", { value: id, maxlength: LIMITS.chars.reason_id, autocapitalize: "off" }),
     ...Object.entries(LANGUAGES).map(([code, language]) =>
-      field(`reason_label.${code}`, "reason_label", { labelArgs: [language], lang: code, maxlength: 60, value: labels[code]?.[id] ?? "" })),
+      field(`reason_label.${code}`, "reason_label", { labelArgs: [language], lang: code, maxlength: LIMITS.chars.reason_label, value: labels[code]?.[id] ?? "" })),
     remove);
   remove.addEventListener("click", () => row.remove());
   return row;

@@ -57,6 +57,14 @@ class Conflict(AppError):
     """What the request changes was changed meanwhile, or is in a state that refuses it."""
 
 
+class StoreExists(Conflict):
+    """A store with that id exists already."""
+
+
+class ScaleLocked(Conflict):
+    """The survey's scale cannot change: the store has collected ratings on it."""
+
+
 class RateLimited(AppError):
     """Too many tries of a guessable secret; `retry_after` says when the next one counts."""
 

@@ -35,6 +35,8 @@ from chalicelib.errors import (
     NotFound,
     PayloadTooLarge,
     RateLimited,
+    ScaleLocked,
+    StoreExists,
     Unauthorized,
     UnsupportedMediaType,
 )
@@ -52,6 +54,8 @@ CASES = [
     (NotFound("store s-1 does not exist"), 404, "not_found"),
     (Conflict("the task changed meanwhile; reload it"), 409, "conflict"),
     (TransitionError("the task is resolved already"), 409, "conflict"),
+    (StoreExists("store s-1 exists already"), 409, "store_exists"),
+    (ScaleLocked("the store has ratings on its scale"), 409, "scale_locked"),
     (PayloadTooLarge("the body is larger than 10 bytes"), 413, "payload_too_large"),
     (UnsupportedMediaType("send the body as application/json"), 415, "unsupported_media_type"),
     (RateLimited("too many pairing attempts", 30), 429, "rate_limited"),

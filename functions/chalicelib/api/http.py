@@ -28,6 +28,8 @@ from ..errors import (
     NotFound,
     PayloadTooLarge,
     RateLimited,
+    ScaleLocked,
+    StoreExists,
     Unauthorized,
     UnsupportedMediaType,
 )
@@ -187,6 +189,8 @@ def answers() -> dict[type[Exception], tuple[int, str]]:
         Forbidden: (403, "forbidden"),
         NotFound: (404, "not_found"),
         Conflict: (409, "conflict"),
+        StoreExists: (409, "store_exists"),
+        ScaleLocked: (409, "scale_locked"),
         TransitionError: (409, "conflict"),
         PayloadTooLarge: (413, "payload_too_large"),
         UnsupportedMediaType: (415, "unsupported_media_type"),

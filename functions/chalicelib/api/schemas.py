@@ -94,11 +94,11 @@ class KioskSurvey(Survey):
 
 
 class StoreSurvey(Survey):
-    """A store's current survey as staff pages need it."""
+    """A store's current survey as staff pages need it, with its version."""
 
     model_config = ConfigDict(defer_build=True)
 
-    version: int = Field(description="1 until surveys are versioned")
+    version: int = Field(ge=1, description="saving the survey makes version + 1")
 
 
 class PairedKiosk(Answer):

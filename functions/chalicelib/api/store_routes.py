@@ -1,22 +1,32 @@
-"""Staff API for a store: its survey; its kiosks: issue pairing codes, list, revoke."""
+"""Staff API for stores: create, list, read and edit them; their survey (read, save a new
+version); their kiosks: issue pairing codes, list, revoke."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from ..auth import staff_principal
 from ..clock import now
 from ..domain.kiosks import NewKioskRequest
+from ..domain.store_edits import NewStore, Region, StoreChanges, SurveyChange, store_view
 from ..domain.survey import Store
 from ..flows import existing_store
+from ..flows import stores as store_flows
 from ..flows.kiosk_pairing import new_pairing, revoke
 from ..storage import stores
-from .http import ApiBlueprint, json_response, parse_body
+from .http import ApiBlueprint, json_response, parse_body, parse_query
 
 bp = ApiBlueprint(__name__)
 
-# Surveys have no versions yet: a store's current survey is its version 1.
-UNVERSIONED_SURVEY = 1
+
+class StoreQuery(BaseModel):
+    """`region`: only the stores of that region."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    region: Region | None = None
 
 
 def _authorised_store(store_id: str) -> Store:
@@ -24,11 +34,45 @@ def _authorised_store(store_id: str) -> Store:
     return existing_store(store_id)
 
 
+@bp.route("/v1/stores", methods=["POST"])
+def create_store() -> Any:
+    principal = staff_principal(bp.current_request.headers)
+    request = parse_body(bp.current_request, NewStore)
+    return json_response(store_view(store_flows.new_store(principal, request)), 201)
+
+
+@bp.route("/v1/stores", methods=["GET"])
+def list_stores() -> Any:
+    principal = staff_principal(bp.current_request.headers)
+    query = parse_query(bp.current_request.query_params, StoreQuery)
+    return {"stores": [store_view(s) for s in store_flows.visible_stores(principal, query.region)]}
+
+
+@bp.route("/v1/stores/{store_id}", methods=["GET"])
+def read_store(store_id: str) -> Any:
+    principal = staff_principal(bp.current_request.headers)
+    return store_view(store_flows.store_for(principal, store_id))
+
+
+@bp.route("/v1/stores/{store_id}", methods=["PATCH"])
+def change_store(store_id: str) -> Any:
+    principal = staff_principal(bp.current_request.headers)
+    changes = parse_body(bp.current_request, StoreChanges)
+    return store_view(store_flows.change_store(principal, store_id, changes))
+
+
 @bp.route("/v1/stores/{store_id}/survey", methods=["GET"])
 def store_survey(store_id: str) -> Any:
-    """The store's current survey as staff pages need it (scale, reason labels)."""
-    store = _authorised_store(store_id)
-    return store.survey.model_dump(mode="json") | {"version": UNVERSIONED_SURVEY}
+    """The store's current survey, with its version, as stored now."""
+    principal = staff_principal(bp.current_request.headers)
+    return store_flows.store_for(principal, store_id).survey.model_dump(mode="json")
+
+
+@bp.route("/v1/stores/{store_id}/survey", methods=["PUT"])
+def save_survey(store_id: str) -> Any:
+    principal = staff_principal(bp.current_request.headers)
+    change = parse_body(bp.current_request, SurveyChange)
+    return store_flows.save_survey(principal, store_id, change, now()).model_dump(mode="json")
 
 
 @bp.route("/v1/stores/{store_id}/kiosks", methods=["POST"])

@@ -87,6 +87,8 @@ class KioskRatingIn(BaseModel):
     locale: str = "en"
     expectation: Expectation | None = None
     callback: CallbackRequest | None = None
+    # The survey version the kiosk showed (kiosks of before versions send none).
+    survey_version: StrictInt | None = Field(default=None, ge=1)
 
     @field_validator("comment")
     @classmethod
@@ -146,6 +148,8 @@ class Rating(BaseModel):
     channel: Channel
     source_id: str  # the kiosk id, or the SMS conversation id
     survey_id: str
+    # The survey version answered (ratings stored before versions answered version 1).
+    survey_version: int = 1
     score: int
     reasons: list[str] = Field(default_factory=list)
     comment: str | None = None
@@ -206,6 +210,7 @@ def accept_kiosk_rating(
         channel="kiosk",
         source_id=kiosk_id,
         survey_id=survey.survey_id,
+        survey_version=answered_version(rating.survey_version, survey),
         score=rating.score,
         reasons=list(dict.fromkeys(rating.reasons)),
         comment=rating.comment or None,
@@ -217,6 +222,15 @@ def accept_kiosk_rating(
         // timedelta(milliseconds=1),
         contact=contact,
     )
+
+
+def answered_version(sent: int | None, survey: Survey) -> int:
+    """The version a kiosk rating answered: the one the kiosk says it showed, if that is a
+    version of this survey the server knows (the rating was checked against `survey`, the
+    current one; an older version is one its offline queue kept), else `survey`'s. A
+    version above the current one (a kiosk synced by a container whose copy of the store
+    is fresher) cannot be checked without a read, so the checked version is recorded."""
+    return sent if sent is not None and sent <= survey.version else survey.version
 
 
 def tap_runs(taps: Iterable[tuple[str, datetime]]) -> list[list[tuple[str, datetime]]]:

@@ -269,6 +269,7 @@ def _sms_rating(
         channel="sms",
         source_id=conversation.conversation_id,
         survey_id=survey.survey_id,
+        survey_version=survey.version,
         score=score,
         locale=conversation.locale,
         tapped_at=received_at,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from ..domain.survey import Store
 from ..errors import NotFound
-from ..storage import stores
+
+# Not bound as `stores`: that name is this package's module flows/stores.py.
+from ..storage import stores as stored
 
 
 def existing_store(store_id: str) -> Store:
     """The store `store_id` names; NotFound if there is none."""
-    store = stores.get_store(store_id)
+    store = stored.get_store(store_id)
     if store is None:
         raise NotFound(f"store {store_id} does not exist")
     return store

@@ -179,6 +179,19 @@ def bucket_tallies(
     return tallies
 
 
+def has_partials(store_id: str) -> bool:
+    """Whether any run has counted ratings of the store (one hourly partial, one read)."""
+    with unavailable_on_failure():
+        response = client().query(
+            TableName=table_name(),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": f"AGG#{store_id}#hour"}),
+            ProjectionExpression="pk",
+            Limit=1,
+        )
+    return bool(response.get("Items"))
+
+
 @dataclass(frozen=True)
 class Position:
     """Where the scheduled runs are: the oldest arrival slice not final, and of that slice

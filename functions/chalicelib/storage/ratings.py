@@ -112,6 +112,7 @@ def rating_item(rating: Rating) -> dict[str, Any]:
         "channel": {"S": rating.channel},
         "source_id": {"S": rating.source_id},
         "survey_id": {"S": rating.survey_id},
+        "survey_version": {"N": str(rating.survey_version)},
         "score": {"N": str(rating.score)},
         "locale": {"S": rating.locale},
         "tapped_at": {"S": utc_iso(rating.tapped_at, "milliseconds")},

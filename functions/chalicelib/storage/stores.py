@@ -1,7 +1,9 @@
 """Stores, their kiosks, pairing codes and the kiosk revocation list.
 
 Key formats
-  store:       pk = STORE#<store_id>, sk = PROFILE
+  store:       pk = STORE#<store_id>, sk = PROFILE       (the survey in it: `survey.version`)
+  listing:     pk = STORES,             sk = <store_id>  (every store's id: one partition)
+  survey kept: pk = STORE#<store_id>, sk = SURVEY#<version> (a version replaced by a save)
   kiosk:       pk = STORE#<store_id>, sk = KIOSK#<kiosk_id>
   pairing:     pk = PAIRING#<code>,   sk = PAIRING       (expires_at: TTL, epoch seconds)
   revocations: pk = REVOKED_KIOSKS,   sk = LIST          (kiosk_ids: a string set)
@@ -15,13 +17,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ..config import settings
 from ..domain.kiosks import Kiosk
-from ..domain.survey import Store
+from ..domain.survey import Store, Survey
 from ..errors import DependencyUnavailable
 from .dynamodb import (
+    BATCH_GET_KEYS,
     TtlCache,
+    batch_get,
     client,
+    error_code,
     from_item,
     query_all,
     table_name,
@@ -62,6 +69,153 @@ def put_store(store: Store) -> None:
             "storage is busy; retry later", retry_after=settings().retry_after_s
         )
     _cache.clear()
+
+
+def create_store(store: Store) -> bool:
+    """Create a store's profile and listing; False if a store with its id exists (left as
+    it is: the put is conditional, so two creations of one id make one store)."""
+    profile = {**_store_key(store.store_id), "type": "store", **store.model_dump()}
+    listed = {"pk": "STORES", "sk": store.store_id, "type": "store_listing"}
+    created = transact(
+        [
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": to_item(profile),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {"Put": {"TableName": table_name(), "Item": to_item(listed)}},
+        ]
+    )
+    if created:
+        _cache.clear()
+        return True
+    if read_store(store.store_id) is not None:
+        return False
+    # Cancelled, yet no store: only a concurrent transaction on these items does that.
+    raise DependencyUnavailable(
+        "storage is busy; retry later", retry_after=settings().retry_after_s
+    )
+
+
+def read_store(store_id: str) -> Store | None:
+    """A store as stored now (strongly consistent; the container's cached copy is replaced):
+    for staff who edit it, never for the ingest path."""
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(), Key=to_item(_store_key(store_id)), ConsistentRead=True
+        )
+    store = Store.model_validate(from_item(response["Item"])) if "Item" in response else None
+    _cache.put(f"store:{store_id}", store)
+    return store
+
+
+def stores_by_id(store_ids: list[str]) -> list[Store]:
+    """The stores of these ids that exist, in id order (BatchGetItem, 100 keys a call)."""
+    found: list[Store] = []
+    for index in range(0, len(store_ids), BATCH_GET_KEYS):
+        keys = [to_item(_store_key(s)) for s in store_ids[index : index + BATCH_GET_KEYS]]
+        found += [Store.model_validate(item) for item in batch_get(keys)]
+    return sorted(found, key=lambda store: store.store_id)
+
+
+# The profile's fields a store edit may change (the survey has its own, versioned write).
+PROFILE_FIELDS = ("name", "timezone", "country", "region", "opening_hours", "sms_window")
+
+
+def update_profile(store: Store, fields: set[str]) -> bool:
+    """Write these PROFILE_FIELDS of `store` (None removes one); False if the store does not
+    exist. Only the fields named are written, so an edit of others made meanwhile, or a
+    survey saved meanwhile, is kept."""
+    values = store.model_dump(include=fields)
+    names = {f"#{name}": name for name in fields}
+    set_parts = [f"#{n} = :{n}" for n in sorted(fields) if values[n] is not None]
+    remove_parts = [f"#{n}" for n in sorted(fields) if values[n] is None]
+    expression = " ".join(
+        part
+        for part in (
+            f"SET {', '.join(set_parts)}" if set_parts else "",
+            f"REMOVE {', '.join(remove_parts)}" if remove_parts else "",
+        )
+        if part
+    )
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": to_item(_store_key(store.store_id)),
+        "UpdateExpression": expression,
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeNames": names,
+    }
+    bound = to_item({f":{n}": v for n, v in values.items() if v is not None})
+    if bound:
+        request["ExpressionAttributeValues"] = bound
+    try:
+        with unavailable_on_failure():
+            client().update_item(**request)
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    _cache.clear()
+    return True
+
+
+def save_survey(store_id: str, survey: Survey, replaced: Survey, at: datetime) -> bool:
+    """Make `survey` the store's current one and keep `replaced` as its history item, in
+    one transaction; False if the current version is no longer `replaced.version`.
+
+    The condition on the version is what makes two saves at once one save and one refusal
+    (both read version n and write n + 1: only the first finds n still there)."""
+    profile_key = to_item(_store_key(store_id))
+    if replaced.version == 1:  # stored before surveys had versions: no version attribute
+        condition = "attribute_exists(pk) AND (#survey.#version = :current OR "
+        condition += "attribute_not_exists(#survey.#version))"
+    else:
+        condition = "#survey.#version = :current"
+    kept = {
+        "pk": f"STORE#{store_id}",
+        "sk": f"SURVEY#{replaced.version}",
+        "type": "survey_version",
+        "survey": replaced.model_dump(),
+        "replaced_at": _iso(at),
+    }
+    saved = transact(
+        [
+            {
+                "Update": {
+                    "TableName": table_name(),
+                    "Key": profile_key,
+                    "UpdateExpression": "SET #survey = :survey",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": {"#survey": "survey", "#version": "version"},
+                    "ExpressionAttributeValues": to_item(
+                        {":survey": survey.model_dump(), ":current": replaced.version}
+                    ),
+                }
+            },
+            {
+                # A version is kept once: it is what the ratings of that version answered.
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": to_item(kept),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+    )
+    if saved:
+        _cache.clear()
+    return saved
+
+
+def kept_surveys(store_id: str) -> list[Survey]:
+    """The store's replaced survey versions, oldest first (not the current one)."""
+    items = query_all(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :survey)",
+        ExpressionAttributeValues=to_item({":pk": f"STORE#{store_id}", ":survey": "SURVEY#"}),
+    )
+    return sorted((Survey.model_validate(i["survey"]) for i in items), key=lambda s: s.version)
 
 
 def list_store_ids() -> list[str]:

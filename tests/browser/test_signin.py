@@ -390,3 +390,28 @@ def test_without_a_pool_the_page_offers_the_developer_token_alone(stack, browser
         assert page.evaluate("sessionStorage.getItem('refresh_token')") is None
     finally:
         context.close()
+
+
+def test_the_password_and_tokens_go_only_where_the_deployment_says(stack, open_signin, pool):
+    """Addresses in the link (query or fragment) are not where the page signs in: the
+    password goes to /config.json's Cognito endpoint, the ID token to its API only."""
+    elsewhere = "http://127.0.0.1:9/"
+    signin = open_signin(
+        query=f"?cognito_endpoint={elsewhere}&api_url={elsewhere}",
+        fragment=f"cognito_endpoint={elsewhere}&api_url={elsewhere}",
+    )
+    page = signin.page
+    sent: list[Request] = []
+    page.on("request", lambda request: sent.append(request))
+    password = stack.demo["staff_password"]
+    sign_in_with_password(page, stack.demo["staff_email"], password)
+    page.wait_for_selector("#screen-tasks:not([hidden])")
+    wait_on_page(page, lambda: signin.api_bearers, message="an API call")
+
+    token = signin.stored("token")
+    with_password = [r.url for r in sent if password in (r.post_data or "")]
+    with_token = [r.url for r in sent if token in (r.headers.get("authorization") or "")]
+    assert with_password == [pool["endpoint"]]
+    assert with_token
+    assert all(url.startswith(stack.demo["api_url"] + "/v1/") for url in with_token)
+    assert not [r.url for r in sent if r.url.startswith(elsewhere)]

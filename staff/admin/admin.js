@@ -15,7 +15,7 @@
 // Each screen's render() returns its node, built fresh when its tab opens (what another
 // person saw is never kept): sign-out empties the section.
 import { $, el, currentScreen, showScreen } from "../../common/page.js";
-import { rewriteWords, tx, words } from "./forms.js";
+import { forgetRemoved, label, rewriteWords, tx } from "./forms.js";
 import * as integrations from "./integrations.js";
 import * as notifications from "./notifications.js";
 import * as onboarding from "./onboarding.js";
@@ -55,7 +55,7 @@ function open() {
   section.hidden = false;
   const names = Object.keys(tabsFor(person));
   const list = el("div", { class: "tabs admin-tabs", role: "tablist" });
-  words(list, (node) => node.setAttribute("aria-label", t("sections_label")));
+  label(list, "aria-label", () => t("sections_label"));
   list.append(...names.map((name) =>
     tx("button", { type: "button", role: "tab", id: `admin-tab-${name}`, "data-admin-tab": name, "aria-controls": "admin-panel" }, "tab", name),
   ));
@@ -109,6 +109,7 @@ function close() {
 function reset() {
   $("admin").hidden = true;
   $("admin").replaceChildren();
+  forgetRemoved();
 }
 
 export function wire() {

@@ -5,20 +5,31 @@ import { el } from "../../common/page.js";
 import { handledGlobally } from "../api.js";
 import { LIMITS, t } from "./strings.js";
 
-const writers = new Set(); // [node, write(node)]: run again on a change of language
+const writers = new Map(); // node -> Map(aspect -> write(node)): run again on a change of language
 
-// `write(node)` now and after each change of language, while the node is on the page.
-export function words(node, write) {
+// `write(node)` now and after each change of language, while the node is on the page; one
+// writer per `aspect` of a node (its text, or an attribute), the last one given.
+export function words(node, write, aspect = "text") {
   write(node);
-  writers.add([node, write]);
+  if (!writers.has(node)) writers.set(node, new Map());
+  writers.get(node).set(aspect, write);
   return node;
 }
 
 export function rewriteWords() {
-  for (const entry of writers) {
-    if (entry[0].isConnected) entry[1](entry[0]);
-    else writers.delete(entry);
-  }
+  forgetRemoved();
+  for (const [node, aspects] of writers) for (const write of aspects.values()) write(node);
+}
+
+// The writers of nodes no longer on the page forgotten (a node is built, then placed: a
+// writer is never dropped before its node could be placed).
+export function forgetRemoved() {
+  for (const node of writers.keys()) if (!node.isConnected) writers.delete(node);
+}
+
+// An attribute of `node` (aria-label...) written by `write()` in the current language.
+export function label(node, name, write) {
+  return words(node, (n) => n.setAttribute(name, write()), name);
 }
 
 // An element whose text is t(key, ...args), kept in the current language.

@@ -4,7 +4,7 @@
 import { el } from "../../common/page.js";
 import { api, enc } from "../api.js";
 import { clock } from "../locale.js";
-import { confirmButton, field, form, json, said, showApiError, showError, tx, words } from "./forms.js";
+import { confirmButton, field, form, json, label, said, showApiError, showError, tx, words } from "./forms.js";
 import { checkedValues, listStores, storeChecklist } from "./stores.js";
 import { LIMITS, t } from "./strings.js";
 
@@ -67,7 +67,7 @@ function tokenCard(token) {
       words(copied, (node) => (node.textContent = t("copy_failed")));
     }
   });
-  words(box, (node) => node.setAttribute("aria-label", t("token_title")));
+  label(box, "aria-label", () => t("token_title"));
   return el("section", { class: "card admin-once" },
     tx("h3", {}, "token_title"), tx("p", {}, "token_text"), box, copy, copied);
 }

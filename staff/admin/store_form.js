@@ -3,7 +3,7 @@
 // API's shape with the page's own checks (the API checks again).
 import { el } from "../../common/page.js";
 import { locale } from "../locale.js";
-import { field, showError, tx, words } from "./forms.js";
+import { field, label, showError, tx, words } from "./forms.js";
 import { LIMITS, t } from "./strings.js";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]; // the API's opening_hours keys
@@ -48,8 +48,7 @@ function hoursFieldset(hours) {
     const [opens, closes] = hours?.[day] ?? ["", ""];
     const hour = (name, value, key) => {
       const input = el("input", { type: "number", min: 0, max: 24, step: 1, inputmode: "numeric", name: `opening_hours.${day}.${name}`, value });
-      words(input, (node) => node.setAttribute("aria-label", t(key, dayName(day))));
-      return input;
+      return label(input, "aria-label", () => t(key, dayName(day)));
     };
     return el("div", { class: "admin-hours-row" },
       words(el("span", { class: "admin-day" }), (node) => (node.textContent = dayName(day))),

@@ -4,7 +4,7 @@
 import { el } from "../../common/page.js";
 import { api, enc } from "../api.js";
 import * as kiosks from "./kiosks.js";
-import { form, json, said, showApiError, tx, words } from "./forms.js";
+import { form, json, label, said, showApiError, tx, words } from "./forms.js";
 import { readStore, storeFields } from "./store_form.js";
 import { t } from "./strings.js";
 import * as surveyEditor from "./survey_editor.js";
@@ -55,7 +55,7 @@ function showList(root, person) {
 
 function storeItem(root, person, store) {
   const open = tx("button", { type: "button", class: "secondary small" }, "open_store");
-  words(open, (node) => node.setAttribute("aria-label", t("open_store_for", store.name)));
+  label(open, "aria-label", () => t("open_store_for", store.name));
   open.addEventListener("click", () => showStore(root, person, store, "details"));
   return el("li", { "data-store-id": store.store_id },
     el("div", {},
@@ -67,7 +67,7 @@ function storeItem(root, person, store) {
 // One store: its sections as tabs, `section` open; `message` said once it is shown.
 function showStore(root, person, store, section, message) {
   const tabs = el("div", { class: "tabs admin-tabs", role: "tablist" });
-  words(tabs, (node) => node.setAttribute("aria-label", t("store_view_label")));
+  label(tabs, "aria-label", () => t("store_view_label"));
   const panel = el("div", { class: "admin-store-panel", role: "tabpanel", tabindex: "-1" });
   const back = tx("button", { type: "button", class: "link back" }, "back_to_stores");
   back.addEventListener("click", () => showList(root, person));

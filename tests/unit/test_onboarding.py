@@ -31,7 +31,7 @@ from chalicelib.errors import (
     Forbidden,
     PayloadTooLarge,
 )
-from chalicelib.flows.onboarding import onboard
+from chalicelib.flows.onboarding import TIME_BUDGET_S, onboard
 
 pytestmark = pytest.mark.unit
 
@@ -543,3 +543,20 @@ def test_only_an_admin_onboards():
     with pytest.raises(Forbidden):
         onboard(manager, csv_of(good()), create_store=chain.create_store, invite=chain.invite)
     assert chain.stores == {}
+
+
+def test_rows_not_started_in_the_requests_time_are_reported_for_sending_again():
+    chain = Chain()
+    ticks = iter([0.0, 1.0, 5.0, TIME_BUDGET_S, TIME_BUDGET_S + 1])
+
+    report = onboard(
+        ADMIN,
+        csv_of(good("s-1"), good("s-2"), good("s-3", country="ZZ"), good("s-4")),
+        create_store=chain.create_store,
+        invite=chain.invite,
+        clock=lambda: next(ticks),
+    )
+
+    assert [row.status for row in report.rows] == ["created", "created", "error", "error"]
+    assert (report.rows[3].error or "").startswith("not started: this request's 20 s ran out")
+    assert sorted(chain.stores) == ["s-1", "s-2"]

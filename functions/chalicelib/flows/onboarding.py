@@ -9,6 +9,7 @@ row that failed half way, its store created and an invitation not, is finished b
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -32,6 +33,10 @@ from ..errors import AppError, BadRequest, PayloadTooLarge
 from ..observability import logger
 
 CreateStore = Callable[[Store], Literal["created", "exists"]]
+# The limits of a request leave room in API Gateway's 29 s; should Cognito be slow all the
+# same, rows not started by this time are reported for sending again, not cut off by a 504.
+TIME_BUDGET_S = 20.0
+
 Invite = Callable[
     [StaffPrincipal, str, Literal["staff", "manager"], list[str] | None, str | None],
     Literal["invited", "exists"],
@@ -46,6 +51,7 @@ def onboard(
     *,
     create_store: CreateStore | None = None,
     invite: Invite | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> OnboardingReport:
     """Create the stores of a CSV (or part of one) and invite their people: an admin's.
     BadRequest if the header is wrong, PayloadTooLarge over ROWS_PER_REQUEST rows or
@@ -67,8 +73,19 @@ def onboard(
     invite = invite or _flow("people").invite
     done: dict[tuple[str, str, str], Literal["invited", "exists"]] = {}
     results = []
+    ends = clock() + TIME_BUDGET_S
     for row in rows:
-        if isinstance(row, RowError):
+        if isinstance(row, OnboardingRow) and clock() >= ends:
+            results.append(
+                RowResult(
+                    line=row.line,
+                    store_id=row.store.store_id,
+                    status="error",
+                    error=f"not started: this request's {TIME_BUDGET_S:.0f} s ran out; "
+                    "sending the row again is safe",
+                )
+            )
+        elif isinstance(row, RowError):
             results.append(
                 RowResult(line=row.line, store_id=row.store_id, status="error", error=row.message)
             )

@@ -377,6 +377,26 @@ def test_the_survey_preview_hands_the_draft_to_the_kiosk_page(stack, open_page):
     assert api(stack, "GET", f"/v1/stores/{store_id}/survey").json()["version"] == 1
 
 
+def test_a_scale_change_the_api_refuses_is_said_by_the_save_button(stack, open_page):
+    store_id = new_store(stack)
+    code = api(stack, "POST", f"/v1/stores/{store_id}/kiosks", {}).json()["pairing_code"]
+    kiosk = requests.post(
+        f"{stack.demo['api_url']}/v1/kiosks/pair", json={"pairing_code": code}, timeout=10
+    ).json()
+    rate_with_callback(stack, kiosk["token"], 1, "+14155550166")  # the store has a rating
+    page = open_page()
+    signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])
+    manage(page, store_id, "Survey")
+    form = page.locator("#survey-form")
+    form.get_by_label("0 to 10 (recommend)").check()
+    assert form.get_by_label("Offer a callback at or below this score").input_value() == "6"
+    form.get_by_role("button", name="Save survey").click()
+    action = form.locator('[data-error-for=""]')
+    wait_on_page(page, lambda: action.text_content(), message="the 409 said")
+    assert action.text_content().startswith("Not done: the scale cannot change")
+    assert page.text_content("#survey-version") == "Version 1"
+
+
 def test_kiosks_are_listed_and_revoked_and_a_credential_is_shown_once(stack, open_page):
     store_id = new_store(stack)
     page = open_page()

@@ -51,11 +51,12 @@ export function tokenClaims(token) {
   return { sub: who, role, stores: named("store:"), regions, exp: claims.exp, pool: true };
 }
 
-// Why a token cannot be used (a key of strings.js), or null.
-export function tokenProblem(token) {
+// Why a token cannot be used (a key of strings.js), or null. `byExp`: its own `exp` says
+// whether it has expired (a pool session's expiry is this browser's: see keepTokens).
+export function tokenProblem(token, byExp = true) {
   const claims = tokenClaims(token);
   if (!claims || !["staff", "manager", "admin"].includes(claims.role)) return "token_malformed";
-  if (typeof claims.exp === "number" && claims.exp * 1000 <= Date.now()) return "token_expired";
+  if (byExp && typeof claims.exp === "number" && claims.exp * 1000 <= Date.now()) return "token_expired";
   return null;
 }
 
@@ -134,6 +135,11 @@ export function renew() {
     renewing = null;
   });
   return renewing;
+}
+
+// A pool session whose ID token has expired (a tab asleep past its renewal, a reload).
+export function poolTokenExpired() {
+  return session.renewable && expiresAt() <= Date.now();
 }
 
 // The bearer for the next API call: a pool session's ID token is renewed first when it is

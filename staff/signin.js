@@ -11,8 +11,8 @@ import { clearError, fieldError, put, say, showError } from "./messages.js";
 import { forgetStore, refresh, startRefresh, stopRefresh } from "./open_store.js";
 import { renderRecovery } from "./recovery.js";
 import {
-  endSession, forgetTokens, keepToken, onSessionEnded, renew, scheduleRenewal, session, startSession,
-  tokenProblem,
+  endSession, forgetTokens, keepToken, onSessionEnded, poolTokenExpired, renew, scheduleRenewal, session,
+  startSession, tokenProblem,
 } from "./session.js";
 import { LIMITS } from "./strings.js";
 import { renderTasks } from "./tasks.js";
@@ -33,13 +33,13 @@ export function takeLink() {
 // session whose ID token expired while the tab slept is renewed first.
 export async function route() {
   pool = await cognito.configuredPool();
-  if (session.renewable && tokenProblem(session.token) === "token_expired" && !(await renew())) {
+  if (poolTokenExpired() && !(await renew())) {
     if (session.token) signOut(() => text("signin_unreachable")); // a refusal has signed out already
     return;
   }
   const token = session.token;
-  if (!token || tokenProblem(token)) {
-    const problem = token && tokenProblem(token);
+  const problem = token && tokenProblem(token, !session.renewable);
+  if (!token || problem) {
     forgetTokens();
     showSignIn(problem ? () => text(problem) : "", "token");
     return;

@@ -317,6 +317,27 @@ def test_the_id_token_is_renewed_before_it_expires_and_a_refused_renewal_signs_o
     screenshot(page, "signin-4-session-ended")
 
 
+def test_a_tab_back_after_the_id_tokens_hour_renews_it_without_a_sign_in(stack, open_signin):
+    signin = open_signin()
+    page = signin.page
+    sign_in_with_password(page, stack.demo["staff_email"], stack.demo["staff_password"])
+    page.wait_for_selector("#screen-tasks:not([hidden])")
+    first = signin.stored("token")
+    # As a laptop closed over lunch finds it: the ID token's hour over (by this browser's
+    # clock, which the page keeps it by), the refresh token still good.
+    page.evaluate("sessionStorage.setItem('token_expires', String(Date.now() - 1000))")
+    before = len(signin.api_bearers)
+    page.reload()
+
+    page.wait_for_selector("#screen-tasks:not([hidden])")
+    assert "REFRESH_TOKEN_AUTH" in [body.get("AuthFlow") for _, body in signin.calls]
+    assert signin.stored("token") != first
+    assert int(signin.stored("token_expires")) > page.evaluate("Date.now()") + 3000_000
+    wait_on_page(page, lambda: signin.api_bearers[before:], message="API calls after the reload")
+    assert first not in signin.api_bearers[before:]  # renewed before the first call
+    assert page.text_content("#store-label") == f"Store {stack.demo['store_id']}"
+
+
 def test_sign_out_revokes_the_refresh_token_and_forgets_the_tokens(stack, open_signin, pool):
     signin = open_signin()
     page = signin.page

@@ -2,7 +2,7 @@
 // reset. Every tap goes to the durable queue first; a sync loop sends it when it can.
 import { $, apiAddress, currentScreen, showScreen, takeFragment, timings, translator, writeTexts } from "../common/page.js";
 import { CALLING_CODES, LIMITS, STRINGS } from "./strings.js";
-import * as queue from "./queue.js";
+import * as durable from "./queue.js";
 
 const TIMING = timings({
   idle: 30000, // follow-up screens give up after this
@@ -13,8 +13,14 @@ const TIMING = timings({
 const MAX_BACKOFF = 60000;
 const FACE_COLOURS = ["#e8604c", "#f29b4b", "#f6d04d", "#9fd26a", "#4caf63"];
 
+// Preview (`?preview`): the staff page's draft survey (PREVIEW_KEY), shown exactly as
+// customers will see it, with a badge; no token, and nothing is queued or sent.
+const PREVIEW = new URLSearchParams(location.search).has("preview");
+const PREVIEW_KEY = "storepulse.preview";
+const queue = PREVIEW ? previewQueue() : durable;
+
 const config = loadConfig();
-let survey = JSON.parse(localStorage.getItem("survey") || "null");
+let survey = JSON.parse(localStorage.getItem(PREVIEW ? PREVIEW_KEY : "survey") || "null");
 let locale = "en";
 let flow = null; // the customer being served: {ratingId, score, reasons, phone}
 let idleTimer = 0;
@@ -30,6 +36,7 @@ export const tapTimings = (window.kioskTimings = []);
 // A kiosk token may come once in the URL fragment and is kept. The API address never comes
 // from the URL: see apiAddress().
 function loadConfig() {
+  if (PREVIEW) return { api: location.origin, token: null };
   const token = takeFragment().get("token");
   if (token) localStorage.setItem("token", token);
   return {
@@ -125,6 +132,7 @@ async function rate(score, tappedAt) {
     rating_id: flow.ratingId,
     score,
     tapped_at: new Date().toISOString(),
+    survey_version: survey.version, // the version this customer answered (absent: unknown)
     locale,
     reasons: [],
     comment: null,
@@ -290,12 +298,13 @@ function reset() {
   locale = survey?.default_locale ?? "en";
   renderTexts();
   setFacesDisabled(false);
-  show(config.token ? "rate" : "pair");
+  show(config.token || PREVIEW ? "rate" : "pair");
 }
 
 // ---- sync -----------------------------------------------------------------------------
 
 function scheduleSync(delay) {
+  if (PREVIEW) return;
   clearTimeout(syncTimer);
   syncTimer = setTimeout(sync, delay);
 }
@@ -381,8 +390,10 @@ async function refreshSurvey() {
 function useSurvey(fresh) {
   const changed = JSON.stringify(fresh) !== JSON.stringify(survey);
   survey = fresh;
-  localStorage.setItem("survey", JSON.stringify(fresh));
-  localStorage.setItem("survey_at", String(Date.now()));
+  if (!PREVIEW) {
+    localStorage.setItem("survey", JSON.stringify(fresh));
+    localStorage.setItem("survey_at", String(Date.now()));
+  }
   // An unchanged survey leaves the screen alone: faces rebuilt under a finger lose the tap.
   if (!changed) return;
   if (!flow) locale = fresh.default_locale;
@@ -420,6 +431,7 @@ async function sendQueued() {
 }
 
 async function renderStatus() {
+  if (PREVIEW) return;
   const waiting = await queue.count();
   const time = lastSync ? new Date(lastSync).toLocaleTimeString(locale) : text("status_never");
   const status = $("sync-status");
@@ -506,8 +518,30 @@ function wire() {
   window.addEventListener("online", () => scheduleSync(0));
 }
 
+// The preview's queue: the same calls as queue.js, keeping nothing.
+function previewQueue() {
+  const nothing = async () => {};
+  return { add: nothing, update: nothing, closeOpen: nothing, remove: nothing, ready: async () => [], count: async () => 0 };
+}
+
+// A preview shows the badge instead of the sync status, and the draft the staff page saves
+// next in its place (the staff page writes it in another tab: a `storage` event).
+function startPreview() {
+  $("preview-badge").hidden = false;
+  $("sync-status").style.display = "none"; // .sync sets display: `hidden` would not win
+  window.addEventListener("storage", (event) => {
+    if (event.key === PREVIEW_KEY && event.newValue) useSurvey(JSON.parse(event.newValue));
+  });
+}
+
 async function start() {
   wire();
+  if (PREVIEW) {
+    startPreview();
+    locale = survey?.default_locale ?? "en";
+    reset();
+    return;
+  }
   config.api = await apiAddress();
   await queue.closeOpen(); // a reload mid-flow: send what that customer gave
   locale = survey?.default_locale ?? "en";

@@ -4,6 +4,7 @@
 export const STRINGS = {
   en: {
     language_name: "English",
+    preview_badge: "Preview: nothing is sent",
     languages_label: "Language",
     scale_labels: ["Very unhappy", "Unhappy", "Neutral", "Happy", "Very happy"],
     score_label: (score, max) => `${score} of ${max}`,
@@ -41,6 +42,7 @@ export const STRINGS = {
   },
   "zh-CN": {
     language_name: "中文",
+    preview_badge: "预览：不会发送任何内容",
     languages_label: "语言",
     scale_labels: ["非常不满意", "不满意", "一般", "满意", "非常满意"],
     score_label: (score, max) => `${score} 分（满分 ${max}）`,

@@ -424,3 +424,74 @@ def test_a_503_keeps_the_whole_batch_amber_and_honours_retry_after(stack, new_ki
     )
     assert sent[1] - sent[0] >= 2  # not before Retry-After
     assert len(stack.ratings_of_kiosk(kiosk["kiosk_id"])) == 2
+
+
+ZERO_TO_TEN = {
+    "locales": ["en", "zh-CN"],
+    "question": {"en": "Would you recommend us?", "zh-CN": "您会推荐我们吗？"},
+    "scale": {"kind": "nps", "min": 0, "max": 10},
+    "reasons": ["wait_time"],
+    "reason_labels": {"en": {"wait_time": "Wait time"}, "zh-CN": {"wait_time": "等待时间"}},
+    "ask_expectation": False,
+    "callback_at_or_below": 6,
+}
+
+
+def test_a_paired_kiosk_shows_a_new_survey_version_after_its_next_sync(stack, open_kiosk):
+    api = stack.demo["api_url"]
+    admin = {"Authorization": f"Bearer {stack.demo['admin_token']}"}
+    store_id = f"browser-{int(time.time() * 1000)}"
+    created = requests.post(
+        f"{api}/v1/stores",
+        headers=admin,
+        json={"store_id": store_id, "name": "Versions", "timezone": "UTC", "country": "GB"},
+        timeout=10,
+    )
+    assert created.status_code == 201
+    code = requests.post(f"{api}/v1/stores/{store_id}/kiosks", headers=admin, timeout=10).json()
+    paired = requests.post(
+        f"{api}/v1/kiosks/pair", json={"pairing_code": code["pairing_code"]}, timeout=10
+    ).json()
+    page = open_kiosk(paired["token"])
+    page.wait_for_selector(".face")
+    assert page.locator(".face").count() == 5
+
+    saved = requests.put(
+        f"{api}/v1/stores/{store_id}/survey", headers=admin, json=ZERO_TO_TEN, timeout=30
+    )
+    assert saved.json()["version"] == 2
+
+    wait_until(lambda: page.locator(".face").count() == 11, message="the 0-10 survey shown")
+    assert page.text_content("#question") == "Would you recommend us?"
+    assert json.loads(page.evaluate("localStorage.getItem('survey')"))["version"] == 2
+    page.click('.face[data-score="9"]')
+    page.click("#followup-skip")
+    rating = wait_until(lambda: stack.ratings_of_kiosk(paired["kiosk_id"]), message="rating")
+    assert [(r["score"], r["survey_version"]) for r in rating] == [(9, 2)]
+
+
+def test_the_preview_renders_the_draft_with_a_badge_and_sends_nothing(stack, open_kiosk):
+    page = open_kiosk(None)
+    draft = ZERO_TO_TEN | {"version": 3, "store_name": "Draft store", "country": "GB"}
+    page.evaluate(f"localStorage.setItem('storepulse.preview', {json.dumps(json.dumps(draft))})")
+    requests_seen: list[str] = []
+    page.on("request", lambda request: requests_seen.append(request.url))
+    page.goto(page.url.split("?")[0] + "?preview&thanks=300")
+
+    page.wait_for_selector(".face")
+    assert page.is_visible("#preview-badge")
+    assert page.text_content("#preview-badge") == "Preview: nothing is sent"
+    assert not page.is_visible("#sync-status")
+    assert page.text_content("#store-name") == "Draft store"
+    assert page.text_content("#question") == "Would you recommend us?"
+    assert page.locator(".face").count() == 11
+    page.click('.face[data-score="3"]')  # unhappy: the whole flow, callback offer included
+    assert page.text_content('[data-reason="wait_time"]') == "Wait time"
+    page.click("#followup-next")
+    page.wait_for_selector("#screen-callback:not([hidden])")
+    page.click("#callback-no")
+    wait_until(lambda: screen(page) == "rate", message="reset after thanks")
+
+    assert [url for url in requests_seen if "/v1/" in url] == []
+    assert page.evaluate("localStorage.getItem('survey')") is None
+    assert page.evaluate("localStorage.getItem('token')") is None

@@ -128,10 +128,4 @@ def has_ratings(store_id: str, at: datetime) -> bool:
     if aggregates.has_partials(store_id):
         return True
     start = aggregates.watermark() or at - _NO_WATERMARK_LOOKBACK
-    while start < at:
-        hour_end = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        end = min(hour_end, at)
-        if ratings.store_arrivals(start, end, {store_id})[0]:
-            return True
-        start = end
-    return False
+    return ratings.store_had_arrivals(store_id, start, at)

@@ -33,6 +33,7 @@ from .dynamodb import (
     client,
     error_code,
     from_item,
+    in_parallel,
     put_if,
     query_scanned,
     raw_item,
@@ -173,6 +174,19 @@ def store_arrivals(
     were: a filter on the same Queries (the index is read as much, a fraction of it is
     sent back and parsed)."""
     return _arrivals(start, end, sorted(store_ids))
+
+
+def store_had_arrivals(store_id: str, start: datetime, end: datetime) -> bool:
+    """Whether any rating of the store was received in [start, end), of any length: the
+    hours' reads (each a filtered Query per shard) side by side. Meant for minutes to a few
+    hours (a read of a whole hour of the chain's arrivals each)."""
+    hours: list[tuple[datetime, datetime]] = []
+    while start < end:  # an arrivals read lies within one UTC hour
+        hour_end = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        hours.append((start, min(hour_end, end)))
+        start = hours[-1][1]
+    found = in_parallel(lambda hour: bool(store_arrivals(*hour, {store_id})[0]), hours)
+    return any(found)
 
 
 def _arrivals(

@@ -6,7 +6,7 @@ import { api, enc } from "../api.js";
 import * as kiosks from "./kiosks.js";
 import { form, json, label, said, showApiError, tx, words } from "./forms.js";
 import { readStore, storeFields } from "./store_form.js";
-import { t } from "./strings.js";
+import { LIMITS, t } from "./strings.js";
 import * as surveyEditor from "./survey_editor.js";
 
 const SECTIONS = { details: renderDetails, survey: surveyEditor.render, kiosks: kiosks.render };
@@ -44,6 +44,7 @@ function showList(root, person) {
       list.removeAttribute("aria-busy");
       words(status, (node) => (node.textContent = stores.length ? "" : t("stores_empty")));
       list.replaceChildren(...stores.map((store) => storeItem(root, person, store)));
+      if (stores.length >= LIMITS.find_from) list.before(finder(list));
     },
     (error) => {
       list.removeAttribute("aria-busy");
@@ -109,13 +110,29 @@ function renderDetails(store, person, changed) {
 
 // Checkboxes of stores (name `name`), for invitations and credentials: those in `checked` ticked.
 export function storeChecklist(name, legendKey, stores, checked = []) {
-  return el("fieldset", { class: "admin-checklist" },
-    tx("legend", {}, legendKey),
+  const boxes = el("div", { class: "admin-checklist" },
     ...stores.map((store) =>
       el("label", { class: "admin-check" },
         el("input", { type: "checkbox", name, value: store.store_id, checked: checked.includes(store.store_id) }),
-        said("span", {}, () => t("store_line", store.store_id, store.name)))),
+        said("span", {}, () => t("store_line", store.store_id, store.name)))));
+  return el("fieldset", {},
+    tx("legend", {}, legendKey),
+    stores.length >= LIMITS.find_from ? finder(boxes) : null,
+    boxes,
     el("p", { class: "error", "data-error-for": name }));
+}
+
+// A search box over a list of stores (a chain has hundreds): the items without the typed
+// text are hidden (a ticked box stays ticked).
+function finder(items) {
+  const input = el("input", { type: "search", class: "admin-find", autocomplete: "off", spellcheck: "false" });
+  label(input, "aria-label", () => t("find_store"));
+  label(input, "placeholder", () => t("find_store"));
+  input.addEventListener("input", () => {
+    const typed = input.value.trim().toLowerCase();
+    for (const item of items.children) item.hidden = Boolean(typed) && !item.textContent.toLowerCase().includes(typed);
+  });
+  return input;
 }
 
 export function checkedValues(scope, name) {

@@ -32,6 +32,7 @@ const en = {
   store_meta: (region, timezone, country) => [region, timezone, country].filter(Boolean).join(" · "),
   no_region: "no region",
   open_store: "Manage",
+  find_store: "Find a store",
   open_store_for: (name) => `Manage ${name}`,
   create_title: "New store",
   create_button: "Create store",
@@ -193,6 +194,7 @@ const zhCN = {
   store_meta: (region, timezone, country) => [region, timezone, country].filter(Boolean).join(" · "),
   no_region: "无区域",
   open_store: "管理",
+  find_store: "查找门店",
   open_store_for: (name) => `管理 ${name}`,
   create_title: "新建门店",
   create_button: "创建门店",
@@ -357,6 +359,7 @@ export const LIMITS = {
   csv_rows_per_request: 50,
   csv_emails_per_request: 50,
   csv_bytes: 2 * 1024 * 1024,
+  find_from: 8, // a list of this many stores or more gets a search box
   confirm_ms: 5000, // a second tap within this confirms a removal or revocation
   preview_key: "storepulse.preview", // the kiosk's ?preview reads the draft survey here
 };

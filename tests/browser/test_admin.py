@@ -444,13 +444,17 @@ def test_kiosks_are_listed_and_revoked_and_a_credential_is_shown_once(stack, ope
     assert next(i for i in listed if i["name"] == f"tills {store_id}")["revoked_at"]
 
 
-def test_a_person_is_invited_and_removed(stack, open_page):
+def test_a_person_is_invited_for_a_store_found_by_name_and_removed(stack, open_page):
     store_id = new_store(stack)
+    while len(api(stack, "GET", "/v1/stores").json()["stores"]) < 8:  # a search box from 8
+        new_store(stack)
     email = f"remove-{store_id}@example.com"
     page = open_page()
     signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])
     open_admin(page, "people")
     form = page.locator("#invite-form")
+    form.get_by_label("Find a store").fill(store_id)
+    assert form.locator(".admin-checklist .admin-check:visible").count() == 1
     form.get_by_label("E-mail").fill(email)
     form.get_by_role("button", name="Send invitation").click()  # no store chosen
     assert (

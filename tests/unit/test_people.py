@@ -148,6 +148,20 @@ def test_another_role_for_an_existing_person_is_a_conflict(app_client):
     assert answer.json_body["error"]["code"] == "conflict"
 
 
+def test_a_pool_user_without_a_record_is_judged_by_their_groups(app_client):
+    client, pool = app_client
+    pool.add_user("old@example.com", ["admin"])
+
+    as_staff = invite(client, ADMIN, email="old@example.com", role="staff", stores=["store-a"])
+    as_admin = invite(client, ADMIN, email="old@example.com", role="admin")
+
+    assert as_staff.status_code == 409
+    assert (as_admin.status_code, as_admin.json_body["status"]) == (200, "exists")
+    assert [p["email"] for p in client.http.get("/v1/staff", headers=ADMIN).json_body["staff"]] == [
+        "old@example.com"
+    ]
+
+
 @pytest.mark.parametrize(
     "body",
     [

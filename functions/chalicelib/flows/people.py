@@ -44,6 +44,9 @@ def invite_request(
 ) -> Literal["invited", "exists"]:
     _require_invite(principal, request)
     stored = people.get_person(request.email)
+    created = directory.create_user(request.email)
+    if stored is None and not created:  # in the pool without a record: their groups say
+        stored = _from_directory(request.email)
     person = Person(
         email=request.email,
         role=request.role,
@@ -61,7 +64,6 @@ def invite_request(
                 + ": remove them first to change their role"
             )
         person = combined
-    created = directory.create_user(request.email)
     directory.add_to_groups(request.email, _groups(person))
     people.put_person(person)
     if stored is not None and person.stores != stored.stores:

@@ -453,3 +453,55 @@ def test_a_manager_makes_and_sees_integrations_of_their_region_only(app_client):
     assert [i["integration_id"] for i in listed] == [ours.json_body["integration_id"]]
     assert client.http.delete(f"/v1/integrations/{east}", headers=WEST).status_code == 403
     assert client.http.delete("/v1/integrations/int-nothing", headers=ADMIN).status_code == 404
+
+
+# Failures ----------------------------------------------------------------------------------
+
+
+def _closed_port() -> str:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_an_unreachable_directory_is_503_quickly(app_client, monkeypatch):
+    import time
+
+    client, _ = app_client
+    monkeypatch.setenv("STOREPULSE_COGNITO_ENDPOINT", _closed_port())
+    _reset()
+    started = time.monotonic()
+
+    answer = invite(client, ADMIN, email="bob@example.com", role="staff", stores=["store-a"])
+
+    assert answer.status_code == 503
+    assert "Retry-After" in answer.headers
+    assert time.monotonic() - started < 10  # bounded: two attempts, short timeouts
+    assert people.get_person("bob@example.com") is None
+
+
+def test_no_pool_configured_is_503(app_client, monkeypatch):
+    client, _ = app_client
+    monkeypatch.delenv("STOREPULSE_COGNITO_USER_POOL_ID")
+    _reset()
+
+    answer = invite(client, ADMIN, email="bob@example.com", role="admin")
+
+    assert answer.status_code == 503
+
+
+def test_an_unreachable_sns_is_503_and_keeps_the_preferences(app_client, monkeypatch):
+    client, _ = app_client
+    put_notifications(client, STAFF, email=False, sms="+14155550123")
+    monkeypatch.setenv("STOREPULSE_SNS_ENDPOINT", _closed_port())
+    _reset()
+
+    answer = put_notifications(client, STAFF, email=True, sms=None)
+
+    assert answer.status_code == 503
+    assert client.http.get("/v1/staff/me/notifications", headers=STAFF).json_body == {
+        "email": False,
+        "sms": "+14155550123",
+    }

@@ -373,6 +373,10 @@ def test_the_survey_preview_hands_the_draft_to_the_kiosk_page(stack, open_page):
     assert draft["question"]["en"] == "Did we get it right?"
     assert draft["scale"] == {"kind": "stars", "min": 1, "max": 5}
     assert draft["store_name"] == f"Test {store_id}"
+    preview.wait_for_selector(".face")
+    assert preview.text_content("#question") == "Did we get it right?"
+    assert preview.locator(".face").count() == 5
+    screenshot(preview, "admin-9-preview")
     # Nothing was saved.
     assert api(stack, "GET", f"/v1/stores/{store_id}/survey").json()["version"] == 1
 

@@ -286,6 +286,8 @@ def test_an_admin_sets_up_a_store_its_staff_and_a_kiosk_that_shows_the_new_surve
     # A manager sees the region: the new store and the demo stores, not the other region's.
     manager = open_page()
     signed_in(manager, demo["manager_email"], demo["manager_password"])
+    manager.wait_for_selector(f'#store-choices [data-store="{store_id}"]')  # the store choice
+    assert manager.locator(f'#store-choices [data-store="{elsewhere}"]').count() == 0
     open_admin(manager)
     manager.wait_for_selector(f'#admin-store-list [data-store-id="{store_id}"]')
     listed = manager.locator("#admin-store-list [data-store-id]").evaluate_all(

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..auth import staff_principal
-from ..domain.onboarding import OnboardingRequest
-from ..flows.onboarding import onboard
 from .http import ApiBlueprint, parse_body
 
 bp = ApiBlueprint(__name__)
@@ -15,6 +13,12 @@ bp = ApiBlueprint(__name__)
 @bp.route("/v1/onboarding", methods=["POST"])
 def onboard_csv() -> Any:
     """200 with each row's result, whatever the rows hold (docs/onboarding.md)."""
+    # Loaded by the first onboarding request, not at the app's cold start: the CSV rules
+    # and the phone library they use cost some 75 ms to import, which the kiosk path (the
+    # same Lambda) never needs.
+    from ..domain.onboarding import OnboardingRequest
+    from ..flows.onboarding import onboard
+
     principal = staff_principal(bp.current_request.headers)
     principal.require_admin()  # before the body is read: nothing of it reaches anyone else
     request = parse_body(bp.current_request, OnboardingRequest)

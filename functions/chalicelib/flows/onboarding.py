@@ -8,10 +8,9 @@ row that failed half way, its store created and an invitation not, is finished b
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -31,6 +30,7 @@ from ..domain.ratings import describe_errors
 from ..domain.survey import DEFAULT_SURVEY, Store, Survey
 from ..errors import AppError, BadRequest, PayloadTooLarge
 from ..observability import logger
+from . import people, stores
 
 CreateStore = Callable[[Store], Literal["created", "exists"]]
 # The limits of a request leave room in API Gateway's 29 s; should Cognito be slow all the
@@ -69,8 +69,8 @@ def onboard(
             "in API Gateway's 29 s. Split the CSV (each part with the header, and "
             "`first_line` its first row's line): `python -m devtools.onboard` does"
         )
-    create_store = create_store or _flow("stores").create_store
-    invite = invite or _flow("people").invite
+    create_store = create_store or stores.create_store
+    invite = invite or people.invite
     done: dict[tuple[str, str, str], Literal["invited", "exists"]] = {}
     results = []
     ends = clock() + TIME_BUDGET_S
@@ -104,12 +104,6 @@ def onboard(
     return report
 
 
-def _flow(name: str) -> Any:
-    # The store and people flows import the directory (Cognito) and more; loaded by name
-    # when a request needs them, so the tests' stand-ins need neither.
-    return importlib.import_module(f"{__package__}.{name}")
-
-
 def _onboard_row(
     principal: StaffPrincipal,
     row: OnboardingRow,
@@ -122,10 +116,10 @@ def _onboard_row(
         status = create_store(store)
     except Exception as error:  # one row's failure stops nothing
         return RowResult(line=row.line, store_id=store.store_id, status="error", error=_why(error))
-    people = [(email, "staff") for email in row.staff_emails]
-    people += [(email, "manager") for email in row.manager_emails]
+    wanted = [(email, "staff") for email in row.staff_emails]
+    wanted += [(email, "manager") for email in row.manager_emails]
     staff: list[PersonResult] = []
-    for email, role in people:
+    for email, role in wanted:
         # A region's manager is on each of its rows: invited once a request, "exists" after.
         key = (email, role, store.store_id if role == "staff" else store.region or "")
         try:

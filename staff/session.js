@@ -104,11 +104,12 @@ export function forgetTokens() {
 
 const expiresAt = () => Number(sessionStorage.getItem("token_expires")) || 0;
 
-// The renewal timer, from the token's expiry (after a reload too).
+// The renewal timer, from the token's expiry (after a reload too); at least a second away,
+// so that tokens shorter-lived than `renew` (the pool's last 60 minutes) cannot make a loop.
 export function scheduleRenewal() {
   clearTimeout(renewTimer);
   if (!session.renewable) return;
-  renewTimer = setTimeout(renew, Math.max(0, expiresAt() - TIMING.renew - Date.now()));
+  renewTimer = setTimeout(renew, Math.max(1000, expiresAt() - TIMING.renew - Date.now()));
 }
 
 // One renewal at a time. True when the session has a usable ID token after it; a refusal
@@ -128,7 +129,7 @@ export function renew() {
         renewTimer = setTimeout(renew, TIMING.renew_retry);
         return expiresAt() > Date.now();
       }
-      ended(cognito.problemKey(error, "renew"));
+      if (sessionStorage.getItem("refresh_token") === refreshToken) ended(cognito.problemKey(error, "renew"));
       return false;
     }
   })().finally(() => {

@@ -132,9 +132,9 @@ def test_the_access_token_is_not_an_id_token(cognito: LocalPool) -> None:
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
-    [
-        ({"exp": int(time.time()) - 1 - id_tokens.CLOCK_SKEW_S}, "expired"),
-        ({"iat": int(time.time()) + 60}, "not valid"),
+    [  # times in seconds from now, when the test runs
+        ({"exp": -1 - id_tokens.CLOCK_SKEW_S}, "expired"),
+        ({"iat": 60}, "not valid"),
         ({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other"}, "not valid"),
         ({"aud": "another-client"}, "another app"),
     ],
@@ -142,10 +142,12 @@ def test_the_access_token_is_not_an_id_token(cognito: LocalPool) -> None:
 def test_claims_of_the_pool_are_checked(
     cognito: LocalPool, overrides: dict[str, Any], message: str
 ) -> None:
+    at = int(time.time())
+    changed = {name: at + v if name in ("exp", "iat") else v for name, v in overrides.items()}
     assert id_tokens.verify(signed(claims_of(cognito)))["sub"] == "a-sub"  # the key is moto's
 
     with pytest.raises(Unauthorized, match=message):
-        id_tokens.verify(signed(claims_of(cognito, **overrides)))
+        id_tokens.verify(signed(claims_of(cognito, **changed)))
 
 
 @pytest.mark.parametrize("missing", ["exp", "iat", "iss", "aud", "sub", "token_use"])

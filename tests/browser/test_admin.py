@@ -340,6 +340,37 @@ def test_errors_are_shown_by_their_field_or_by_the_action(stack, open_page):
     screenshot(page, "admin-5-errors")
 
 
+def test_a_store_is_edited(stack, open_page):
+    store_id = new_store(stack)
+    page = open_page()
+    signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])
+    manage(page, store_id, "Details")
+    form = page.locator("#store-edit")
+    assert form.get_by_label("Name").input_value() == f"Test {store_id}"
+    form.get_by_label("Name").fill("Renamed")
+    form.get_by_label("Time zone").fill("Asia/Shanghai")
+    form.get_by_label("Country").fill("cn")
+    form.get_by_label("Saturday opens").fill("9")
+    form.get_by_label("Saturday closes").fill("18")
+    form.get_by_label("Sunday opens").fill("10")  # half a day: refused by the page
+    form.get_by_role("button", name="Save changes").click()
+    assert form.locator('[data-error-for="opening_hours"]').text_content() == (
+        "Closing must come after opening (hours 0 to 24)."
+    )
+    form.get_by_label("Sunday opens").fill("")
+    form.get_by_role("button", name="Save changes").click()
+    wait_on_page(page, lambda: page.text_content(".admin-store-panel .notice") == "Store saved.")
+    assert page.text_content("#admin-store-title") == f"Renamed ({store_id})"
+    stored = api(stack, "GET", f"/v1/stores/{store_id}").json()
+    assert (stored["name"], stored["timezone"], stored["country"]) == (
+        "Renamed",
+        "Asia/Shanghai",
+        "CN",
+    )
+    assert stored["opening_hours"] == {"sat": [9, 18]}
+    assert stored["region"] == "west"
+
+
 def test_the_admin_screens_follow_the_language_and_keep_what_is_typed(stack, open_page):
     page = open_page()
     signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])

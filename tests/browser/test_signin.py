@@ -390,6 +390,25 @@ def test_a_manager_chooses_among_the_stores_of_their_region(stack, open_signin):
     assert page.text_content("#store-label") == f"Store {demo['other_store_id']}"
     assert page.is_visible("#change-store")
 
+    # Without the list (the API out of reach, a refusal): the manager types the store's id.
+    unlisted = open_signin().page
+    unlisted.route(
+        f"{demo['api_url']}/v1/stores",
+        lambda route: route.fulfill(
+            status=503,
+            json={"error": {"code": "unavailable", "message": "try again"}},
+            headers={"Access-Control-Allow-Origin": "*"},
+        ),
+    )
+    sign_in_with_password(unlisted, demo["manager_email"], demo["manager_password"])
+    unlisted.wait_for_selector("#store-form:not([hidden])")
+    assert unlisted.text_content("#stores-status") == (
+        "Could not list the stores (try again): type the store id."
+    )
+    unlisted.fill("#store-input", demo["store_id"])
+    unlisted.click("#store-form button[type=submit]")
+    unlisted.wait_for_selector("#screen-tasks:not([hidden])")
+
 
 def test_without_a_pool_the_page_offers_the_developer_token_alone(stack, browser):
     """A deployment whose /config.json names no pool (before the pool's parameters are

@@ -17,6 +17,7 @@ import string
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -193,18 +194,23 @@ def delete_user(email: str) -> None:
             raise
 
 
-def list_users() -> list[str]:
-    """The e-mails of every person in the pool."""
-    emails: list[str] = []
+def configured() -> bool:
+    return bool(settings().cognito_user_pool_id)
+
+
+def list_users() -> dict[str, datetime]:
+    """Every person in the pool: their e-mail and when they were created."""
+    users: dict[str, datetime] = {}
     request: dict[str, Any] = {"UserPoolId": _pool()}
     with _unavailable_on_failure():
         while True:
             answer = _idp().list_users(**request)
             for user in answer.get("Users", []):
                 attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
-                emails.append(str(attributes.get("email") or user["Username"]).lower())
+                email = str(attributes.get("email") or user["Username"]).lower()
+                users[email] = user["UserCreateDate"]
             if not answer.get("PaginationToken"):
-                return emails
+                return users
             request["PaginationToken"] = answer["PaginationToken"]
 
 

@@ -233,6 +233,21 @@ def test_an_admin_lists_everyone_a_manager_the_staff_of_their_region(app_client)
     assert client.http.get("/v1/staff", headers=STAFF).status_code == 403
 
 
+def test_people_of_the_pool_without_a_record_are_listed_by_their_groups(app_client):
+    client, pool = app_client
+    pool.add_user("hand@example.com", ["store:store-b"])
+    pool.add_user("boss@example.com", ["admin"])
+
+    everyone = client.http.get("/v1/staff", headers=ADMIN).json_body["staff"]
+    west = client.http.get("/v1/staff", headers=WEST).json_body["staff"]
+
+    assert [(p["email"], p["role"], p["stores"]) for p in everyone] == [
+        ("boss@example.com", "admin", []),
+        ("hand@example.com", "staff", ["store-b"]),
+    ]
+    assert [p["email"] for p in west] == ["hand@example.com"]
+
+
 # Removal -----------------------------------------------------------------------------------
 
 

@@ -41,7 +41,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The people the caller may see",
         STAFF,
         {200: schemas.StaffList},
-        {401: _NO_CREDENTIAL, 403: "staff (not a manager or admin)"},
+        {401: _NO_CREDENTIAL, 403: "staff (not a manager or admin)", 503: _DIRECTORY},
     ),
     Operation(
         "DELETE",

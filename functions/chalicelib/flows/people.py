@@ -98,15 +98,31 @@ def _require_invite(principal: StaffPrincipal, request: InviteRequest) -> None:
 
 def visible_people(principal: StaffPrincipal) -> list[Person]:
     """Everyone for an admin; for a manager, the staff of their region's stores."""
-    if principal.role == "admin":
-        return people.list_people()
-    if principal.role != "manager":
+    if principal.role not in ("admin", "manager"):
         raise Forbidden("only managers and admins list people")
+    everyone = _everyone()
+    if principal.role == "admin":
+        return everyone
     return [
         person
-        for person in people.list_people()
+        for person in everyone
         if person.role == "staff" and any(_manages_id(principal, s) for s in person.stores)
     ]
+
+
+def _everyone() -> list[Person]:
+    """The records, and the pool's people without one (made by hand, or by the local
+    stack), judged by their groups."""
+    recorded = people.list_people()
+    if not directory.configured():
+        return recorded
+    known = {person.email for person in recorded}
+    unrecorded = []
+    for email, created_at in directory.list_users().items():
+        if email not in known:
+            with contextlib.suppress(NotFound):  # deleted since it was listed
+                unrecorded.append(_from_directory(email, created_at))
+    return sorted(recorded + unrecorded, key=lambda person: person.email)
 
 
 def _manages_id(principal: StaffPrincipal, store_id: str) -> bool:
@@ -134,7 +150,7 @@ def remove(principal: StaffPrincipal, email: str) -> None:
     logger.info("person removed", extra={"role": person.role})
 
 
-def _from_directory(email: str) -> Person:
+def _from_directory(email: str, created_at: datetime | None = None) -> Person:
     """A person the pool has but the table does not (made before the records were kept, or
     by hand), read from their groups."""
     groups = directory.groups_of(email)
@@ -148,7 +164,7 @@ def _from_directory(email: str) -> Person:
         role=role,
         stores=store_ids,
         region=regions[0] if regions else None,
-        invited_at=clock_now(),
+        invited_at=created_at or clock_now(),
         invited_by="directory",
     )
 

@@ -23,6 +23,7 @@ import pytest
 from chalicelib.domain.kiosks import Kiosk
 from chalicelib.domain.survey import DEFAULT_SURVEY
 from chalicelib.domain.tasks import TaskRating, new_task
+from chalicelib.errors import Forbidden
 from chalicelib.storage import stores, tasks
 from devtools import dynamodb_local
 from tests.cognito import LocalPool
@@ -342,3 +343,27 @@ def test_a_manager_names_the_store_of_the_tasks(chain: Chain) -> None:
     assert answer.status_code == 400
     assert "store_id" in answer.json_body["error"]["message"]
     assert staff_answer.status_code == 200  # staff of one store may leave it out
+
+
+def test_the_rules_on_plain_values() -> None:
+    from chalicelib.auth import StaffPrincipal
+
+    west, east, nowhere = (
+        make_store("s-west", region="west"),
+        make_store("s-east", region="east"),
+        make_store("s-none", region=None),
+    )
+    staff = StaffPrincipal("s@example.com", "staff", frozenset({"s-west"}))
+    manager = StaffPrincipal("m@example.com", "manager", frozenset({"s-east"}), frozenset({"west"}))
+    admin = StaffPrincipal("a@example.com", "admin", frozenset())
+
+    assert [staff.can_see(s) for s in (west, east, nowhere)] == [True, False, False]
+    assert [staff.can_manage(s) for s in (west, east, nowhere)] == [False, False, False]
+    # A manager's own store: groups let them see a store of another region, not edit it.
+    assert [manager.can_see(s) for s in (west, east, nowhere)] == [True, True, False]
+    assert [manager.can_manage(s) for s in (west, east, nowhere)] == [True, False, False]
+    assert all(admin.can_manage(s) for s in (west, east, nowhere))
+    with pytest.raises(Forbidden):
+        manager.require_admin()
+    with pytest.raises(Forbidden):
+        staff.require_manage(west)

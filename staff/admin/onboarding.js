@@ -83,5 +83,8 @@ function rowItem(row) {
       said("span", {}, () => `${t("row_line", row.line)} · `), row.store_id ?? "",
       said("span", { class: "admin-status" }, () => ` · ${t("row_status")[row.status] ?? row.status}`)),
     row.error ? el("p", { class: "error" }, String(row.error?.message ?? row.error)) : null,
-    ...(row.staff ?? []).map((someone) => el("p", { class: "meta" }, `${someone.email}: ${someone.status}`)));
+    ...(row.staff ?? []).map((someone) =>
+      said("p", { class: someone.error ? "error" : "meta" }, () =>
+        [t("row_staff", someone.email, t("person_status", someone.status) ?? someone.status), someone.error]
+          .filter(Boolean).join(" · "))));
 }

@@ -19,11 +19,8 @@ const en = {
     notifications: "My notifications",
   },
   loading: "Loading…",
-  load_failed: (message) => `Could not load: ${message}`,
   failed: (message) => `Not done: ${message}`,
-  saving: "Saving…",
   confirm: (action) => `${action}: tap again to confirm`,
-  none: "none",
   forbidden: "Your sign-in does not allow this.",
 
   stores_title: "Stores",
@@ -103,10 +100,8 @@ const en = {
   kiosk_health: { ok: "sending", silent: "silent", never_seen: "never seen" },
   kiosk_seen: (time) => `last seen ${time}`,
   kiosk_paired: (time) => `paired ${time}`,
-  revoke: "Revoke",
   revoke_for: (name) => `Revoke ${name}`,
   revoked: (name) => `${name} revoked.`,
-  refresh: "Refresh",
 
   people_title: "People",
   invite_title: "Invite someone",
@@ -122,7 +117,6 @@ const en = {
   invited: (email) => `Invitation sent to ${email}.`,
   invited_exists: (email) => `${email} already has a sign-in.`,
   people_empty: "Nobody yet.",
-  remove: "Remove",
   remove_for: (email) => `Remove ${email}`,
   removed: (email) => `${email} removed: their sign-in stops working now.`,
 
@@ -154,6 +148,7 @@ const en = {
   row_line: (line) => `Line ${line}`,
   row_status: { created: "created", exists: "already there", error: "error" },
   row_staff: (email, status) => `${email}: ${status}`,
+  person_status: { invited: "invited", exists: "already has a sign-in", error: "not invited" },
 
   notifications_title: "My notifications",
   notifications_text: "Callbacks and alerts of your stores, sent to you as well as shown here.",
@@ -181,11 +176,8 @@ const zhCN = {
     notifications: "我的通知",
   },
   loading: "加载中…",
-  load_failed: (message) => `无法加载：${message}`,
   failed: (message) => `未完成：${message}`,
-  saving: "保存中…",
   confirm: (action) => `${action}：再次点击确认`,
-  none: "无",
   forbidden: "您的登录无权执行此操作。",
 
   stores_title: "门店",
@@ -265,10 +257,8 @@ const zhCN = {
   kiosk_health: { ok: "正常发送", silent: "无响应", never_seen: "从未上线" },
   kiosk_seen: (time) => `最后在线 ${time}`,
   kiosk_paired: (time) => `配对于 ${time}`,
-  revoke: "撤销",
   revoke_for: (name) => `撤销 ${name}`,
   revoked: (name) => `${name} 已撤销。`,
-  refresh: "刷新",
 
   people_title: "人员",
   invite_title: "邀请人员",
@@ -284,7 +274,6 @@ const zhCN = {
   invited: (email) => `已向 ${email} 发送邀请。`,
   invited_exists: (email) => `${email} 已有登录账号。`,
   people_empty: "还没有人员。",
-  remove: "移除",
   remove_for: (email) => `移除 ${email}`,
   removed: (email) => `已移除 ${email}：其登录立即失效。`,
 
@@ -315,6 +304,7 @@ const zhCN = {
   row_line: (line) => `第 ${line} 行`,
   row_status: { created: "已创建", exists: "已存在", error: "出错" },
   row_staff: (email, status) => `${email}：${status}`,
+  person_status: { invited: "已邀请", exists: "已有登录账号", error: "未邀请" },
 
   notifications_title: "我的通知",
   notifications_text: "您门店的回访和提醒，除在此显示外也发送给您。",

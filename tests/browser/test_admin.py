@@ -535,6 +535,10 @@ def test_a_csv_upload_reports_each_row_and_a_second_upload_changes_nothing(
         bad = page.locator('#onboarding-results [data-line="3"]')
         assert "error" in bad.text_content()
         assert page.locator("#onboarding-results li").count() == 3
+        invited = page.text_content('#onboarding-results [data-line="2"] .meta')
+        assert invited == f"{ids[0]}@example.com: " + (
+            "invited" if run == 1 else "already has a sign-in"
+        )
     assert api(stack, "GET", f"/v1/stores/{ids[1]}").json()["name"] == "Third, with a comma"
     screenshot(page, "admin-8-upload")
 

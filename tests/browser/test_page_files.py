@@ -17,7 +17,9 @@ pytestmark = pytest.mark.browser
 
 def test_every_page_file_is_served_typed_and_under_the_csp(stack):
     pages = stack.demo["kiosk_url"].split("/kiosk/")[0]
-    csp = content_security_policy(api_origin(stack.demo["api_url"]))
+    csp = content_security_policy(
+        api_origin(stack.demo["api_url"]), api_origin(stack.demo["cognito_endpoint"])
+    )
     for path in page_files():
         key = path.relative_to(ROOT).as_posix()
         response = requests.get(f"{pages}/{key}", timeout=5)

@@ -106,12 +106,18 @@ def test_a_link_cannot_send_the_kiosk_token_to_another_address(stack, browser, a
 def test_the_pages_are_served_with_a_csp_that_names_only_the_api(stack, browser, attacker):
     api_url = stack.demo["api_url"]
     pages = stack.demo["kiosk_url"].split("/kiosk/")[0]
-    expected = content_security_policy(api_origin(api_url))
+    cognito = stack.demo["cognito_endpoint"].rstrip("/") + "/"
+    expected = content_security_policy(api_origin(api_url), api_origin(cognito))
     for path in ("/kiosk/", "/kiosk/app.js", "/staff/", "/staff/app.js"):
         response = requests.get(f"{pages}{path}", timeout=5)
         assert response.headers["Content-Security-Policy"] == expected
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert requests.get(f"{pages}/config.json", timeout=5).json() == {"api_url": api_url}
+    assert requests.get(f"{pages}/config.json", timeout=5).json() == {
+        "api_url": api_url,
+        "cognito_endpoint": cognito,
+        "user_pool_client_id": stack.demo["user_pool_client_id"],
+        "region": stack.demo["region"],
+    }
 
     page = browser.new_page()
     page.goto(stack.demo["staff_url"])

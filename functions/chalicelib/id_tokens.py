@@ -8,7 +8,7 @@ a `kid` it does not have makes one fetch more (Cognito rotated its keys), at mos
 fetch that fails is DependencyUnavailable (503 and Retry-After), never a 500; a set fetched
 before is used meanwhile.
 
-PyJWT, and `cryptography` with it (about 40 ms of cold start), is imported in `verify` only:
+PyJWT, and `cryptography` with it (a cold-start cost of its own), is imported in `verify` only:
 the kiosk ingest path never loads this module's dependencies.
 """
 

@@ -16,16 +16,35 @@ export function render(store) {
   const listStatus = el("p", { class: "hint", "data-error-for": "" });
   const listing = el("section", { class: "card", "aria-labelledby": "kiosks-title" },
     tx("h3", { id: "kiosks-title" }, "kiosks_title"), listStatus, list);
-  const load = async () => {
-    words(listStatus, (node) => (node.textContent = t("loading")));
+  // The list read again (`quietly`: no "Loading" line, as when polled); the kiosks, or null.
+  const load = async (quietly = false) => {
+    if (!quietly) words(listStatus, (node) => (node.textContent = t("loading")));
     try {
       const { kiosks } = await api(path);
       words(listStatus, (node) => (node.textContent = kiosks.length ? "" : t("kiosks_empty")));
       list.replaceChildren(...kiosks.map((kiosk) => kioskItem(path, kiosk, listing, load)));
+      return kiosks;
     } catch (error) {
       listStatus.textContent = "";
       showApiError(listing, error);
+      return null;
     }
+  };
+  // While a code is live the list is read again every LIMITS.pairing_poll_ms: once the
+  // kiosk has paired with it, the code gives way to a line saying so.
+  let live = null; // the code shown, { issued, timer }
+  const watch = (issued) => {
+    clearInterval(live?.timer);
+    const expires = new Date(issued.expires_at).getTime();
+    const mine = { issued };
+    live = mine;
+    mine.timer = setInterval(async () => {
+      if (!code.isConnected || Date.now() >= expires) return clearInterval(mine.timer);
+      const paired = (await load(true))?.find((k) => k.kiosk_id === issued.kiosk_id && k.status === "paired");
+      if (!paired || live !== mine) return;
+      clearInterval(mine.timer);
+      code.replaceChildren(tx("p", { class: "notice", role: "status", id: "pairing-done" }, "code_used", paired.label || paired.kiosk_id));
+    }, LIMITS.pairing_poll_ms);
   };
   const issue = form({ id: "pairing-form" }, [
     field("label", "kiosk_label", { hint: "kiosk_label_hint", maxlength: LIMITS.chars.kiosk_label }),
@@ -35,6 +54,7 @@ export function render(store) {
     const issued = await api(path, json("POST", { label }));
     node.elements.label.value = "";
     showCode(code, issued);
+    watch(issued);
     load();
   });
   load();

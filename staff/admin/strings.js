@@ -95,6 +95,7 @@ const en = {
   code_text: "Type this code on the new kiosk.",
   code_expires: (time, left) => `Valid until ${time} (${left}).`,
   code_expired: "This code has expired: issue a new one.",
+  code_used: (name) => `Kiosk ${name} is paired.`,
   kiosks_empty: "No kiosks yet.",
   kiosk_status: { pending: "waiting for pairing", paired: "paired", revoked: "revoked" },
   kiosk_health: { ok: "sending", silent: "silent", never_seen: "never seen" },
@@ -252,6 +253,7 @@ const zhCN = {
   code_text: "在新的评价终端上输入此代码。",
   code_expires: (time, left) => `有效期至 ${time}（${left}）。`,
   code_expired: "此代码已过期：请重新生成。",
+  code_used: (name) => `评价终端 ${name} 已配对。`,
   kiosks_empty: "还没有评价终端。",
   kiosk_status: { pending: "等待配对", paired: "已配对", revoked: "已撤销" },
   kiosk_health: { ok: "正常发送", silent: "无响应", never_seen: "从未上线" },
@@ -351,5 +353,6 @@ export const LIMITS = {
   csv_bytes: 2 * 1024 * 1024,
   find_from: 8, // a list of this many stores or more gets a search box
   confirm_ms: 5000, // a second tap within this confirms a removal or revocation
+  pairing_poll_ms: 3000, // the kiosk list read again this often while a pairing code is live
   preview_key: "storepulse.preview", // the kiosk's ?preview reads the draft survey here
 };

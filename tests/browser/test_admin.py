@@ -256,6 +256,10 @@ def test_an_admin_sets_up_a_store_its_staff_and_a_kiosk_that_shows_the_new_surve
     assert kiosk.text_content("#question") == NPS_QUESTION["en"]
     assert kiosk.locator(".face").count() == 11
     screenshot(kiosk, "admin-3-kiosk")
+    # The admin's page follows: the code gives way to the paired kiosk.
+    admin.wait_for_selector("#pairing-done")
+    assert admin.text_content("#pairing-done") == "Kiosk Exit is paired."
+    assert "paired" in admin.text_content('#admin-kiosk-list li:has-text("Exit")')
     kiosk_token = kiosk.evaluate("localStorage.getItem('token')")
 
     # An unhappy customer of the new store, and one of the demo store. A score of 1 with no
@@ -447,7 +451,6 @@ def test_kiosks_are_listed_and_revoked_and_a_credential_is_shown_once(stack, ope
         json={"pairing_code": code.text_content()},
         timeout=10,
     ).json()
-    page.get_by_role("tab", name="Kiosks").click()  # the list read again
     kiosk = page.locator(f'#admin-kiosk-list [data-kiosk-id="{paired["kiosk_id"]}"]')
     wait_on_page(page, lambda: "paired" in kiosk.text_content(), message="listed as paired")
     revoke = kiosk.get_by_role("button", name=re.compile("^Revoke"))

@@ -161,6 +161,8 @@ def test_optional_cells_may_be_empty():
         ({"opening_hours": "all day"}, "opening_hours: "),
         ({"staff_emails": "ann@example.com;not-an-email"}, "staff_emails: 'not-an-email' is not"),
         ({"manager_emails": "mia@"}, "manager_emails: 'mia@' is not an e-mail address"),
+        ({"staff_emails": "a/b@x.com"}, "staff_emails: 'a/b@x.com' is not"),  # as invitations
+        ({"staff_emails": "ann@localhost"}, "staff_emails: 'ann@localhost' is not"),
         ({"region": "", "manager_emails": "mia@x.com"}, "managers look after a region"),
         (
             {"staff_emails": ";".join(f"p{n}@x.com" for n in range(51)), "manager_emails": ""},

@@ -72,6 +72,7 @@ def errors(rows: list[OnboardingRow | RowError]) -> dict[int, str]:
         ("mon,wed 09-17", {0: (9, 17), 2: (9, 17)}),
         ("fri-mon 10-16", {4: (10, 16), 5: (10, 16), 6: (10, 16), 0: (10, 16)}),
         ("saturday 0-24", {5: (0, 24)}),
+        ("mon - fri 08 - 20", dict.fromkeys(range(5), (8, 20))),
         ("sun closed", {}),
         ("", None),
         ("   ", None),

@@ -61,6 +61,7 @@ _DAY_NAMES = {name: day for day, name in enumerate(_DAYS)} | {
         ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     )
 }
+_SEGMENT = re.compile(r"(.+?)\s+(closed|\d[\d:\s-]*|[^\s]+)")  # days, then hours
 _HOURS = re.compile(r"(\d{1,2})(?::(\d\d))?\s*-\s*(\d{1,2})(?::(\d\d))?")
 _SHOWN = 40  # characters of a bad cell quoted back in a message
 
@@ -82,9 +83,10 @@ def parse_opening_hours(text: str) -> dict[int, tuple[int, int]] | None:
     hours: dict[int, tuple[int, int]] = {}
     named: set[int] = set()
     for segment in filter(None, (part.strip().lower() for part in re.split(r"[;\n]", text))):
-        days_text, _, times = segment.rpartition(" ")
-        if not days_text.strip():
+        parts = _SEGMENT.fullmatch(segment)
+        if parts is None:
             raise ValueError(f"{_shown(segment)} is not like {EXAMPLE_HOURS!r}")
+        days_text, times = parts.groups()
         days = _days(days_text)
         if named & set(days):
             again = ", ".join(_DAYS[day] for day in sorted(named & set(days)))

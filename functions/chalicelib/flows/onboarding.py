@@ -32,11 +32,12 @@ from ..errors import AppError, BadRequest, PayloadTooLarge
 from ..observability import logger
 from . import people, stores
 
-CreateStore = Callable[[Store], Literal["created", "exists"]]
 # The limits of a request leave room in API Gateway's 29 s; should Cognito be slow all the
 # same, rows not started by this time are reported for sending again, not cut off by a 504.
 TIME_BUDGET_S = 20.0
 
+# The store and people flows' signatures (tests pass stand-ins).
+CreateStore = Callable[[Store], Literal["created", "exists"]]
 Invite = Callable[
     [StaffPrincipal, str, Literal["staff", "manager"], list[str] | None, str | None],
     Literal["invited", "exists"],

@@ -15,7 +15,7 @@
 // Each screen's render() returns its node, built fresh when its tab opens (what another
 // person saw is never kept): sign-out empties the section.
 import { $, el, currentScreen, showScreen } from "../../common/page.js";
-import { forgetRemoved, label, rewriteWords, tx } from "./forms.js";
+import { forgetRemoved, rewriteWords, selectTab, tabList, tx } from "./forms.js";
 import * as integrations from "./integrations.js";
 import * as notifications from "./notifications.js";
 import * as onboarding from "./onboarding.js";
@@ -54,17 +54,11 @@ function open() {
   const section = $("admin");
   section.hidden = false;
   const names = Object.keys(tabsFor(person));
-  const list = el("div", { class: "tabs admin-tabs", role: "tablist" });
-  label(list, "aria-label", () => t("sections_label"));
-  list.append(...names.map((name) =>
-    tx("button", { type: "button", role: "tab", id: `admin-tab-${name}`, "data-admin-tab": name, "aria-controls": "admin-panel" }, "tab", name),
-  ));
+  const list = tabList("sections_label", "tab", names, (name) => ({
+    id: `admin-tab-${name}`, "data-admin-tab": name, "aria-controls": "admin-panel",
+  }), choose);
+  list.id = "admin-tabs";
   list.hidden = names.length < 2;
-  list.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-admin-tab]");
-    if (button) choose(button.dataset.adminTab);
-  });
-  list.addEventListener("keydown", moveBetweenTabs);
   section.replaceChildren(
     el("div", { class: "title-row" },
       tx("h1", { id: "admin-title", tabindex: "-1" }, administers(person) ? "admin_title" : "settings_title"),
@@ -82,22 +76,9 @@ function choose(name) {
   const screens = tabsFor(person);
   if (!screens[name]) return;
   tab = name;
-  for (const button of document.querySelectorAll("[data-admin-tab]")) {
-    const selected = button.dataset.adminTab === name;
-    button.setAttribute("aria-selected", String(selected));
-    button.tabIndex = selected ? 0 : -1;
-  }
+  selectTab($("admin-tabs"), name);
   $("admin-panel").setAttribute("aria-labelledby", `admin-tab-${name}`);
   $("admin-panel").replaceChildren(screens[name].render(person));
-}
-
-function moveBetweenTabs(event) {
-  const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
-  if (!step) return;
-  const names = Object.keys(tabsFor(who()));
-  const next = names[(names.indexOf(tab) + step + names.length) % names.length];
-  choose(next);
-  $(`admin-tab-${next}`).focus();
 }
 
 function close() {

@@ -137,6 +137,37 @@ function apiField(field) {
   return String(field).replace(/^body\./, "");
 }
 
+// A tab list of `names` (each tab's words t(tableKey, name), its attributes attrsOf(name)):
+// `choose(name)` runs on a click or an arrow key; selectTab() marks the chosen tab, the one
+// tab in the Tab order.
+export function tabList(labelKey, tableKey, names, attrsOf, choose) {
+  const list = el("div", { class: "tabs admin-tabs", role: "tablist" });
+  label(list, "aria-label", () => t(labelKey));
+  list.append(...names.map((name) =>
+    tx("button", { type: "button", role: "tab", "data-tab": name, ...attrsOf(name) }, tableKey, name)));
+  list.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-tab]");
+    if (button) choose(button.dataset.tab);
+  });
+  list.addEventListener("keydown", (event) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step) return;
+    const at = names.indexOf(list.querySelector("[aria-selected=true]")?.dataset.tab);
+    const next = names[(at + step + names.length) % names.length];
+    choose(next);
+    list.querySelector(`[data-tab="${CSS.escape(next)}"]`).focus();
+  });
+  return list;
+}
+
+export function selectTab(list, name) {
+  for (const button of list.querySelectorAll("[data-tab]")) {
+    const selected = button.dataset.tab === name;
+    button.setAttribute("aria-selected", String(selected));
+    button.tabIndex = selected ? 0 : -1;
+  }
+}
+
 export function json(method, body) {
   return { method, body: JSON.stringify(body) };
 }

@@ -4,7 +4,7 @@
 import { el } from "../../common/page.js";
 import { api, enc } from "../api.js";
 import * as kiosks from "./kiosks.js";
-import { form, json, label, said, showApiError, tx, words } from "./forms.js";
+import { form, json, label, said, selectTab, showApiError, tabList, tx, words } from "./forms.js";
 import { readStore, storeFields } from "./store_form.js";
 import { LIMITS, t } from "./strings.js";
 import * as surveyEditor from "./survey_editor.js";
@@ -67,8 +67,6 @@ function storeItem(root, person, store) {
 
 // One store: its sections as tabs, `section` open; `message` said once it is shown.
 function showStore(root, person, store, section, message) {
-  const tabs = el("div", { class: "tabs admin-tabs", role: "tablist" });
-  label(tabs, "aria-label", () => t("store_view_label"));
   const panel = el("div", { class: "admin-store-panel", role: "tabpanel", tabindex: "-1" });
   const back = tx("button", { type: "button", class: "link back" }, "back_to_stores");
   back.addEventListener("click", () => showList(root, person));
@@ -76,20 +74,16 @@ function showStore(root, person, store, section, message) {
   const note = el("p", { class: "notice", role: "status" });
   if (message) words(note, (node) => (node.textContent = message()));
   const open = (name) => {
-    for (const button of tabs.children) button.setAttribute("aria-selected", String(button.dataset.section === name));
+    selectTab(tabs, name);
     panel.replaceChildren(SECTIONS[name](store, person, (changed) => {
       store = changed;
       title.textContent = t("store_line", store.store_id, store.name);
     }));
   };
-  tabs.append(...Object.keys(SECTIONS).map((name) => {
-    const button = tx("button", { type: "button", role: "tab", "data-section": name }, "store_view", name);
-    button.addEventListener("click", () => {
-      note.textContent = "";
-      open(name);
-    });
-    return button;
-  }));
+  const tabs = tabList("store_view_label", "store_view", Object.keys(SECTIONS), (name) => ({ "data-section": name }), (name) => {
+    note.textContent = "";
+    open(name);
+  });
   root.replaceChildren(back, title, note, tabs, panel);
   open(section);
   title.focus();

@@ -587,6 +587,12 @@ def test_a_manager_is_offered_their_region_and_staff_invitations_only(stack, ope
         "integrations",
         "notifications",
     ]
+    page.focus('[data-admin-tab="stores"]')
+    page.keyboard.press("ArrowLeft")  # the arrow keys move between the tabs, round
+    assert page.get_attribute('[data-admin-tab="notifications"]', "aria-selected") == "true"
+    assert page.evaluate("document.activeElement.dataset.adminTab") == "notifications"
+    page.keyboard.press("ArrowRight")
+    assert page.get_attribute('[data-admin-tab="stores"]', "aria-selected") == "true"
     region = page.locator("#store-create").get_by_label("Region")
     assert region.evaluate("s => [...s.options].map(o => o.value)") == ["west"]
     manage(page, stack.demo["store_id"], "Details")

@@ -546,6 +546,35 @@ def test_a_csv_upload_reports_each_row_and_a_second_upload_changes_nothing(
     screenshot(page, "admin-8-upload")
 
 
+def test_a_large_csv_goes_in_parts_the_api_takes(stack, open_page):
+    """120 stores of two lines each (a quoted line break) and two e-mails each: parts of 25
+    records (50 e-mails), each starting at its first record's line of the file."""
+    page = open_page()
+    page.wait_for_selector("#screen-signin:not([hidden])")
+    header = "store_id,name,timezone,country,region,opening_hours,staff_emails,manager_emails"
+    parts = page.evaluate(
+        r"""async (header) => {
+            const { csvParts } = await import("./admin/onboarding.js");
+            const rows = Array.from({ length: 120 }, (_, i) =>
+                `s-${i},"Store\n${i}",UTC,US,west,,a${i}@example.com;b${i}@example.com,`);
+            return csvParts([header, ...rows, "", ""].join("\r\n"));
+        }""",
+        header,
+    )
+    assert [(p["first_line"], p["rows"]) for p in parts] == [
+        (2, 25),
+        (52, 25),
+        (102, 25),
+        (152, 25),
+        (202, 20),
+    ]
+    for part in parts:
+        lines = part["csv"].split("\n")
+        assert lines[0].startswith("store_id,name,")
+        assert lines[1].startswith(f"s-{(part['first_line'] - 2) // 2},")
+        assert part["csv"].count("@") <= 50
+
+
 def test_staff_choose_their_own_notifications(stack, open_page):
     page = open_page(width=390)
     signed_in(page, stack.demo["staff_email"], stack.demo["staff_password"])

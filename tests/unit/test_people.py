@@ -138,6 +138,16 @@ def test_flows_invite_is_idempotent_for_onboarding(app_client):
     assert groups(app_client[1], "m@example.com") == {"manager:west"}
 
 
+def test_flows_invite_refuses_what_does_not_fit_as_bad_request(app_client):
+    from chalicelib.auth import staff_principal
+    from chalicelib.errors import BadRequest
+    from chalicelib.flows.people import invite as invite_flow
+
+    admin = staff_principal({k.lower(): v for k, v in ADMIN.items()})
+    with pytest.raises(BadRequest):
+        invite_flow(admin, "not an address", "staff", ["store-a"], None)
+
+
 def test_another_role_for_an_existing_person_is_a_conflict(app_client):
     client, _ = app_client
     invite(client, ADMIN, email="bob@example.com", role="staff", stores=["store-a"])

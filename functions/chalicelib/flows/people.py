@@ -14,11 +14,14 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import unquote
 
+from pydantic import ValidationError
+
 from .. import directory
 from ..auth import StaffPrincipal
 from ..clock import now as clock_now
 from ..domain.people import InviteRequest, NotificationPreferences, Person, Role, merged
-from ..errors import Conflict, DependencyUnavailable, Forbidden, NotFound
+from ..domain.ratings import describe_errors
+from ..errors import BadRequest, Conflict, DependencyUnavailable, Forbidden, NotFound
 from ..notify import subscriptions
 from ..observability import logger
 from ..storage import people, stores
@@ -35,7 +38,10 @@ def invite(
     """Invite a person, idempotently: "invited" when the pool had no such user, "exists"
     when it had (their stores are then added). Conflict when the person exists with another
     role or region: that is a change of role, done by removing and inviting again."""
-    request = InviteRequest(email=email, role=role, stores=stores, region=region)
+    try:
+        request = InviteRequest(email=email, role=role, stores=stores, region=region)
+    except ValidationError as error:
+        raise BadRequest("the invitation does not fit", describe_errors(error)) from None
     return invite_request(principal, request, now or clock_now())
 
 

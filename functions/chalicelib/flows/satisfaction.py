@@ -37,19 +37,23 @@ def group_figures(
     them ignored), or of every store `viewer` may see if None: a manager's region, an
     admin's chain. A named store the viewer may not see is Forbidden, also when it does not
     exist and the viewer is no admin (no probing of ids)."""
-    named = store_ids is not None
-    views = []
-    for store_id in store_ids if store_ids is not None else stores.list_store_ids():
-        store = stores.get_store(store_id.strip())
-        if store is not None and viewer.can_see(store):
-            views.append(store_figures(store, asked, at))
-        elif not named:
-            continue
-        elif store is None and viewer.role == "admin":
-            raise NotFound(f"store {store_id} does not exist")
-        else:
-            raise Forbidden(f"this credential is not allowed for store {store_id}")
-    return {"granularity": asked.granularity, "stores": views}
+    if store_ids is None:
+        group = [s for s in stores.stores_by_id(stores.list_store_ids()) if viewer.can_see(s)]
+    else:
+        group = [_visible(viewer, store_id.strip()) for store_id in store_ids]
+    return {
+        "granularity": asked.granularity,
+        "stores": [store_figures(s, asked, at) for s in group],
+    }
+
+
+def _visible(viewer: StaffPrincipal, store_id: str) -> Store:
+    store = stores.get_store(store_id)
+    if store is None and viewer.role == "admin":
+        raise NotFound(f"store {store_id} does not exist")
+    if store is None or not viewer.can_see(store):
+        raise Forbidden(f"this credential is not allowed for store {store_id}")
+    return store
 
 
 def store_figures(store: Store, asked: Asked, at: datetime) -> dict[str, Any]:

@@ -16,8 +16,13 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route
 
 from tests.browser.conftest import PHONE_VIEWPORT, screen, screenshot, wait_on_page
-from tests.browser.staff_page import card, sign_in, sign_in_with_password
-from tests.browser.test_staff import callback_task, english_left
+from tests.browser.staff_page import (
+    callback_task,
+    card,
+    english_left,
+    sign_in,
+    sign_in_with_password,
+)
 from tests.cognito import cognito_client
 
 pytestmark = pytest.mark.browser

@@ -19,7 +19,7 @@ from chalicelib.auth import (
     issue_staff_token,
 )
 from chalicelib.domain.store_edits import SurveyChange
-from chalicelib.domain.survey import Survey
+from chalicelib.domain.survey import DEFAULT_SURVEY, Survey
 from chalicelib.errors import Conflict
 from chalicelib.flows import stores as store_flows
 from chalicelib.jobs.aggregate import aggregate
@@ -410,3 +410,21 @@ def test_the_kiosk_gets_the_new_version_from_its_next_survey_read(api, store):
         body=json.dumps({"pairing_code": code["pairing_code"]}),
     )
     assert paired.json_body["survey"]["version"] == 2
+
+
+def test_staff_read_the_survey_as_stored_and_kiosks_within_the_store_cache(api, store):
+    headers = bearer(issue_kiosk_token("k-1", "store-a", now()))
+    assert api.http.get("/v1/kiosk/survey", headers=headers).json_body["version"] == 1
+    # Another function saved version 2: this one's cached copy of the store stays older.
+    with pytest.MonkeyPatch.context() as other_function:
+        other_function.setattr(stores._cache, "clear", lambda: None)
+        next_version = DEFAULT_SURVEY.model_copy(update={"version": 2})
+        assert stores.save_survey("store-a", next_version, DEFAULT_SURVEY, now())
+
+    kiosk_sees = api.http.get("/v1/kiosk/survey", headers=headers).json_body["version"]
+    staff_sees = api.http.get("/v1/stores/store-a/survey", headers=staff("store-a")).json_body
+    kiosk_then = api.http.get("/v1/kiosk/survey", headers=headers).json_body["version"]
+
+    assert kiosk_sees == 1  # within STOREPULSE_STORE_CACHE_S of its last read
+    assert staff_sees["version"] == 2  # an editor reads what was saved
+    assert kiosk_then == 2  # the staff read refreshed this function's copy

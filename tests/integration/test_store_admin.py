@@ -428,3 +428,21 @@ def test_staff_read_the_survey_as_stored_and_kiosks_within_the_store_cache(api, 
     assert kiosk_sees == 1  # within STOREPULSE_STORE_CACHE_S of its last read
     assert staff_sees["version"] == 2  # an editor reads what was saved
     assert kiosk_then == 2  # the staff read refreshed this function's copy
+
+
+def test_people_signed_in_through_the_pool_get_the_stores_their_groups_give(api, store, cognito):
+    stores.put_store(make_store("store-w", region="west"))
+    mia = bearer(cognito.id_token("mia@example.com", ["manager:west"]))
+    sam = bearer(cognito.id_token("sam@example.com", ["store:store-w"]))
+
+    created = post_store(api, mia, store_id="store-w2")
+    listed = api.http.get("/v1/stores", headers=mia).json_body["stores"]
+    saved = put_survey(api, mia, store_id="store-w2")
+    by_staff = put_survey(api, sam, store_id="store-w")
+    seen_by_staff = api.http.get("/v1/stores", headers=sam).json_body["stores"]
+
+    assert created.status_code == 201
+    assert [s["store_id"] for s in listed] == ["store-w", "store-w2"]
+    assert saved.json_body["version"] == 2
+    assert by_staff.status_code == 403
+    assert [s["store_id"] for s in seen_by_staff] == ["store-w"]

@@ -446,3 +446,23 @@ def test_people_signed_in_through_the_pool_get_the_stores_their_groups_give(api,
     assert saved.json_body["version"] == 2
     assert by_staff.status_code == 403
     assert [s["store_id"] for s in seen_by_staff] == ["store-w"]
+
+
+def test_a_rating_of_a_version_newer_than_the_functions_copy_is_checked_against_it(api, store):
+    assert rate_as_kiosk(api, store_id="store-b", score=4).status_code == 200  # caches store-b
+    headers = bearer(issue_kiosk_token("k-1", "store-a", now()))
+    api.http.get("/v1/kiosk/survey", headers=headers)  # this function's copy: version 1, 1-5
+    with pytest.MonkeyPatch.context() as other_function:  # saves 0-10 as version 2
+        other_function.setattr(stores._cache, "clear", lambda: None)
+        change = SurveyChange.model_validate(ZERO_TO_TEN)
+        assert stores.save_survey("store-a", change.survey(DEFAULT_SURVEY), DEFAULT_SURVEY, now())
+
+    # A kiosk synced by that other function sends a 9 of version 2.
+    answer = rate_as_kiosk(api, score=9, survey_version=2)
+    again = rate_as_kiosk(api, score=10, survey_version=2)
+
+    result = answer.json_body["results"][0]
+    assert result["status"] == "stored"
+    assert ratings.get_rating(result["rating_id"]).survey_version == 2
+    assert again.json_body["results"][0]["status"] == "stored"
+    assert api.http.get("/v1/kiosk/survey", headers=headers).json_body["version"] == 2

@@ -26,13 +26,16 @@ from ..domain.ratings import (
 from ..domain.survey import Store
 from ..errors import DependencyUnavailable
 from ..observability import logger, metrics
-from ..storage import ratings
+from ..storage import ratings, stores
 from ..storage.dynamodb import MAX_CONNECTIONS, worst_call_s
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
 RETRY = "retry"
+# At most one read of a store per this many seconds for ratings that name a newer survey
+# version than this function's copy (`_current_store`), whatever a kiosk sends.
+STORE_REFRESH_GAP_S = 10.0
 
 
 def ingest_batch(
@@ -49,6 +52,7 @@ def ingest_batch(
 
     Raises DependencyUnavailable, with every rating's result in its details, when the batch
     needed writes and none of them was done (docs/api.md: "nothing could be written")."""
+    store = _current_store(store, batch)
     checked = [_check(raw, batch, kiosk, store, received_at) for raw in batch.ratings]
     accepted = [item for item in checked if isinstance(item, Rating)]
     bursts = find_bursts([(rating.rating_id, rating.tapped_at) for rating in accepted])
@@ -86,6 +90,22 @@ def ingest_batch(
         "ratings ingested", extra={"kiosk_id": kiosk.kiosk_id, "store_id": kiosk.store_id, **counts}
     )
     return results
+
+
+def _current_store(store: Store, batch: RatingBatchIn) -> Store:
+    """The store to check the batch against: this function's copy (cached `store_cache_s`),
+    unless a rating names a newer survey version. Then the kiosk synced from a function that
+    read the store after a save, and its ratings answered that version (a new scale: checked
+    against the old one they would be refused and lost): the store is read again, once per
+    STORE_REFRESH_GAP_S at most. Steady state: no read."""
+    sent = (raw.get("survey_version") for raw in batch.ratings)
+    newest = max((v for v in sent if type(v) is int), default=0)
+    if newest <= store.survey.version:
+        return store
+    try:
+        return stores.reread_store(store.store_id, STORE_REFRESH_GAP_S) or store
+    except DependencyUnavailable:
+        return store  # checked against the copy at hand, as before the save was known
 
 
 def retry_after(results: list[dict[str, Any]]) -> int | None:

@@ -111,6 +111,15 @@ def read_store(store_id: str) -> Store | None:
     return store
 
 
+def reread_store(store_id: str, gap_s: float) -> Store | None:
+    """`read_store`, unless this function did so for `reread_store` within `gap_s`: None
+    then (and None if the store does not exist)."""
+    if _cache.fresh(f"reread:{store_id}", gap_s):
+        return None
+    _cache.put(f"reread:{store_id}", True)
+    return read_store(store_id)
+
+
 def stores_by_id(store_ids: list[str]) -> list[Store]:
     """The stores of these ids that exist, in id order (BatchGetItem, 100 keys a call)."""
     found: list[Store] = []

@@ -21,8 +21,10 @@ EMAIL = r"^[^@\s/]{1,64}@[^@\s/]{1,189}\.[^@\s/.]{2,63}$"
 MAX_STORES = 100  # a person of more stores is a manager of their region
 
 
+# defer_build: schemas are built on first use; auth imports these (the removed list), so
+# they load on the kiosk ingest path (a cold-start budget), which never uses them.
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def normal_email(value: str) -> str:
@@ -80,7 +82,7 @@ class NotificationPreferences(_Request):
 class Person(BaseModel):
     """A person as stored: who they are and the SNS subscriptions made for them."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     email: str
     role: Role
@@ -130,7 +132,7 @@ class IntegrationRequest(_Request):
 class Integration(BaseModel):
     """A store system's credential as stored: never the token itself."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     integration_id: str
     name: str

@@ -26,7 +26,7 @@ from ..domain.store_edits import NewStore, StoreChanges, SurveyChange
 from ..domain.survey import DEFAULT_SURVEY, Store, Survey
 from ..errors import Conflict, DependencyUnavailable, NotFound, ScaleLocked, StoreExists
 from ..observability import logger
-from ..storage import aggregates, ratings, stores
+from ..storage import ratings, stores
 
 # What the first aggregation run reads of a new table (jobs/aggregate.FIRST_RUN_LOOKBACK):
 # arrivals older than that without a watermark are counted by no run, nor looked for here.
@@ -125,6 +125,9 @@ def save_survey(
 
 def has_ratings(store_id: str, at: datetime) -> bool:
     """Whether the store has collected ratings: counted by a run, or arrived since."""
+    # Imported here: the aggregates layer is the scheduled run's, not the API's cold start.
+    from ..storage import aggregates
+
     if aggregates.has_partials(store_id):
         return True
     start = aggregates.watermark() or at - _NO_WATERMARK_LOOKBACK

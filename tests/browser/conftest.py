@@ -97,8 +97,8 @@ def open_staff(stack: LocalStack, browser: Browser) -> Iterator[Callable[..., Pa
 
 @pytest.fixture
 def put_stack_store(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Writes a store into the running stack's table through the store layer (there is no
-    route that creates stores): `put_stack_store(store)`."""
+    """Writes a store into the running stack's table through the store layer, with what no
+    route sets (a survey as a model, a chat webhook): `put_stack_store(store)`."""
     from chalicelib.storage import stores
     from tests.conftest import reset_caches
 

@@ -17,11 +17,13 @@ export function apiIsLocal() {
 
 export const enc = encodeURIComponent;
 
+// `details`: the error body's list (which fields failed), so a form marks those fields.
 export class ApiError extends Error {
-  constructor(status, message, code) {
+  constructor(status, message, code, details = []) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -43,7 +45,8 @@ export async function api(path, init = {}) {
   }
   const body = await response.json().catch(() => null);
   if (!response.ok) {
-    throw new ApiError(response.status, body?.error?.message || `HTTP ${response.status}`, body?.error?.code);
+    const error = body?.error;
+    throw new ApiError(response.status, error?.message || `HTTP ${response.status}`, error?.code, error?.details ?? []);
   }
   return body;
 }

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import BrowserContext, Page, Route
+from playwright.sync_api import Page
 
 from devtools.stack_process import ROOT
 from tests.browser.conftest import screen, screenshot, wait_on_page, wait_until
@@ -24,28 +24,11 @@ from tests.browser.staff_page import sign_in_with_password
 
 pytestmark = pytest.mark.browser
 
-ADMIN_MODULE = "./admin/admin.js"
 NPS_QUESTION = {
     "en": "How likely are you to recommend us?",
     "zh-CN": "您有多大可能向朋友推荐我们？",
 }
 REASONS = {"queue": ("Queue", "排队"), "advice": ("Advice", "建议")}
-
-
-def serve_app_with_admin(route: Route) -> None:
-    """Stand-in until staff/app.js (not this suite's file) lists the admin module among its
-    SCREENS: app.js as served, with it listed."""
-    response = route.fetch()
-    body = response.text()
-    body = f'import * as admin from "{ADMIN_MODULE}";\n' + body.replace(
-        "const SCREENS = [", "const SCREENS = [admin, "
-    )
-    route.fulfill(response=response, body=body)
-
-
-def wire_admin(context: BrowserContext) -> None:
-    if ADMIN_MODULE not in (ROOT / "staff" / "app.js").read_text():
-        context.route("**/staff/app.js", serve_app_with_admin)
 
 
 @pytest.fixture
@@ -57,7 +40,6 @@ def open_page(stack: Any, browser: Any) -> Iterator[Callable[..., Page]]:
     def open_one(path: str = "staff/", width: int = 1100) -> Page:
         context = browser.new_context(viewport={"width": width, "height": 900})
         contexts.append(context)
-        wire_admin(context)
         page = context.new_page()
         page.goto(f"{pages_url(stack)}/{path}")
         return page
@@ -342,6 +324,16 @@ def test_errors_are_shown_by_their_field_or_by_the_action(stack, open_page):
     assert action.text_content().startswith("Not done: ")
     assert store_id.get_attribute("aria-invalid") is None
     screenshot(page, "admin-5-errors")
+
+    # A field only the API checks (the country code): its `details` mark that field.
+    country = form.get_by_label("Country")
+    store_id.fill("api-checked-country")
+    country.fill("ZZ")
+    form.get_by_role("button", name="Create store").click()
+    wait_on_page(page, lambda: country.get_attribute("aria-invalid"), message="country marked")
+    described = country.get_attribute("aria-describedby").split()
+    said = [page.text_content(f"#{id}") for id in described]
+    assert "country must be an ISO 3166 alpha-2 code such as US or GB" in said, said
 
 
 def test_a_store_is_edited(stack, open_page):

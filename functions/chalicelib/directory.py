@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import secrets
 import string
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,31 +22,23 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .aws_clients import bounded_client
 from .config import settings
 from .errors import DependencyUnavailable
 from .notify.topics import publish
 
 INVITATIONS_TOPIC = "invitations"
-_client_lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
 def _idp() -> Any:
-    import boto3
-    from botocore.config import Config
-
-    config = settings()
-    with _client_lock:
-        return boto3.client(
-            "cognito-idp",
-            region_name=config.region,
-            endpoint_url=config.cognito_endpoint,
-            config=Config(
-                connect_timeout=2,
-                read_timeout=5,
-                retries={"mode": "standard", "total_max_attempts": 2},
-            ),
-        )
+    return bounded_client(
+        "cognito-idp",
+        settings().cognito_endpoint,
+        connect_timeout_s=2,
+        read_timeout_s=5,
+        attempts=2,
+    )
 
 
 def _pool() -> str:

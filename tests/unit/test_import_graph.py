@@ -14,11 +14,13 @@ ALLOWED = {
     "api": {"auth", "domain", "flows", "notify", "storage"} | BASE,
     "jobs": {"domain", "flows", "notify", "storage"} | BASE,
     "flows": {"auth", "directory", "domain", "notify", "storage"} | BASE,  # auth: the caller
-    "directory": {"notify"} | BASE,  # the user pool's admin calls; invitations via the outbox
+    # the user pool's admin calls; invitations via the outbox
+    "directory": {"aws_clients", "notify"} | BASE,
     "auth": {"domain", "id_tokens", "storage", "tokens"} | BASE,
     "id_tokens": BASE,
-    "notify": {"domain"} | BASE,
-    "storage": {"domain"} | BASE,
+    "notify": {"aws_clients", "domain"} | BASE,
+    "storage": {"aws_clients", "domain"} | BASE,
+    "aws_clients": {"config"},  # bounded boto3 clients, made under one lock
     "domain": set(),
     "tokens": set(),
     **{base: set() for base in BASE},

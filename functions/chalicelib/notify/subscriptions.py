@@ -11,38 +11,25 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 from functools import lru_cache
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..aws_clients import bounded_client
 from ..config import settings
 from ..domain.people import NotificationPreferences, Role, Topic, notification_filters
 from ..errors import DependencyUnavailable
 
-_client_lock = threading.Lock()
 # A subscription already gone (removed by hand, or a pending one expired) is not a failure.
 _GONE = {"NotFound", "NotFoundException", "InvalidParameter"}
 
 
 @lru_cache(maxsize=1)
 def _sns() -> Any:
-    import boto3
-    from botocore.config import Config
-
-    config = settings()
-    with _client_lock:
-        return boto3.client(
-            "sns",
-            region_name=config.region,
-            endpoint_url=config.sns_endpoint,
-            config=Config(
-                connect_timeout=2,
-                read_timeout=5,
-                retries={"mode": "standard", "total_max_attempts": 2},
-            ),
-        )
+    return bounded_client(
+        "sns", settings().sns_endpoint, connect_timeout_s=2, read_timeout_s=5, attempts=2
+    )
 
 
 def _topic_arn(topic: Topic) -> str:

@@ -7,10 +7,10 @@ and are written down in docs/data-model.md.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..aws_clients import bounded_client
 from ..config import settings
 from ..errors import DependencyUnavailable
 
@@ -59,36 +60,24 @@ BATCHES_IN_FLIGHT = 4
 # connection that the pool then throws away.
 POOL_CONNECTIONS = max(MAX_CONNECTIONS, BATCHES_IN_FLIGHT)
 
-_client_lock = threading.Lock()
-
 
 @lru_cache(maxsize=1)
 def client() -> DynamoDBClient:
-    """One client per Lambda container, created on first use (cold start is a budget).
-    Safe to use from several threads; it is created under a lock (boto3's default session
-    is not safe to create clients from concurrently)."""
-    import boto3
-    from botocore.config import Config
-
+    """One client per Lambda container, created on first use; safe to use from several
+    threads. Each call takes at most `settings().dynamodb_worst_call_s`."""
     config = settings()
-    with _client_lock:
-        # The default session: a new Session would load botocore's data files again (~90 ms).
-        return boto3.client(
-            "dynamodb",
-            region_name=config.region,
-            endpoint_url=config.dynamodb_endpoint,
-            config=Config(
-                connect_timeout=config.dynamodb_connect_timeout_s,
-                read_timeout=config.dynamodb_read_timeout_s,
-                # total_max_attempts counts the first attempt (max_attempts would count
-                # retries): one call then takes at most config.dynamodb_worst_call_s.
-                retries={"mode": "standard", "total_max_attempts": config.dynamodb_attempts},
-                max_pool_connections=POOL_CONNECTIONS,
-                # Requests are built by this layer from validated models; botocore's
-                # per-attribute re-validation costs ~0.1 ms per PutItem on the ingest path.
-                parameter_validation=False,
-            ),
-        )
+    dynamodb: DynamoDBClient = bounded_client(
+        "dynamodb",
+        config.dynamodb_endpoint,
+        connect_timeout_s=config.dynamodb_connect_timeout_s,
+        read_timeout_s=config.dynamodb_read_timeout_s,
+        attempts=config.dynamodb_attempts,
+        max_pool_connections=POOL_CONNECTIONS,
+        # Requests are built by this layer from validated models; botocore's per-attribute
+        # re-validation costs ~0.1 ms per PutItem on the ingest path.
+        parameter_validation=False,
+    )
+    return dynamodb
 
 
 def worst_call_s() -> float:
@@ -202,6 +191,60 @@ class TtlCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+@dataclass(frozen=True)
+class IdList:
+    """A set of ids in one item (who is revoked or removed): changed in the same transaction
+    as the record it speaks of, read by requests from a per-container cache. One item, so a
+    cold container reads it in one GetItem (or inside a BatchGetItem); ids only, far below
+    DynamoDB's item limit."""
+
+    pk: str
+    attribute: str
+    type: str
+
+    @property
+    def key(self) -> dict[str, str]:
+        return {"pk": self.pk, "sk": "LIST"}
+
+    def add(self, value: str) -> dict[str, Any]:
+        """The transaction's Update that puts `value` on the list."""
+        return self._update("ADD", value)
+
+    def remove(self, value: str) -> dict[str, Any]:
+        """The transaction's Update that takes `value` off the list."""
+        return self._update("DELETE", value)
+
+    def ids(self, item: dict[str, Any] | None) -> frozenset[str]:
+        """The ids of the list's item (as `from_item` reads it); none if there is none."""
+        return frozenset(str(value) for value in (item or {}).get(self.attribute, ()))
+
+    def cached(self, cache: TtlCache, max_age: float) -> frozenset[str]:
+        """The list, read at most once per `max_age` seconds in this container."""
+
+        def load() -> frozenset[str]:
+            with unavailable_on_failure():
+                response = client().get_item(TableName=table_name(), Key=to_item(self.key))
+            return self.ids(from_item(response["Item"]) if "Item" in response else None)
+
+        return cache.get(self.pk, max_age, load)
+
+    def _update(self, action: str, value: str) -> dict[str, Any]:
+        expression = f"{action} #ids :value" + (" SET #type = :type" if action == "ADD" else "")
+        values: dict[str, Any] = {":value": {value}}
+        names = {"#ids": self.attribute}
+        if action == "ADD":
+            values[":type"], names["#type"] = self.type, "type"
+        return {
+            "Update": {
+                "TableName": table_name(),
+                "Key": to_item(self.key),
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_item(values),
+            }
+        }
 
 
 def query_all(**kwargs: Any) -> list[dict[str, Any]]:

@@ -12,11 +12,11 @@ record says whom a token was issued to; its signature and the revoked list decid
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from ..config import settings
 from ..domain.people import Integration
 from .dynamodb import (
+    IdList,
     TtlCache,
     client,
     from_item,
@@ -29,7 +29,7 @@ from .dynamodb import (
 )
 
 _cache = TtlCache()
-_REVOKED_KEY = {"pk": "REVOKED_INTEGRATIONS", "sk": "LIST"}
+_REVOKED = IdList("REVOKED_INTEGRATIONS", "integration_ids", "revoked_integrations")
 _INTEGRATIONS = "INTEGRATIONS"
 
 
@@ -39,19 +39,7 @@ def _key(integration_id: str) -> dict[str, str]:
 
 def revoked_integration_ids() -> frozenset[str]:
     """Ids of revoked integrations, cached per container for `revocation_cache_s`."""
-
-    def load() -> frozenset[str]:
-        with unavailable_on_failure():
-            response = client().get_item(TableName=table_name(), Key=to_item(_REVOKED_KEY))
-        return _ids_from(response.get("Item"))
-
-    return _cache.get("revoked", settings().revocation_cache_s, load)
-
-
-def _ids_from(item: dict[str, Any] | None) -> frozenset[str]:
-    if item is None:
-        return frozenset()
-    return frozenset(str(i) for i in from_item(item).get("integration_ids", ()))
+    return _REVOKED.cached(_cache, settings().revocation_cache_s)
 
 
 def put_integration(integration: Integration) -> None:
@@ -93,17 +81,7 @@ def revoke_integration(integration_id: str, now: datetime) -> bool:
                     "ExpressionAttributeValues": to_item({":now": utc_iso(now, "seconds")}),
                 }
             },
-            {
-                "Update": {
-                    "TableName": table_name(),
-                    "Key": to_item(_REVOKED_KEY),
-                    "UpdateExpression": "ADD integration_ids :id SET #type = :type",
-                    "ExpressionAttributeNames": {"#type": "type"},
-                    "ExpressionAttributeValues": to_item(
-                        {":id": {integration_id}, ":type": "revoked_integrations"}
-                    ),
-                }
-            },
+            _REVOKED.add(integration_id),
         ]
     )
     if revoked:

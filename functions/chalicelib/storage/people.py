@@ -21,6 +21,7 @@ from ..config import settings
 from ..domain.people import NotificationPreferences, Person
 from ..errors import DependencyUnavailable
 from .dynamodb import (
+    IdList,
     TtlCache,
     client,
     from_item,
@@ -32,7 +33,7 @@ from .dynamodb import (
 )
 
 _cache = TtlCache()
-_REMOVED_KEY = {"pk": "REMOVED_PEOPLE", "sk": "LIST"}
+_REMOVED = IdList("REMOVED_PEOPLE", "emails", "removed_people")
 _PEOPLE = "PEOPLE"
 
 
@@ -42,19 +43,7 @@ def _person_key(email: str) -> dict[str, str]:
 
 def removed_emails() -> frozenset[str]:
     """Lower-cased e-mails of removed people, cached per container for `revocation_cache_s`."""
-
-    def load() -> frozenset[str]:
-        with unavailable_on_failure():
-            response = client().get_item(TableName=table_name(), Key=to_item(_REMOVED_KEY))
-        return _emails_from(response.get("Item"))
-
-    return _cache.get("removed", settings().revocation_cache_s, load)
-
-
-def _emails_from(item: dict[str, Any] | None) -> frozenset[str]:
-    if item is None:
-        return frozenset()
-    return frozenset(str(email) for email in from_item(item).get("emails", ()))
+    return _REMOVED.cached(_cache, settings().revocation_cache_s)
 
 
 def get_person(email: str) -> Person | None:
@@ -81,14 +70,7 @@ def put_person(person: Person) -> None:
     written = transact(
         [
             {"Put": {"TableName": table_name(), "Item": to_item(item)}},
-            {
-                "Update": {
-                    "TableName": table_name(),
-                    "Key": to_item(_REMOVED_KEY),
-                    "UpdateExpression": "DELETE emails :email",
-                    "ExpressionAttributeValues": to_item({":email": {person.email}}),
-                }
-            },
+            _REMOVED.remove(person.email),
         ]
     )
     if not written:
@@ -116,17 +98,7 @@ def remove_person(email: str) -> None:
     written = transact(
         [
             {"Delete": {"TableName": table_name(), "Key": to_item(_person_key(email))}},
-            {
-                "Update": {
-                    "TableName": table_name(),
-                    "Key": to_item(_REMOVED_KEY),
-                    "UpdateExpression": "ADD emails :email SET #type = :type",
-                    "ExpressionAttributeNames": {"#type": "type"},
-                    "ExpressionAttributeValues": to_item(
-                        {":email": {email}, ":type": "removed_people"}
-                    ),
-                }
-            },
+            _REMOVED.add(email),
         ]
     )
     if not written:

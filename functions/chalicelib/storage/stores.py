@@ -25,6 +25,7 @@ from ..domain.survey import Store, Survey
 from ..errors import DependencyUnavailable
 from .dynamodb import (
     BATCH_GET_KEYS,
+    IdList,
     TtlCache,
     batch_get,
     client,
@@ -39,7 +40,7 @@ from .dynamodb import (
 )
 
 _cache = TtlCache()
-_REVOKED_KEY = {"pk": "REVOKED_KIOSKS", "sk": "LIST"}
+_REVOKED = IdList("REVOKED_KIOSKS", "kiosk_ids", "revocations")
 
 
 def _store_key(store_id: str) -> dict[str, str]:
@@ -359,17 +360,7 @@ def revoke_kiosk(store_id: str, kiosk_id: str, now: datetime) -> Kiosk | None:
                     ),
                 }
             },
-            {
-                "Update": {
-                    "TableName": table_name(),
-                    "Key": to_item(_REVOKED_KEY),
-                    "UpdateExpression": "ADD kiosk_ids :kiosk SET #type = :type",
-                    "ExpressionAttributeNames": {"#type": "type"},
-                    "ExpressionAttributeValues": to_item(
-                        {":kiosk": {kiosk_id}, ":type": "revocations"}
-                    ),
-                }
-            },
+            _REVOKED.add(kiosk_id),
         ]
     )
     if not revoked:
@@ -380,13 +371,7 @@ def revoke_kiosk(store_id: str, kiosk_id: str, now: datetime) -> Kiosk | None:
 
 def revoked_kiosk_ids() -> frozenset[str]:
     """Revoked kiosk ids, cached per container for `revocation_cache_s`."""
-
-    def load() -> frozenset[str]:
-        with unavailable_on_failure():
-            response = client().get_item(TableName=table_name(), Key=to_item(_REVOKED_KEY))
-        return _revoked_from(response.get("Item"))
-
-    return _cache.get("revoked", settings().revocation_cache_s, load)
+    return _REVOKED.cached(_cache, settings().revocation_cache_s)
 
 
 def prefetch_for_kiosk(store_id: str) -> None:
@@ -395,13 +380,13 @@ def prefetch_for_kiosk(store_id: str) -> None:
     config = settings()
     store_key = f"store:{store_id}"
     if _cache.fresh(store_key, config.store_cache_s) and _cache.fresh(
-        "revoked", config.revocation_cache_s
+        _REVOKED.pk, config.revocation_cache_s
     ):
         return
     with unavailable_on_failure():
         response = client().batch_get_item(
             RequestItems={
-                table_name(): {"Keys": [to_item(_store_key(store_id)), to_item(_REVOKED_KEY)]}
+                table_name(): {"Keys": [to_item(_store_key(store_id)), to_item(_REVOKED.key)]}
             }
         )
     if response.get("UnprocessedKeys"):
@@ -410,15 +395,7 @@ def prefetch_for_kiosk(store_id: str) -> None:
     store = next((item for item in items if item["sk"] == "PROFILE"), None)
     revoked = next((item for item in items if item["sk"] == "LIST"), None)
     _cache.put(store_key, Store.model_validate(store) if store else None)
-    _cache.put(
-        "revoked", frozenset(str(k) for k in revoked["kiosk_ids"]) if revoked else frozenset()
-    )
-
-
-def _revoked_from(item: dict[str, Any] | None) -> frozenset[str]:
-    if item is None:
-        return frozenset()
-    return frozenset(str(kiosk_id) for kiosk_id in from_item(item).get("kiosk_ids", ()))
+    _cache.put(_REVOKED.pk, _REVOKED.ids(revoked))
 
 
 def clear_caches() -> None:

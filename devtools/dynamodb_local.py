@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +99,21 @@ def client(endpoint: str | None) -> Any:
     return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
 
 
+def template_resources() -> dict[str, Any]:
+    """infra/resources.yaml's Resources, parsed once per version of the file: every test
+    table is made from it, and parsing the template is most of a moto table's making."""
+    return _parsed(TEMPLATE.stat().st_mtime_ns)["Resources"]  # type: ignore[no-any-return]
+
+
+@cache
+def _parsed(version: int) -> dict[str, Any]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where it is built
+    return yaml.load(TEMPLATE.read_text(), Loader=loader)  # noqa: S506 - a safe loader
+
+
 def table_definition() -> dict[str, Any]:
     """CreateTable arguments for the table infra/ deploys: the one definition of storage."""
-    template = yaml.safe_load(TEMPLATE.read_text())
-    properties = template["Resources"]["Table"]["Properties"]
+    properties = template_resources()["Table"]["Properties"]
     keep = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
     return {key: properties[key] for key in keep if key in properties}
 
@@ -114,8 +126,7 @@ def create_table(ddb: Any, table_name: str) -> None:
         return
     ddb.create_table(TableName=table_name, **table_definition())
     ddb.get_waiter("table_exists").wait(TableName=table_name)
-    template = yaml.safe_load(TEMPLATE.read_text())
-    ttl = template["Resources"]["Table"]["Properties"].get("TimeToLiveSpecification")
+    ttl = template_resources()["Table"]["Properties"].get("TimeToLiveSpecification")
     if ttl:
         ddb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
 

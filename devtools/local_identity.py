@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-import yaml
 
-from devtools.dynamodb_local import TEMPLATE
+from devtools import dynamodb_local
 
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
@@ -84,8 +83,7 @@ class LocalIdentity:
 
 
 def _resources() -> dict[str, Any]:
-    resources: dict[str, Any] = yaml.safe_load(TEMPLATE.read_text())["Resources"]
-    return resources
+    return dynamodb_local.template_resources()
 
 
 def pool_definition() -> dict[str, Any]:

@@ -55,6 +55,9 @@ def test_ratings_land_in_the_store_local_hour_with_every_figure(api, store, staf
         "distribution": {"1": 0, "2": 1, "3": 0, "4": 1, "5": 1},
         "csat": 0.6667,
         "nps": None,
+        # 2 of 3 satisfied: Wilson's 95% interval, and too few answers to read alone.
+        "csat_interval": [0.2077, 0.9385],
+        "enough": False,
         "expectation": {"worse": 1, "as_expected": 0, "better": 0},
         "reasons": {"staff": 2, "wait_time": 1},
         "channels": {

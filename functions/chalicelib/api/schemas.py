@@ -188,6 +188,14 @@ class ExpectationCounts(Answer):
 class Bucket(Figures):
     start: datetime = Field(description="the hour, day or week's start, with the store's offset")
     filtered: int = Field(description="repeat presses left out of the figures")
+    csat_interval: list[float] | None = Field(
+        min_length=2,
+        max_length=2,
+        description="[lo, hi]: the CSAT's Wilson 95% interval, 0..1; null without answers",
+    )
+    enough: bool = Field(
+        description="whether responses reach the minimum (30) to read the figures alone"
+    )
     expectation: ExpectationCounts
     reasons: dict[str, int]
     channels: ChannelFigures

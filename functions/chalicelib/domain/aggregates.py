@@ -11,6 +11,7 @@ Top-box rules (CSAT = share of satisfied answers):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -156,8 +157,29 @@ def figures(responses: int, total: int, counts: dict[str, int], scale: Scale) ->
     }
 
 
+# A bucket's share is read on its own from this many answers. Below it one answer moves the
+# share by more than 3 points and its 95 % interval is wider than about ±17 points (CSAT
+# near 0.5), so the figure says "too few" instead of swinging; docs/api.md states it.
+ENOUGH_RESPONSES = 30
+_Z95 = 1.959964  # the standard normal's 97.5th percentile
+
+
+def wilson_interval(satisfied: int, responses: int) -> tuple[float, float] | None:
+    """The Wilson score interval (95 %) of the share `satisfied / responses`, which, unlike
+    the share plus or minus its standard error, stays inside 0..1 and is honest for small
+    counts; None without answers."""
+    if responses <= 0:
+        return None
+    share, z2 = satisfied / responses, _Z95 * _Z95
+    scale = 1 + z2 / responses
+    centre = (share + z2 / (2 * responses)) / scale
+    half = _Z95 * math.sqrt(share * (1 - share) / responses + z2 / (4 * responses**2)) / scale
+    return round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)
+
+
 def bucket_view(start: datetime, tally: Tally, scale: Scale) -> dict[str, Any]:
-    """A bucket as the satisfaction API shows it: the figures of all answers, and the same
+    """A bucket as the satisfaction API shows it: the figures of all answers (with the CSAT's
+    Wilson interval and whether there are enough answers to read it alone), and the same
     figures per channel."""
     whole = figures(tally.responses, tally.total, tally.distribution, scale)
     channels = {}
@@ -174,9 +196,19 @@ def bucket_view(start: datetime, tally: Tally, scale: Scale) -> dict[str, Any]:
         "distribution": whole["distribution"],
         "csat": whole["csat"],
         "nps": whole["nps"],
+        "csat_interval": _interval(tally, scale),
+        "enough": tally.responses >= ENOUGH_RESPONSES,
         "expectation": {
             key: tally.expectation.get(key, 0) for key in ("worse", "as_expected", "better")
         },
         "reasons": dict(sorted(tally.reasons.items())),
         "channels": channels,
     }
+
+
+def _interval(tally: Tally, scale: Scale) -> list[float] | None:
+    satisfied = sum(
+        count for score, count in tally.distribution.items() if int(score) >= top_box(scale)
+    )
+    interval = wilson_interval(satisfied, tally.responses)
+    return list(interval) if interval else None

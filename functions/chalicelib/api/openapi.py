@@ -23,7 +23,18 @@ from ..domain.tasks import AttemptRequest, ResolveRequest
 from . import openapi_onboarding, openapi_people, openapi_stores, schemas
 from .callback_routes import TaskQuery
 from .http import MAX_ID_CHARS, PeriodQuery, answers
-from .operation import INTEGRATION, KIOSK, NO_CONTENT, STAFF, TWILIO, Operation
+from .operation import (
+    BAD_BODY,
+    BAD_ID,
+    BAD_QUERY,
+    INTEGRATION,
+    KIOSK,
+    NO_CONTENT,
+    NO_CREDENTIAL,
+    STAFF,
+    TWILIO,
+    Operation,
+)
 from .satisfaction_routes import SatisfactionQuery
 
 REF = "#/components/schemas/{model}"
@@ -39,11 +50,6 @@ ALWAYS = {
     "half-stored, so retrying after Retry-After seconds is safe",
 }
 RETRY_AFTER = (429, 503)
-BAD_ID = "an id in the path is longer than 128 characters"
-BAD_BODY = "the body is not JSON (`malformed_json`) or not a valid request (`bad_request`, "
-BAD_BODY += "the failing fields in `details`)"
-BAD_QUERY = "a query parameter is not valid (`bad_request`, the failing ones in `details`)"
-NO_CREDENTIAL = "no credential, or a bad, expired, revoked or wrong kind of one"
 OTHER_STORE = "a staff credential of another store"
 NO_STORE = "the store does not exist"
 NO_TASK = "the task does not exist"

@@ -8,7 +8,7 @@ from ..domain.onboarding import (
     OnboardingReport,
     OnboardingRequest,
 )
-from .operation import STAFF, Operation
+from .operation import BAD_BODY, NO_CREDENTIAL, STAFF, Operation
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -22,10 +22,9 @@ OPERATIONS: tuple[Operation, ...] = (
         STAFF,
         {200: OnboardingReport},
         {
-            400: "the body is not JSON (`malformed_json`) or not a valid request "
-            "(`bad_request`, the failing fields in `details`), or the CSV's header lacks a "
-            "column or has an unknown one (the message names them)",
-            401: "no credential, or a bad, expired, revoked or wrong kind of one",
+            400: f"{BAD_BODY}, or the CSV's header lacks a column or has an unknown one (the "
+            "message names them)",
+            401: NO_CREDENTIAL,
             403: "the caller is not an admin",
             413: f"more than {ROWS_PER_REQUEST} rows or {EMAILS_PER_REQUEST} e-mails in one "
             "request (split the CSV; the message says how), or a body larger than "

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from ..domain.people import IntegrationRequest, InviteRequest, NotificationPreferences
 from . import schemas_people as schemas
-from .operation import NO_CONTENT, STAFF, Operation
+from .operation import BAD_BODY, NO_CONTENT, NO_CREDENTIAL, STAFF, Operation
 
-_BAD_BODY = "the body is not JSON (`malformed_json`) or not a valid request (`bad_request`, "
-_BAD_BODY += "the failing fields in `details`)"
-_NO_CREDENTIAL = "no credential, or a bad, expired, revoked or wrong kind of one; or the "
-_NO_CREDENTIAL += "person was removed"
+_NO_CREDENTIAL = f"{NO_CREDENTIAL}; or the person was removed"
 _DIRECTORY = "the user directory (Cognito), SNS or storage failed; retry after Retry-After"
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -22,7 +19,7 @@ OPERATIONS: tuple[Operation, ...] = (
         STAFF,
         {201: schemas.StaffInvitation, 200: schemas.StaffInvitation},
         {
-            400: f"{_BAD_BODY}: staff have `stores` and no `region`, a manager a `region`, "
+            400: f"{BAD_BODY}: staff have `stores` and no `region`, a manager a `region`, "
             "an admin neither",
             401: _NO_CREDENTIAL,
             403: "staff; a manager inviting a manager or admin, or for a store outside their "
@@ -82,7 +79,7 @@ OPERATIONS: tuple[Operation, ...] = (
         STAFF,
         {200: schemas.Notifications},
         {
-            400: f"{_BAD_BODY}: `sms` is an E.164 number or null",
+            400: f"{BAD_BODY}: `sms` is an E.164 number or null",
             401: _NO_CREDENTIAL,
             503: _DIRECTORY,
         },
@@ -97,7 +94,7 @@ OPERATIONS: tuple[Operation, ...] = (
         STAFF,
         {201: schemas.NewIntegration},
         {
-            400: _BAD_BODY,
+            400: BAD_BODY,
             401: _NO_CREDENTIAL,
             403: "staff; a manager naming a store outside their region (or one that does "
             "not exist)",

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 from ..domain.store_edits import NewStore, StoreChanges, SurveyChange
 from . import schemas, schemas_stores
-from .operation import STAFF, Operation
+from .operation import BAD_BODY, BAD_ID, NO_CREDENTIAL, STAFF, Operation
 from .store_routes import StoreQuery
 
-_BAD_ID = "an id in the path is longer than 128 characters"
-_BAD_BODY = "the body is not JSON (`malformed_json`) or not a valid request (`bad_request`, "
-_BAD_BODY += "the failing fields in `details`)"
-_NO_CREDENTIAL = "no credential, or a bad, expired, revoked or wrong kind of one"
 _NOT_SEEN = "the caller may not see this store (staff of other stores; a manager of another region)"
 _NOT_MANAGED = "the caller may not edit this store: staff; a manager of another region"
 
@@ -27,8 +23,8 @@ OPERATIONS: tuple[Operation, ...] = (
         STAFF,
         {201: schemas_stores.StoreAnswer},
         {
-            400: f"{_BAD_BODY}: an unknown time zone or country, opening hours out of order",
-            401: _NO_CREDENTIAL,
+            400: f"{BAD_BODY}: an unknown time zone or country, opening hours out of order",
+            401: NO_CREDENTIAL,
             403: "staff; a manager for a region not theirs (or none)",
             409: "`store_exists`: a store with this id exists (it is left as it is)",
         },
@@ -43,7 +39,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "admin: all), of one region if `region` is given",
         STAFF,
         {200: schemas_stores.StoreList},
-        {400: "`region` is not a region id", 401: _NO_CREDENTIAL},
+        {400: "`region` is not a region id", 401: NO_CREDENTIAL},
         query=StoreQuery,
     ),
     Operation(
@@ -54,7 +50,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "A store, as stored now",
         STAFF,
         {200: schemas_stores.StoreAnswer},
-        {400: _BAD_ID, 401: _NO_CREDENTIAL, 403: _NOT_SEEN, 404: "the store does not exist"},
+        {400: BAD_ID, 401: NO_CREDENTIAL, 403: _NOT_SEEN, 404: "the store does not exist"},
     ),
     Operation(
         "PATCH",
@@ -66,8 +62,8 @@ OPERATIONS: tuple[Operation, ...] = (
         STAFF,
         {200: schemas_stores.StoreAnswer},
         {
-            400: f"{_BAD_ID}, or {_BAD_BODY}",
-            401: _NO_CREDENTIAL,
+            400: f"{BAD_ID}, or {BAD_BODY}",
+            401: NO_CREDENTIAL,
             403: f"{_NOT_MANAGED}; a manager moving it out of their regions",
             404: "the store does not exist",
         },
@@ -83,9 +79,9 @@ OPERATIONS: tuple[Operation, ...] = (
         STAFF,
         {200: schemas.StoreSurvey},
         {
-            400: f"{_BAD_ID}, or {_BAD_BODY}: a locale without its question or a reason "
+            400: f"{BAD_ID}, or {BAD_BODY}: a locale without its question or a reason "
             "without its label, the callback threshold off the scale",
-            401: _NO_CREDENTIAL,
+            401: NO_CREDENTIAL,
             403: _NOT_MANAGED,
             404: "the store does not exist",
             409: "`conflict`: another save made a new version since the one read (or the "

@@ -1,4 +1,5 @@
-"""One route of the OpenAPI document (`openapi.py`), and the names of its credentials."""
+"""One route of the OpenAPI document (`openapi.py`), the names of its credentials and the
+words of the errors every capability's operations share."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from pydantic import BaseModel
 KIOSK, STAFF, INTEGRATION, TWILIO = "kioskToken", "staffToken", "integrationToken", "twilio"
 # An answer without a body (204): in `Operation.answers` instead of a model or media type.
 NO_CONTENT = ""
+
+# What an error means, in the words every capability's operations share.
+BAD_ID = "an id in the path is longer than 128 characters"
+BAD_BODY = "the body is not JSON (`malformed_json`) or not a valid request (`bad_request`, "
+BAD_BODY += "the failing fields in `details`)"
+BAD_QUERY = "a query parameter is not valid (`bad_request`, the failing ones in `details`)"
+NO_CREDENTIAL = "no credential, or a bad, expired, revoked or wrong kind of one"
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from ..auth import StaffPrincipal
-from ..config import settings
 from ..domain.store_edits import NewStore, StoreChanges, SurveyChange
 from ..domain.survey import DEFAULT_SURVEY, Store, Survey
-from ..errors import Conflict, DependencyUnavailable, NotFound, ScaleLocked, StoreExists
+from ..errors import Conflict, NotFound, ScaleLocked, StoreExists
 from ..observability import logger
 from ..storage import ratings, stores
+from ..storage.dynamodb import busy as storage_busy
 
 # What the first aggregation run reads of a new table (jobs/aggregate.FIRST_RUN_LOOKBACK):
 # arrivals older than that without a watermark are counted by no run, nor looked for here.
@@ -118,7 +118,7 @@ def save_survey(
         # flight (another save, which then wins). Asked again, the version decides.
         time.sleep(random.uniform(0, 0.1 * 2**attempt))  # noqa: S311 (jitter)
     else:
-        raise DependencyUnavailable("storage is busy; retry later", settings().retry_after_s)
+        raise storage_busy()
     logger.info("survey saved", extra={"store_id": store_id, "version": survey.version})
     return survey
 

@@ -193,6 +193,12 @@ class TtlCache:
         self._entries.clear()
 
 
+def busy() -> DependencyUnavailable:
+    """The error for a write cancelled by a concurrent one, or reads left unprocessed: the
+    caller is told to retry after a moment."""
+    return DependencyUnavailable("storage is busy; retry later", settings().retry_after_s)
+
+
 @dataclass(frozen=True)
 class IdList:
     """A set of ids in one item (who is revoked or removed): changed in the same transaction

@@ -19,10 +19,10 @@ from typing import Any
 
 from ..config import settings
 from ..domain.people import NotificationPreferences, Person
-from ..errors import DependencyUnavailable
 from .dynamodb import (
     IdList,
     TtlCache,
+    busy,
     client,
     from_item,
     query_all,
@@ -74,7 +74,7 @@ def put_person(person: Person) -> None:
         ]
     )
     if not written:
-        raise _busy()
+        raise busy()  # no conditions: only a concurrent transaction cancels it
     _cache.clear()
 
 
@@ -102,7 +102,7 @@ def remove_person(email: str) -> None:
         ]
     )
     if not written:
-        raise _busy()
+        raise busy()  # no conditions: only a concurrent transaction cancels it
     _cache.clear()
 
 
@@ -112,11 +112,6 @@ def _values(person: Person) -> dict[str, Any]:
 
 def _person(item: dict[str, Any]) -> Person:
     return Person.model_validate(item)
-
-
-def _busy() -> DependencyUnavailable:
-    # No conditions: only a concurrent transaction on these items cancels these writes.
-    return DependencyUnavailable("storage is busy; retry later", settings().retry_after_s)
 
 
 def clear_caches() -> None:

@@ -40,6 +40,7 @@ from ..errors import DependencyUnavailable
 from . import callback_requests, consents
 from .dynamodb import (
     answered,
+    busy,
     client,
     error_code,
     from_item,
@@ -110,9 +111,7 @@ def survey_history(key: str, now: datetime) -> SurveyHistory:
             RequestItems={table_name(): {"Keys": keys, "ConsistentRead": True}}
         )
     if response.get("UnprocessedKeys"):
-        raise DependencyUnavailable(
-            "storage is busy; retry later", retry_after=settings().retry_after_s
-        )
+        raise busy()
     items = {item["sk"]: item for item in map(from_item, response["Responses"][table_name()])}
     surveyed = _live(items.get("SURVEYED"), now)
     return SurveyHistory(
@@ -156,9 +155,7 @@ def inbound_state(key: str, now: datetime) -> InboundState:
             RequestItems={table_name(): {"Keys": keys, "ConsistentRead": True}}
         )
     if response.get("UnprocessedKeys"):
-        raise DependencyUnavailable(
-            "storage is busy; retry later", retry_after=settings().retry_after_s
-        )
+        raise busy()
     items = {item["sk"]: item for item in map(from_item, response["Responses"][table_name()])}
     conversation = _live(items.get("CONVERSATION"), now)
     seen = _live(items.get("INBOUND"), now)
@@ -210,7 +207,7 @@ def _processed(
 def remember_message(key: str, message_id: str, now: datetime, reply: str | None = None) -> None:
     """Record a message whose only effect is its reply (HELP), or that has none."""
     if not transact([_processed(key, message_id, now, reply)]):
-        raise DependencyUnavailable("storage is busy; retry later", settings().retry_after_s)
+        raise busy()
 
 
 def opt_out(
@@ -273,7 +270,7 @@ def opt_in(key: str, message_id: str, now: datetime, reply: str | None = None) -
             _processed(key, message_id, now, reply),
         ]
     ):
-        raise DependencyUnavailable("storage is busy; retry later", settings().retry_after_s)
+        raise busy()
 
 
 def get_conversation(key: str, now: datetime) -> Conversation | None:

@@ -22,12 +22,12 @@ from botocore.exceptions import ClientError
 from ..config import settings
 from ..domain.kiosks import Kiosk
 from ..domain.survey import Store, Survey
-from ..errors import DependencyUnavailable
 from .dynamodb import (
     BATCH_GET_KEYS,
     IdList,
     TtlCache,
     batch_get,
+    busy,
     client,
     error_code,
     from_item,
@@ -66,9 +66,7 @@ def put_store(store: Store) -> None:
         ]
     )
     if not written:  # no conditions: only a concurrent transaction on these items cancels it
-        raise DependencyUnavailable(
-            "storage is busy; retry later", retry_after=settings().retry_after_s
-        )
+        raise busy()
     _cache.clear()
 
 
@@ -95,9 +93,7 @@ def create_store(store: Store) -> bool:
     if read_store(store.store_id) is not None:
         return False
     # Cancelled, yet no store: only a concurrent transaction on these items does that.
-    raise DependencyUnavailable(
-        "storage is busy; retry later", retry_after=settings().retry_after_s
-    )
+    raise busy()
 
 
 def read_store(store_id: str) -> Store | None:

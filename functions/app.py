@@ -12,6 +12,7 @@ from chalice.app import CloudWatchEvent, SNSEvent
 
 from chalicelib.api import (
     callback_routes,
+    export_routes,
     integration_routes,
     kiosk_routes,
     onboarding_routes,
@@ -48,6 +49,7 @@ app.register_blueprint(kiosk_routes.bp)
 app.register_blueprint(store_routes.bp)
 app.register_blueprint(sms_routes.bp)
 app.register_blueprint(satisfaction_routes.bp)
+app.register_blueprint(export_routes.bp)
 app.register_blueprint(callback_routes.bp)
 app.register_blueprint(people_routes.bp)
 app.register_blueprint(integration_routes.bp)
@@ -69,11 +71,13 @@ def aggregate_satisfaction(event: CloudWatchEvent) -> dict[str, int]:
     from chalicelib.jobs.aggregate import aggregate
     from chalicelib.jobs.alerts import check_alerts
     from chalicelib.jobs.flagging import flag_kiosk_callbacks, flag_sms_callbacks
+    from chalicelib.jobs.kiosk_health import check_silent_kiosks
 
     run = aggregate(now(), flag=lambda rating_ids: flag_kiosk_callbacks(rating_ids, now()))
     flagged = run.flagged + flag_sms_callbacks(now())
     alerts = check_alerts(sorted(run.stores), now())
-    return {"ratings": run.ratings, "tasks": flagged, "alerts": len(alerts)}
+    silent = check_silent_kiosks(now())
+    return {"ratings": run.ratings, "tasks": flagged, "alerts": len(alerts), "silent": silent}
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
@@ -81,6 +85,14 @@ def follow_up_callbacks(event: CloudWatchEvent) -> dict[str, int]:
     from chalicelib.jobs.flagging import follow_up
 
     return follow_up(now())
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def send_weekly_digest(event: CloudWatchEvent) -> dict[str, int]:
+    """Hourly, so that each store's digest goes out on its own Monday morning."""
+    from chalicelib.jobs.digest import send_weekly_digests
+
+    return {"sent": send_weekly_digests(now())}
 
 
 @app.lambda_function()

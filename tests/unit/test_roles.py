@@ -160,6 +160,16 @@ ROWS = [
         path="/v1/integrations/{integration}",
     ),
     Row("POST", "/v1/onboarding", ADMIN, body=lambda: {"csv": ONBOARDING_CSV}),
+    # Issue 15: exports, kiosk health (a row for a route not yet built is left out).
+    Row("GET", "/v1/stores/{store_id}/ratings.csv", SEE, "/v1/stores/store-a/ratings.csv"),
+    Row(
+        "GET",
+        "/v1/stores/{store_id}/satisfaction.csv",
+        SEE,
+        "/v1/stores/store-a/satisfaction.csv",
+    ),
+    Row("POST", "/v1/kiosk/heartbeat", NOT_A_PERSON, body=dict),
+    Row("GET", "/v1/kiosks", MANAGERS),  # the fleet: an admin's chain, a manager's region
 ]
 
 

@@ -20,7 +20,14 @@ from ..domain.invitations import InvitationRequest
 from ..domain.kiosks import Kiosk, NewKioskRequest, PairingRequest
 from ..domain.ratings import KioskRatingIn, RatingBatchIn
 from ..domain.tasks import AttemptRequest, ResolveRequest
-from . import openapi_onboarding, openapi_people, openapi_stores, schemas
+from . import (
+    openapi_kiosk_health,
+    openapi_onboarding,
+    openapi_people,
+    openapi_reporting,
+    openapi_stores,
+    schemas,
+)
 from .callback_routes import TaskQuery
 from .http import MAX_ID_CHARS, PeriodQuery, answers
 from .operation import (
@@ -352,6 +359,8 @@ OPERATIONS: tuple[Operation, ...] = (
     *openapi_stores.OPERATIONS,
     *openapi_people.OPERATIONS,
     *openapi_onboarding.OPERATIONS,
+    *openapi_reporting.OPERATIONS,
+    *openapi_kiosk_health.OPERATIONS,
 )
 
 SECURITY_SCHEMES = {

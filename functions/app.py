@@ -33,6 +33,8 @@ app = Chalice(app_name="storepulse")
 app.api.cors = CORSConfig(
     allow_origin=config.cors_origin,
     allow_headers=["Authorization", "Content-Type", "X-Correlation-Id"],
+    # The CSV exports' next page (Link: rel="next") must be readable by the staff page.
+    expose_headers=["Link", "X-Correlation-Id"],
     max_age=600,
 )
 

@@ -28,11 +28,19 @@ export class ApiError extends Error {
 }
 
 export async function api(path, init = {}) {
+  return (await request(path, init)).json().catch(() => null);
+}
+
+// The answer itself (a CSV export reads its text and its Link header). `path` is the API's
+// path, or a whole URL on the API's own origin (a Link header's): the token goes nowhere else.
+export async function request(path, init = {}) {
+  const url = new URL(path.startsWith("/") ? address + path : path);
+  if (url.origin !== new URL(address).origin) throw new ApiError(0, `not the API: ${url.origin}`);
   const token = await freshToken();
   if (!token) throw new ApiError(401, text("signed_out"));
   let response;
   try {
-    response = await fetch(`${address}${path}`, {
+    response = await fetch(url, {
       ...init,
       cache: "no-store",
       headers: {
@@ -43,12 +51,11 @@ export async function api(path, init = {}) {
   } catch {
     throw new ApiError(0, text("offline"));
   }
-  const body = await response.json().catch(() => null);
   if (!response.ok) {
-    const error = body?.error;
+    const error = (await response.json().catch(() => null))?.error;
     throw new ApiError(response.status, error?.message || `HTTP ${response.status}`, error?.code, error?.details ?? []);
   }
-  return body;
+  return response;
 }
 
 // What the page does on a refusal any call may get (a 401 signs out, a 403 closes the

@@ -12,6 +12,7 @@
 //   recovery.js    the recovery figures   task_lines.js what a task is shown with
 //   languages.js   the language switch    locale.js     text(), times and durations
 //   messages.js    status and error lines strings.js    every string, and the page's limits
+//   dashboard/     the open store's figures: charts (vendor/uplot), tables, CSV downloads
 //   admin/         the admin screens (stores, surveys, kiosks, people, credentials, the
 //                  CSV upload, my notifications): admin/admin.js's header lists them
 // A new screen is a module with its render and wire(), listed in SCREENS and, if it writes
@@ -20,6 +21,7 @@ import { apiAddress } from "../common/page.js";
 import * as admin from "./admin/admin.js";
 import { onRefusal, useApi } from "./api.js";
 import * as callView from "./call_view.js";
+import * as dashboard from "./dashboard/dashboard.js";
 import * as languages from "./languages.js";
 import { text } from "./locale.js";
 import { refuse } from "./open_store.js";
@@ -27,7 +29,7 @@ import * as recovery from "./recovery.js";
 import * as signin from "./signin.js";
 import * as tasks from "./tasks.js";
 
-const SCREENS = [admin, signin, tasks, callView, recovery, languages];
+const SCREENS = [admin, signin, tasks, callView, recovery, dashboard, languages];
 
 signin.takeLink();
 onRefusal(401, () => signin.signOut(() => text("signed_out_401")));

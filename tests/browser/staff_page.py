@@ -158,3 +158,20 @@ def shown_text(page: Page, selector: str) -> list[str]:
 
 def english_left(page: Page, selector: str) -> list[str]:
     return [t for t in shown_text(page, selector) if LATIN.search(IDS.sub("", t))]
+
+
+def paired_kiosk(stack: Any, store_id: str) -> dict[str, Any]:
+    """A kiosk of `store_id`, paired through the API with the admin's credential."""
+    api = stack.demo["api_url"]
+    created = requests.post(
+        f"{api}/v1/stores/{store_id}/kiosks",
+        headers={"Authorization": f"Bearer {stack.demo['admin_token']}"},
+        json={"label": "0-10 test"},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    paired = requests.post(
+        f"{api}/v1/kiosks/pair", json={"pairing_code": created.json()["pairing_code"]}, timeout=10
+    )
+    assert paired.status_code == 201, paired.text
+    return dict(paired.json())

@@ -18,8 +18,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from tests.browser.staff_page import sign_in
-from tests.browser.test_staff import paired_kiosk
+from tests.browser.staff_page import paired_kiosk, sign_in
 from tests.polling import wait_until
 
 ZONE = "America/Los_Angeles"

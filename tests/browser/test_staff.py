@@ -22,6 +22,7 @@ from tests.browser.staff_page import (
     card,
     english_left,
     fake_task,
+    paired_kiosk,
     sign_in,
 )
 
@@ -327,23 +328,6 @@ def test_the_page_is_small_labelled_and_easy_to_tap(stack, open_staff):
 
 
 # ---- the store's scale, languages, history and call attempts -------------------------------
-
-
-def paired_kiosk(stack: Any, store_id: str) -> dict[str, Any]:
-    """A kiosk of `store_id`, paired through the API with the admin's credential."""
-    api = stack.demo["api_url"]
-    created = requests.post(
-        f"{api}/v1/stores/{store_id}/kiosks",
-        headers={"Authorization": f"Bearer {stack.demo['admin_token']}"},
-        json={"label": "0-10 test"},
-        timeout=10,
-    )
-    assert created.status_code == 201, created.text
-    paired = requests.post(
-        f"{api}/v1/kiosks/pair", json={"pairing_code": created.json()["pairing_code"]}, timeout=10
-    )
-    assert paired.status_code == 201, paired.text
-    return dict(paired.json())
 
 
 def test_a_0_to_10_store_is_offered_0_to_10_and_the_score_chosen_is_sent(

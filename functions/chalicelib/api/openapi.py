@@ -46,6 +46,11 @@ from .satisfaction_routes import SatisfactionQuery
 
 REF = "#/components/schemas/{model}"
 TWIML = "text/xml"  # Twilio's webhook is answered in TwiML, not JSON
+# What an answer of a media type other than JSON holds.
+TEXT_ANSWERS = {
+    TWIML: "TwiML: the reply to send, or none",
+    "text/csv": "CSV, UTF-8 with a byte order mark: the header, then the rows",
+}
 
 # Errors any route may answer, and what they mean.
 ALWAYS = {
@@ -513,7 +518,7 @@ def _operation(operation: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict
             }
         elif isinstance(answer, str):
             described["responses"][str(status)] = _answer(
-                status, "TwiML: the reply to send, or none", answer, {"type": "string"}
+                status, TEXT_ANSWERS[answer], answer, {"type": "string"}
             )
         else:
             schema = refs[answer, "serialization"]
@@ -524,7 +529,9 @@ def _operation(operation: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict
             described["responses"][str(status)]["headers"][name] = {
                 "description": when,
                 "required": False,
-                "schema": {"type": "integer", "minimum": 0},
+                "schema": {"type": "integer", "minimum": 0}
+                if name == "Retry-After"
+                else {"type": "string"},
             }
     for status in sorted(ALWAYS.keys() | operation.errors.keys()):
         if status in operation.errors:

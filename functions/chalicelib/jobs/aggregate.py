@@ -30,6 +30,10 @@ burst rule runs over the new taps and the logged ones around them. A rating newl
 be a repeat press is marked in its item and the partials it is counted in are recomputed,
 before the log records the mark: a run that dies in between leaves the work to the next.
 More taps never unmark one, so a decision made from the taps a run saw is never undone.
+
+The run also keeps each store's rating log (storage/rating_log.py: the ratings by tapped
+hour, which the CSV export reads): the counted ratings of each slice, added to sets, so a
+rating is exported once the run has counted it, and a slice logged again changes nothing.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from ..domain.aggregates import (
 )
 from ..domain.ratings import BURST_GAP, MAX_TAP_AGE, find_bursts, tap_runs
 from ..observability import logger
-from ..storage import aggregates, ratings, stores
+from ..storage import aggregates, rating_log, ratings, stores
 from ..storage.aggregates import Kiosk, LoggedTap
 from ..storage.dynamodb import in_parallel
 from ..storage.ratings import ArrivedRating
@@ -397,12 +401,30 @@ def _write_partials(
     known = _counted(arrived, run)
     zone_of = _zones(known, run)
     run.stores.update(zone_of)
+    _log_ratings(arrival_slice, known)
     written = aggregates.put_partials(
         arrival_slice, list(tally_ratings(known, zone_of).items()), seen
     )
     run.partials += sum(written)
     asking = [rating["rating_id"] for rating in known if rating.get("callback_requested")]
     return asking, all(written)
+
+
+def _log_ratings(arrival_slice: datetime, known: list[ArrivedRating]) -> None:
+    """Add the slice's counted ratings to their stores' rating logs (what the exports read),
+    before their tallies are written: by the time the watermark passes the slice, every
+    rating it counted is logged. Written again with the slice, the log does not change."""
+    by_store: dict[str, list[rating_log.LoggedRating]] = {}
+    for rating in known:
+        logged = rating_log.LoggedRating(rating["tapped_at"], rating["rating_id"])
+        by_store.setdefault(rating["store_id"], []).append(logged)
+    rating_log.write(
+        [
+            action
+            for store_id, logged_ratings in sorted(by_store.items())
+            for action in rating_log.log_ratings(store_id, arrival_slice, logged_ratings)
+        ]
+    )
 
 
 def _recompute(

@@ -30,6 +30,8 @@ from botocore.exceptions import ClientError
 from ..domain.ratings import Rating
 from ..errors import DependencyUnavailable
 from .dynamodb import (
+    BATCH_GET_KEYS,
+    batch_get,
     client,
     error_code,
     from_item,
@@ -138,8 +140,7 @@ def rating_item(rating: Rating) -> dict[str, Any]:
 
 
 def rating_from_item(item: dict[str, Any]) -> Rating:
-    values = from_item(item)
-    return Rating.model_validate(values | {"rating_id": str(values["pk"]).removeprefix(_PREFIX)})
+    return _stored(from_item(item))
 
 
 def put_rating(rating: Rating) -> bool:
@@ -158,6 +159,24 @@ def get_rating(rating_id: str) -> Rating | None:
             TableName=table_name(), Key=to_item(_key(rating_id)), ConsistentRead=True
         )
     return rating_from_item(response["Item"]) if "Item" in response else None
+
+
+def ratings_by_id(rating_ids: list[str]) -> dict[str, Rating]:
+    """The stored ratings of these ids, by id (those that exist): BatchGetItem of 100 keys,
+    BATCHES_IN_FLIGHT at once, strongly consistent, so a later change (a repeat-press mark,
+    a contact moved to a task) shows."""
+    keys = [to_item(_key(rating_id)) for rating_id in rating_ids]
+    chunks = [keys[i : i + BATCH_GET_KEYS] for i in range(0, len(keys), BATCH_GET_KEYS)]
+    return {
+        rating.rating_id: rating
+        for items in in_parallel(batch_get, chunks)
+        for rating in (_stored(item) for item in items)
+    }
+
+
+def _stored(values: dict[str, Any]) -> Rating:
+    """A rating from its item as `from_item` reads it."""
+    return Rating.model_validate(values | {"rating_id": str(values["pk"]).removeprefix(_PREFIX)})
 
 
 def arrivals(start: datetime, end: datetime) -> list[ArrivedRating]:

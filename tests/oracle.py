@@ -44,6 +44,7 @@ def expected_buckets(
         {
             "store_id": rating.store_id,
             "channel": rating.channel,
+            "source_id": rating.source_id,
             "score": rating.score,
             "reasons": rating.reasons,
             "expectation": rating.expectation,

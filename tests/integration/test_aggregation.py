@@ -29,8 +29,14 @@ def everything(store_id: str = "store-a") -> dict[str, Any]:
 
 def test_ratings_land_in_the_store_local_hour_with_every_figure(api, store, staff_headers):
     tapped = datetime(2026, 11, 20, 17, 20, tzinfo=UTC)  # 12:20 in New York
-    put(score=5, tapped_at=tapped, reasons=["staff"])
-    put(score=2, tapped_at=tapped, reasons=["wait_time", "staff"], expectation="worse")
+    put(score=5, tapped_at=tapped, reasons=["staff"], source_id="k-front")
+    put(
+        score=2,
+        tapped_at=tapped,
+        reasons=["wait_time", "staff"],
+        expectation="worse",
+        source_id="k-front",
+    )
     put(score=4, tapped_at=tapped, channel="sms", source_id="inv-1")
     aggregate(NOW)
 
@@ -75,7 +81,16 @@ def test_ratings_land_in_the_store_local_hour_with_every_figure(api, store, staf
                 "csat": 1.0,
                 "nps": None,
             },
+            "link": {
+                "responses": 0,
+                "mean": None,
+                "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
+                "csat": None,
+                "nps": None,
+            },
         },
+        # Per kiosk: an SMS conversation is no kiosk.
+        "kiosks": {"k-front": {"responses": 2, "mean": 3.5}},
     }
     assert body["previous"] == []
 

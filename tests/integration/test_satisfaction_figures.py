@@ -93,6 +93,13 @@ def test_each_channel_has_every_figure_on_a_0_to_10_survey(api, nps_store):
             "csat": 0.5,
             "nps": 0.0,  # 2 promoters, 2 detractors of 4
         },
+        "link": {
+            "responses": 0,
+            "mean": None,
+            "distribution": {str(s): 0 for s in range(11)},
+            "csat": None,
+            "nps": None,
+        },
     }
 
 
@@ -114,6 +121,13 @@ def test_a_channel_without_answers_has_no_figures_and_a_5_point_scale_no_nps(api
             "nps": None,
         },
         "sms": {
+            "responses": 0,
+            "mean": None,
+            "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
+            "csat": None,
+            "nps": None,
+        },
+        "link": {
             "responses": 0,
             "mean": None,
             "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},

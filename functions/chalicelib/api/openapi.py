@@ -230,22 +230,23 @@ _CORE: tuple[Operation, ...] = (
             404: NO_STORE,
         },
         query=SatisfactionQuery,
-        query_left_out=("store_ids",),
+        query_left_out=("store_ids", "region"),
     ),
     Operation(
         "GET",
         "/v1/satisfaction",
         "get_group_satisfaction",
         "satisfaction",
-        "A manager's or admin's view of several stores (`store_ids=a,b`) or of all they may "
-        "see (a manager's region, an admin's chain)",
+        "A manager's or admin's view of a region (`region=west`: its total from the counts, "
+        "and each store), of several stores (`store_ids=a,b`) or of all they may see (a "
+        "manager's region, an admin's chain)",
         STAFF,
-        {200: schemas.GroupSatisfaction},
+        {200: schemas.GroupOrRegionSatisfaction},
         {
-            400: BAD_QUERY,
+            400: f"{BAD_QUERY}, or both `region` and `store_ids`",
             401: NO_CREDENTIAL,
-            403: "a staff member's credential, or a store of `store_ids` the caller may not see "
-            "(also one that does not exist, for a manager)",
+            403: "a staff member's credential, a store of `store_ids` the caller may not see "
+            "(also one that does not exist, for a manager), or a region not the manager's",
             404: "an admin named a store of `store_ids` that does not exist",
         },
         query=SatisfactionQuery,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.json_schema import SkipJsonSchema
 
 from ..domain.consent import ConsentSummary
@@ -177,6 +177,12 @@ class Figures(Answer):
 class ChannelFigures(Answer):
     kiosk: Figures
     sms: Figures
+    link: Figures = Field(description="the survey on the customer's own phone")
+
+
+class KioskFigures(Answer):
+    responses: int
+    mean: float | None
 
 
 class ExpectationCounts(Answer):
@@ -199,6 +205,9 @@ class Bucket(Figures):
     expectation: ExpectationCounts
     reasons: dict[str, int]
     channels: ChannelFigures
+    kiosks: dict[str, KioskFigures] = Field(
+        description="per kiosk id, its answers of the bucket (kiosks without answers left out)"
+    )
 
 
 class StoreSatisfaction(Answer):
@@ -212,6 +221,24 @@ class StoreSatisfaction(Answer):
 class GroupSatisfaction(Answer):
     granularity: Literal["hour", "day", "week"]
     stores: list[StoreSatisfaction]
+
+
+class RegionBuckets(Answer):
+    buckets: list[Bucket] = Field(description="the region's buckets, summed from the counts")
+
+
+class RegionStore(Answer):
+    store_id: str
+    buckets: list[Bucket]
+
+
+class RegionSatisfaction(Answer):
+    total: RegionBuckets
+    stores: list[RegionStore]
+
+
+class GroupOrRegionSatisfaction(RootModel[GroupSatisfaction | RegionSatisfaction]):
+    """`?region=`: the region's total and its stores; otherwise each store's figures."""
 
 
 # Callback tasks ------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .survey import Scale
 
 Granularity = Literal["hour", "day", "week"]
+CHANNELS = ("kiosk", "sms", "link")  # every bucket lists each (link: the survey on a phone)
 GRANULARITIES: tuple[Granularity, ...] = ("hour", "day", "week")
 
 
@@ -36,6 +37,16 @@ class ChannelTally(BaseModel):
     distribution: dict[str, int] = Field(default_factory=dict)
 
 
+class KioskTally(BaseModel):
+    """One kiosk's share of a tally (partials written before kiosks were kept lack it: a
+    rebuild adds it)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    responses: int = 0
+    total: int = 0
+
+
 class Tally(BaseModel):
     """Counts and sums of a set of ratings; `filtered` counts repeat presses left out."""
 
@@ -48,6 +59,7 @@ class Tally(BaseModel):
     expectation: dict[str, int] = Field(default_factory=dict)
     reasons: dict[str, int] = Field(default_factory=dict)
     channels: dict[str, ChannelTally] = Field(default_factory=dict)
+    kiosks: dict[str, KioskTally] = Field(default_factory=dict)
 
     def add_rating(self, rating: Mapping[str, Any]) -> None:
         """Count one rating as the arrivals index projects it."""
@@ -66,6 +78,10 @@ class Tally(BaseModel):
         channel.responses += 1
         channel.total += score
         _bump(channel.distribution, str(score))
+        if rating["channel"] == "kiosk":
+            kiosk = self.kiosks.setdefault(str(rating["source_id"]), KioskTally())
+            kiosk.responses += 1
+            kiosk.total += score
 
     def merge(self, other: Tally) -> None:
         self.responses += other.responses
@@ -84,6 +100,10 @@ class Tally(BaseModel):
             channel.total += tally.total
             for key, count in tally.distribution.items():
                 _bump(channel.distribution, key, count)
+        for name, part in other.kiosks.items():
+            kiosk = self.kiosks.setdefault(name, KioskTally())
+            kiosk.responses += part.responses
+            kiosk.total += part.total
 
 
 def _bump(counts: dict[str, int], key: str, by: int = 1) -> None:
@@ -183,7 +203,7 @@ def bucket_view(start: datetime, tally: Tally, scale: Scale) -> dict[str, Any]:
     figures per channel."""
     whole = figures(tally.responses, tally.total, tally.distribution, scale)
     channels = {}
-    for name in ("kiosk", "sms"):
+    for name in CHANNELS:
         channel = tally.channels.get(name, ChannelTally())
         channels[name] = {"responses": channel.responses} | figures(
             channel.responses, channel.total, channel.distribution, scale
@@ -203,6 +223,11 @@ def bucket_view(start: datetime, tally: Tally, scale: Scale) -> dict[str, Any]:
         },
         "reasons": dict(sorted(tally.reasons.items())),
         "channels": channels,
+        "kiosks": {
+            kiosk_id: {"responses": part.responses, "mean": round(part.total / part.responses, 3)}
+            for kiosk_id, part in sorted(tally.kiosks.items())
+            if part.responses
+        },
     }
 
 

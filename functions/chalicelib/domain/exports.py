@@ -122,8 +122,8 @@ def csv_page(header: Iterable[str], rows: Iterable[list[str]]) -> str:
     """A whole CSV file: the byte order mark, the header, the rows (RFC 4180: CRLF, cells
     quoted where they hold a comma, a quote or a line break)."""
     out = io.StringIO()
-    out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows(rows)
-    return out.getvalue()
+    # The mark added last: a text of ASCII is held at a byte a character until then.
+    return BOM + out.getvalue()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -31,6 +32,8 @@ from .satisfaction import Asked, store_figures
 # Rows of one answer: a Lambda answer is at most 6 MB, and a row is at most about 900
 # bytes (a 500-character comment, in the worst case three bytes a character, quoted).
 EXPORT_PAGE_ROWS = 5_000
+# Ratings read at once: BATCHES_IN_FLIGHT BatchGetItems of 100 (storage.ratings_by_id).
+FETCH_GROUP = 400
 DEFAULT_SPAN = timedelta(days=30)
 MAX_SPAN = timedelta(days=400)
 
@@ -70,14 +73,23 @@ def ratings_page(
         islice(rating_log.logged_ratings(store.store_id, start, end, after), page_rows + 1)
     )
     shown = logged[:page_rows]
-    found = ratings.ratings_by_id([entry.rating_id for entry in shown])
-    scale_max = store.survey.scale.max
-    rows = [rating_row(found[e.rating_id], scale_max) for e in shown if e.rating_id in found]
     return CsvPage(
-        csv_page(RATINGS_HEADER, rows),
+        csv_page(RATINGS_HEADER, _rows(shown, store.survey.scale.max)),
         *_days(store, start, end),
         _encoded(shown[-1]) if len(logged) > page_rows else None,
     )
+
+
+def _rows(shown: list[LoggedRating], scale_max: int) -> Iterator[list[str]]:
+    """The rows of these logged ratings, from their items as stored now, read FETCH_GROUP at
+    a time (side by side) and written out before the next: a page holds its text and one
+    group of ratings, not all of its ratings."""
+    for index in range(0, len(shown), FETCH_GROUP):
+        group = shown[index : index + FETCH_GROUP]
+        found = ratings.ratings_by_id([entry.rating_id for entry in group])
+        yield from (
+            rating_row(found[e.rating_id], scale_max) for e in group if e.rating_id in found
+        )
 
 
 def satisfaction_page(store: Store, asked: Asked, at: datetime) -> CsvPage:

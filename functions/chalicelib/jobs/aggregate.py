@@ -418,13 +418,7 @@ def _log_ratings(arrival_slice: datetime, known: list[ArrivedRating]) -> None:
     for rating in known:
         logged = rating_log.LoggedRating(rating["tapped_at"], rating["rating_id"])
         by_store.setdefault(rating["store_id"], []).append(logged)
-    rating_log.write(
-        [
-            action
-            for store_id, logged_ratings in sorted(by_store.items())
-            for action in rating_log.log_ratings(store_id, arrival_slice, logged_ratings)
-        ]
-    )
+    rating_log.log_ratings(arrival_slice, by_store)
 
 
 def _recompute(

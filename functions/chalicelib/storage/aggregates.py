@@ -44,18 +44,15 @@ from botocore.exceptions import ClientError
 from ..domain.aggregates import Granularity, Tally
 from ..domain.ratings import MAX_TAP_AGE
 from .dynamodb import (
-    BATCH_GET_KEYS,
-    TRANSACTION_ITEMS,
-    batch_get,
+    batch_get_all,
     batch_write,
     client,
     error_code,
     from_item,
-    in_parallel,
     query_all,
     table_name,
     to_item,
-    transact_each,
+    transact_all,
     unavailable_on_failure,
     utc_hour,
     utc_iso,
@@ -97,9 +94,9 @@ def put_partials(
     6,300 UpdateItems, 49 s on DynamoDB Local), and BatchWriteItem takes no condition, which
     is what keeps a slower run's older view out. The items need not be written together:
     the condition of each is read from CancellationReasons, and the others sent again."""
-    actions = [_partial_update(key, arrival_slice, tally, seen) for key, tally in tallies]
-    chunks = [actions[i : i + TRANSACTION_ITEMS] for i in range(0, len(actions), TRANSACTION_ITEMS)]
-    return [written for chunk in in_parallel(transact_each, chunks) for written in chunk]
+    return transact_all(
+        [_partial_update(key, arrival_slice, tally, seen) for key, tally in tallies]
+    )
 
 
 def put_partial(
@@ -328,13 +325,11 @@ def logged_taps(
         for kiosk, hours in wanted.items()
         for hour in sorted(hours)
     ]
-    chunks = [keys[i : i + BATCH_GET_KEYS] for i in range(0, len(keys), BATCH_GET_KEYS)]
     found: dict[Kiosk, tuple[list[LoggedTap], set[str]]] = {kiosk: ([], set()) for kiosk in wanted}
-    for items in in_parallel(batch_get, chunks):
-        for item in items:
-            taps, bursts = found[kiosk_of[str(item["pk"])]]
-            taps.extend(_logged(str(entry)) for entry in item.get("taps", ()))
-            bursts.update(str(rating_id) for rating_id in item.get("bursts", ()))
+    for item in batch_get_all(keys):
+        taps, bursts = found[kiosk_of[str(item["pk"])]]
+        taps.extend(_logged(str(entry)) for entry in item.get("taps", ()))
+        bursts.update(str(rating_id) for rating_id in item.get("bursts", ()))
     return found
 
 
@@ -365,7 +360,8 @@ class TapLogAddition:
 def log_taps(additions: list[TapLogAddition]) -> None:
     """Add taps, and marks of repeat presses, to the kiosks' tap logs (set union: written
     again, nothing changes)."""
-    _write_all([_tap_log_update(addition) for addition in additions])
+    # Each write is idempotent and needs no condition.
+    transact_all([_tap_log_update(addition) for addition in additions])
 
 
 def _tap_log_update(addition: TapLogAddition) -> dict[str, Any]:
@@ -396,13 +392,6 @@ def _tap_log_update(addition: TapLogAddition) -> dict[str, Any]:
             "ExpressionAttributeValues": to_item(values),
         }
     }
-
-
-def _write_all(actions: list[dict[str, Any]]) -> None:
-    """Independent writes that need no condition, up to 100 in a transaction, several at
-    once (a run's cost here is round trips). Each write is idempotent."""
-    chunks = [actions[i : i + TRANSACTION_ITEMS] for i in range(0, len(actions), TRANSACTION_ITEMS)]
-    in_parallel(transact_each, chunks)
 
 
 @dataclass(frozen=True)

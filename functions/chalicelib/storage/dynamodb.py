@@ -426,6 +426,21 @@ def in_parallel(work: Callable[[Item], Result], items: list[Item]) -> list[Resul
         return list(pool.map(work, items))
 
 
+def transact_all(actions: list[dict[str, Any]]) -> list[bool]:
+    """Writes to distinct items that need not happen together, any number: `transact_each`
+    of TRANSACTION_ITEMS at a time, BATCHES_IN_FLIGHT at once (a run's cost is round trips).
+    For each, in order, False if its own condition refused it."""
+    chunks = [actions[i : i + TRANSACTION_ITEMS] for i in range(0, len(actions), TRANSACTION_ITEMS)]
+    return [written for chunk in in_parallel(transact_each, chunks) for written in chunk]
+
+
+def batch_get_all(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items of any number of keys (wire format) that exist, strongly consistent, in no
+    particular order: `batch_get` of BATCH_GET_KEYS at a time, BATCHES_IN_FLIGHT at once."""
+    chunks = [keys[i : i + BATCH_GET_KEYS] for i in range(0, len(keys), BATCH_GET_KEYS)]
+    return [item for items in in_parallel(batch_get, chunks) for item in items]
+
+
 def transact(items: list[Any]) -> bool:
     """TransactWriteItems, all or nothing; False when a condition cancelled it."""
     try:

@@ -27,19 +27,17 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from .dynamodb import (
-    TRANSACTION_ITEMS,
     client,
-    in_parallel,
     table_name,
     to_item,
-    transact_each,
+    transact_all,
     unavailable_on_failure,
     utc_hour,
     utc_iso,
 )
 
-# Entries of one item: about 62 bytes each, far below DynamoDB's 400 KB item limit, and a
-# transaction of TRANSACTION_ITEMS full ones stays under its 4 MB request limit.
+# Entries of one item, about (parts are by hash): 62 bytes each, far below DynamoDB's 400 KB
+# item limit, and a transaction of 100 full ones stays under its 4 MB request limit.
 LOG_ENTRIES = 500
 # Log items a page of the reading Query holds: a page's memory is bounded whatever the store.
 READ_PAGE_ITEMS = 100
@@ -60,11 +58,23 @@ def _entry(rating: LoggedRating) -> str:
     return f"{rating.tapped_at}|{rating.rating_id}"
 
 
-def log_ratings(
+def log_ratings(arrival_slice: datetime, by_store: dict[str, list[LoggedRating]]) -> None:
+    """Add these ratings (by store), arrived in the slice starting at `arrival_slice`, to
+    their stores' logs: the writes need no condition, and sent again they change nothing."""
+    transact_all(
+        [
+            action
+            for store_id, logged in sorted(by_store.items())
+            for action in log_writes(store_id, arrival_slice, logged)
+        ]
+    )
+
+
+def log_writes(
     store_id: str, arrival_slice: datetime, logged: Iterable[LoggedRating]
 ) -> list[dict[str, Any]]:
-    """The writes that add these ratings of one store, arrived in the slice starting at
-    `arrival_slice`, to its log (for `write`): one per tapped hour (and part)."""
+    """The writes that add one store's ratings of one arrival slice to its log: one per
+    tapped hour (and part)."""
     by_hour: dict[str, list[str]] = {}
     for rating in logged:
         hour = utc_hour(datetime.fromisoformat(rating.tapped_at))
@@ -94,13 +104,6 @@ def _add(store_id: str, sk: str, entries: set[str]) -> dict[str, Any]:
             "ExpressionAttributeValues": to_item({":type": "rating_log", ":entries": entries}),
         }
     }
-
-
-def write(actions: list[dict[str, Any]]) -> None:
-    """Send log writes (of `log_ratings`), up to TRANSACTION_ITEMS in a transaction, several
-    at once: they need no condition, and sent again they change nothing."""
-    chunks = [actions[i : i + TRANSACTION_ITEMS] for i in range(0, len(actions), TRANSACTION_ITEMS)]
-    in_parallel(transact_each, chunks)
 
 
 def logged_ratings(

@@ -30,8 +30,7 @@ from botocore.exceptions import ClientError
 from ..domain.ratings import Rating
 from ..errors import DependencyUnavailable
 from .dynamodb import (
-    BATCH_GET_KEYS,
-    batch_get,
+    batch_get_all,
     client,
     error_code,
     from_item,
@@ -165,13 +164,8 @@ def ratings_by_id(rating_ids: list[str]) -> dict[str, Rating]:
     """The stored ratings of these ids, by id (those that exist): BatchGetItem of 100 keys,
     BATCHES_IN_FLIGHT at once, strongly consistent, so a later change (a repeat-press mark,
     a contact moved to a task) shows."""
-    keys = [to_item(_key(rating_id)) for rating_id in rating_ids]
-    chunks = [keys[i : i + BATCH_GET_KEYS] for i in range(0, len(keys), BATCH_GET_KEYS)]
-    return {
-        rating.rating_id: rating
-        for items in in_parallel(batch_get, chunks)
-        for rating in (_stored(item) for item in items)
-    }
+    items = batch_get_all([to_item(_key(rating_id)) for rating_id in rating_ids])
+    return {rating.rating_id: rating for rating in map(_stored, items)}
 
 
 def _stored(values: dict[str, Any]) -> Rating:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 import tracemalloc
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from chalicelib.domain.exports import (
     RATINGS_HEADER,
     SATISFACTION_HEADER,
     bucket_row,
+    csv_lines,
     csv_page,
     neutralised,
     rating_row,
@@ -85,7 +87,7 @@ def test_a_row_holds_every_field_as_stored_and_never_the_contact() -> None:
         contact=Contact(phone="+12025550123", name="Ann"),
     )
     sms = rating(rating_id="r-2", channel="sms", source_id="conv-1", score=2)
-    text = csv_page(RATINGS_HEADER, [rating_row(stored, 5), rating_row(sms, 5)])
+    text = csv_page(RATINGS_HEADER, csv_lines([rating_row(stored, 5), rating_row(sms, 5)]))
 
     assert text.splitlines()[0] == "\ufeff" + ",".join(RATINGS_HEADER)
     assert "+12025550123" not in text
@@ -241,6 +243,31 @@ def test_200000_ratings_export_page_by_page_in_bounded_memory(
     assert max(peaks) < size / 5, (max(peaks), size)
     assert len(peaks) == 6
     assert max(peaks) < 2 * min(peaks)
+
+
+def test_a_page_of_long_comments_fits_in_a_lambda_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    def long_comments(rating_ids: list[str]) -> dict[str, Any]:
+        made = _fake_ratings(rating_ids)
+        return {key: replace(value, comment="很" * 500) for key, value in made.items()}
+
+    monkeypatch.setattr(rating_log, "logged_ratings", _fake_log(3_000))
+    monkeypatch.setattr(ratings, "ratings_by_id", long_comments)
+    query = RatingsExportQuery.model_validate({"from": "2026-11-01", "to": "2026-11-30"})
+    cursor: str | None = None
+    seen: list[str] = []
+    sizes = []
+    while True:
+        page = exports.ratings_page(STORE, query, cursor, AT)
+        # The body as the Lambda answer carries it: a JSON string, each 很 six bytes.
+        sizes.append(len(json.dumps(page.text)))
+        seen += [row["rating_id"] for row in rows_of(page.text)]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert seen == [f"r{index:07d}" for index in range(3_000)]
+    assert len(sizes) == 2  # 3,000 rows, fewer than a page's 5,000: split by size
+    assert max(sizes) <= exports.EXPORT_PAGE_BYTES + 200  # the header
 
 
 def _cursor(text: str) -> str:

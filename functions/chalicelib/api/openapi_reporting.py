@@ -19,7 +19,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "The store's ratings tapped in the period (dates or date-times in the store's zone; "
         "by default the last 30 days, at most 400), by tap time, as CSV (UTF-8 with a BOM; "
         "header `rating_id,store_id,kiosk_id,channel,score,scale_max,tapped_at,received_at,"
-        "reasons,comment,expectation,burst,survey_version`), at most 5,000 rows a page: "
+        "reasons,comment,expectation,burst,survey_version`), at most 5,000 rows a page "
+        "(fewer when they would pass 5 MB): "
         'when more remain, `Link: <the same URL with cursor=...>; rel="next"`. Every page '
         "is a whole file (BOM and header). A rating is listed once the scheduled aggregation "
         "has counted it",

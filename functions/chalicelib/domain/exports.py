@@ -118,12 +118,21 @@ def bucket_row(store_id: str, bucket: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def csv_page(header: Iterable[str], rows: Iterable[list[str]]) -> str:
-    """A whole CSV file: the byte order mark, the header, the rows (RFC 4180: CRLF, cells
-    quoted where they hold a comma, a quote or a line break)."""
+def csv_lines(rows: Iterable[list[str]]) -> list[str]:
+    """Each row as one CSV record (RFC 4180: CRLF, cells quoted where they hold a comma, a
+    quote or a line break)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    lines = []
+    for row in rows:
+        writer.writerow(row)
+        lines.append(out.getvalue())
+        out.seek(0)
+        out.truncate()
+    return lines
+
+
+def csv_page(header: Iterable[str], lines: Iterable[str]) -> str:
+    """A whole CSV file: the byte order mark, the header, the records (of `csv_lines`)."""
     # The mark added last: a text of ASCII is held at a byte a character until then.
-    return BOM + out.getvalue()
+    return BOM + "".join([*csv_lines([list(header)]), *lines])

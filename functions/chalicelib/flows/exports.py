@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from ..domain.exports import (
     RATINGS_HEADER,
     SATISFACTION_HEADER,
     bucket_row,
+    csv_lines,
     csv_page,
     rating_row,
 )
@@ -32,6 +34,9 @@ from .satisfaction import Asked, store_figures
 # Rows of one answer: a Lambda answer is at most 6 MB, and a row is at most about 900
 # bytes (a 500-character comment, in the worst case three bytes a character, quoted).
 EXPORT_PAGE_ROWS = 5_000
+# The body of one answer at most, as the Lambda answer (at most 6 MB with its headers)
+# carries it: 5,000 rows of 500-character comments in Chinese would be over 15 MB.
+EXPORT_PAGE_BYTES = 5_000_000
 # Ratings read at once: BATCHES_IN_FLIGHT BatchGetItems of 100 (storage.ratings_by_id).
 FETCH_GROUP = 400
 DEFAULT_SPAN = timedelta(days=30)
@@ -64,32 +69,46 @@ def ratings_page(
     page_rows: int | None = None,
 ) -> CsvPage:
     """The page of the store's ratings tapped in the asked period (by default the last 30
-    days; at most MAX_SPAN) after `cursor` (None: the first page), by tap time, at most
-    `page_rows` (None: EXPORT_PAGE_ROWS, read now, so tests may make pages small) rows."""
+    days; at most MAX_SPAN) after `cursor` (None: the first page), by tap time: at most
+    `page_rows` rows (None: EXPORT_PAGE_ROWS, read now, so tests may make pages small), and
+    fewer when they would not fit in EXPORT_PAGE_BYTES."""
     page_rows = page_rows or EXPORT_PAGE_ROWS
     start, end = _bounded(store, asked, at)
     after = _decoded(cursor, start, end) if cursor is not None else None
     logged = list(
         islice(rating_log.logged_ratings(store.store_id, start, end, after), page_rows + 1)
     )
-    shown = logged[:page_rows]
+    lines: list[str] = []
+    size = 0
+    last: LoggedRating | None = None
+    more = len(logged) > page_rows
+    for entry, line in _lines(logged[:page_rows], store.survey.scale.max):
+        # As the Lambda answer carries the body: a JSON string (non-ASCII escaped).
+        size += len(json.dumps(line)) if line else 0
+        if size > EXPORT_PAGE_BYTES and lines:
+            more = True
+            break
+        if line:
+            lines.append(line)
+        last = entry
     return CsvPage(
-        csv_page(RATINGS_HEADER, _rows(shown, store.survey.scale.max)),
+        csv_page(RATINGS_HEADER, lines),
         *_days(store, start, end),
-        _encoded(shown[-1]) if len(logged) > page_rows else None,
+        _encoded(last) if more and last is not None else None,
     )
 
 
-def _rows(shown: list[LoggedRating], scale_max: int) -> Iterator[list[str]]:
-    """The rows of these logged ratings, from their items as stored now, read FETCH_GROUP at
-    a time (side by side) and written out before the next: a page holds its text and one
-    group of ratings, not all of its ratings."""
+def _lines(shown: list[LoggedRating], scale_max: int) -> Iterator[tuple[LoggedRating, str | None]]:
+    """Each logged rating and its CSV line (None: its item is gone), from the items as
+    stored now, read FETCH_GROUP at a time (side by side) and written out before the next:
+    a page holds its text and one group of ratings, not all of its ratings."""
     for index in range(0, len(shown), FETCH_GROUP):
         group = shown[index : index + FETCH_GROUP]
         found = ratings.ratings_by_id([entry.rating_id for entry in group])
-        yield from (
-            rating_row(found[e.rating_id], scale_max) for e in group if e.rating_id in found
-        )
+        rows = [rating_row(found[e.rating_id], scale_max) for e in group if e.rating_id in found]
+        written = iter(csv_lines(rows))
+        for entry in group:
+            yield entry, next(written) if entry.rating_id in found else None
 
 
 def satisfaction_page(store: Store, asked: Asked, at: datetime) -> CsvPage:
@@ -98,7 +117,7 @@ def satisfaction_page(store: Store, asked: Asked, at: datetime) -> CsvPage:
     figures = store_figures(store, asked, at)
     rows = [bucket_row(store.store_id, bucket) for bucket in figures["buckets"]]
     period = asked.period(store.timezone, at, FIGURES_SPAN[asked.granularity])
-    return CsvPage(csv_page(SATISFACTION_HEADER, rows), *_days(store, *period))
+    return CsvPage(csv_page(SATISFACTION_HEADER, csv_lines(rows)), *_days(store, *period))
 
 
 def _bounded(store: Store, asked: Period, at: datetime) -> tuple[datetime, datetime]:

@@ -20,7 +20,7 @@ from chalicelib.flows import exports
 from chalicelib.jobs.aggregate import aggregate, floor_hour, rebuild
 from chalicelib.storage import aggregates, dynamodb, rating_log, ratings
 from tests.conftest import bearer, now
-from tests.integration.factories import NOW
+from tests.integration.factories import NOW, put
 
 pytestmark = pytest.mark.parametrize("storage", ["dynamodb_local"], indirect=True)
 
@@ -175,6 +175,21 @@ def test_runs_that_read_the_slices_again_log_nothing_twice(
     after = [row for page in _pages(api, EXPORT) for row in page]
     assert [row for row in after if row["rating_id"] != late.rating_id] == before
     assert len(after) == len(before) + 1
+
+
+def test_a_rebuild_logs_ratings_counted_before_the_log_existed(api: Any, store: Any):
+    # Counted by runs from before the rating log: the watermark is past them, no log.
+    older = [
+        put("store-a", score, tapped_at=datetime(2026, 11, 18, 15, score, tzinfo=UTC))
+        for score in (1, 3, 5)
+    ]
+    aggregates.advance_watermark(None, floor_hour(NOW))
+    assert _pages(api, EXPORT) == [[]]
+
+    rebuild(NOW - timedelta(hours=1), NOW)  # make rebuild-aggregates SINCE=...
+
+    (page,) = _pages(api, EXPORT)
+    assert [row["rating_id"] for row in page] == [rating.rating_id for rating in older]
 
 
 @pytest.mark.parametrize(

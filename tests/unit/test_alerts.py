@@ -23,7 +23,7 @@ def tally(**scores: int) -> Tally:
     result = Tally()
     for key, count in scores.items():
         for _ in range(count):
-            result.add_rating({"score": int(key[1:]), "channel": "kiosk"})
+            result.add_rating({"score": int(key[1:]), "channel": "kiosk", "source_id": "k1"})
     return result
 
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from .survey import Store
 
 KioskStatus = Literal["pending", "paired", "revoked"]
+KioskHealth = Literal["ok", "silent", "never_seen"]
+
+# A kiosk that sent no heartbeat for this long, counted in its store's opening hours, is silent
+# (the page sends one every 5 minutes: six missed in a row).
+SILENT_AFTER = timedelta(minutes=30)
 
 
 # defer_build: schemas are built on first use; the kiosk ingest path (a cold-start budget)
@@ -24,6 +32,44 @@ class Kiosk(BaseModel):
     created_at: datetime
     paired_at: datetime | None = None
     revoked_at: datetime | None = None
+    # From the kiosk's last heartbeat (POST /v1/kiosk/heartbeat).
+    last_seen_at: datetime | None = None
+    last_sync_at: datetime | None = None
+    queue_length: int | None = None
+    app_version: str | None = None
+    battery: float | None = None
+
+
+class Heartbeat(BaseModel):
+    """What a kiosk page reports every 5 minutes while it is open."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    queue_length: int = Field(ge=0, le=100_000, description="ratings waiting on the tablet")
+    last_sync_at: AwareDatetime | None = Field(
+        description="when the page last sent its queue or fetched the survey (null: never)"
+    )
+    app_version: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._+-]+$")
+    battery: float | None = Field(default=None, ge=0, le=1, description="0..1, where known")
+
+
+def kiosk_health(kiosk: Kiosk, store: Store, now: datetime) -> KioskHealth:
+    """ok, silent (no heartbeat for SILENT_AFTER of the store's opening hours) or never_seen."""
+    silent_at = silent_since(kiosk, store)
+    if silent_at is None:
+        return "never_seen"
+    return "silent" if silent_at <= now else "ok"
+
+
+def silent_since(kiosk: Kiosk, store: Store) -> datetime | None:
+    """When the kiosk becomes silent if no heartbeat comes (None: never seen). The silence
+    counts opening hours only, as callback deadlines do: a tablet switched off at closing is
+    silent 30 minutes after the next opening, not during the night."""
+    if kiosk.last_seen_at is None:
+        return None
+    from .tasks import due_at  # not at import: the heartbeat route needs none of tasks' models
+
+    return due_at(kiosk.last_seen_at, store.timezone, store.opening_hours, SILENT_AFTER)
 
 
 class PairingRequest(BaseModel):

@@ -38,6 +38,8 @@ class Kiosk(BaseModel):
     queue_length: int | None = None
     app_version: str | None = None
     battery: float | None = None
+    # The last_seen_at whose silence was alerted (storage's once-per-silence mark); internal.
+    silent_alert_for: datetime | None = Field(default=None, exclude=True)
 
 
 class Heartbeat(BaseModel):

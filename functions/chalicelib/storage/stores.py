@@ -4,7 +4,8 @@ Key formats
   store:       pk = STORE#<store_id>, sk = PROFILE       (the survey in it: `survey.version`)
   listing:     pk = STORES,             sk = <store_id>  (every store's id: one partition)
   survey kept: pk = STORE#<store_id>, sk = SURVEY#<version> (a version replaced by a save)
-  kiosk:       pk = STORE#<store_id>, sk = KIOSK#<kiosk_id>
+  kiosk:       pk = STORE#<store_id>, sk = KIOSK#<kiosk_id>  (its last heartbeat in it;
+               silent_alert_for: the last_seen_at whose silence was alerted)
   pairing:     pk = PAIRING#<code>,   sk = PAIRING       (expires_at: TTL, epoch seconds)
   revocations: pk = REVOKED_KIOSKS,   sk = LIST          (kiosk_ids: a string set)
 
@@ -15,12 +16,13 @@ a single BatchGetItem (`prefetch_for_kiosk`); it holds ids only, far below the i
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..config import settings
-from ..domain.kiosks import Kiosk
+from ..domain.kiosks import Heartbeat, Kiosk
 from ..domain.survey import Store, Survey
 from .dynamodb import (
     BATCH_GET_KEYS,
@@ -156,13 +158,8 @@ def update_profile(store: Store, fields: set[str]) -> bool:
     bound = to_item({f":{n}": v for n, v in values.items() if v is not None})
     if bound:
         request["ExpressionAttributeValues"] = bound
-    try:
-        with unavailable_on_failure():
-            client().update_item(**request)
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
+    if not _conditional_update(request):
+        return False
     _cache.clear()
     return True
 
@@ -396,6 +393,84 @@ def prefetch_for_kiosk(store_id: str) -> None:
 
 def clear_caches() -> None:
     _cache.clear()
+
+
+def record_heartbeat(store_id: str, kiosk_id: str, heartbeat: Heartbeat, at: datetime) -> bool:
+    """Note a kiosk's heartbeat in one write (no read); False if the kiosk does not exist."""
+    values: dict[str, Any] = {
+        ":seen": _iso(at),
+        ":queue": heartbeat.queue_length,
+        ":version": heartbeat.app_version,
+    }
+    parts = ["last_seen_at = :seen", "queue_length = :queue", "app_version = :version"]
+    removed = []
+    for name, value in (
+        ("last_sync_at", heartbeat.last_sync_at and _iso(heartbeat.last_sync_at)),
+        # DynamoDB numbers are decimals (boto3 refuses floats); two digits are a percent.
+        ("battery", None if heartbeat.battery is None else Decimal(f"{heartbeat.battery:.2f}")),
+    ):
+        if value is None:
+            removed.append(name)
+        else:
+            parts.append(f"{name} = :{name}")
+            values[f":{name}"] = value
+    expression = f"SET {', '.join(parts)}" + (f" REMOVE {', '.join(removed)}" if removed else "")
+    return _update_kiosk(store_id, kiosk_id, expression, "attribute_exists(pk)", values)
+
+
+def claim_silent_alert(kiosk: Kiosk) -> bool:
+    """Mark the kiosk's current silence as alerted; False if it already was, or if a
+    heartbeat came meanwhile (then it is not silent). The mark is the silence's
+    last_seen_at: a kiosk alerts once per silence however many runs see it, retried or
+    overlapping, and again only after it was seen and fell silent anew."""
+    assert kiosk.last_seen_at is not None
+    return _update_kiosk(
+        kiosk.store_id,
+        kiosk.kiosk_id,
+        "SET silent_alert_for = :seen",
+        "last_seen_at = :seen AND #status = :paired"
+        " AND (attribute_not_exists(silent_alert_for) OR silent_alert_for <> :seen)",
+        {":seen": _iso(kiosk.last_seen_at), ":paired": "paired"},
+    )
+
+
+def release_silent_alert(kiosk: Kiosk) -> None:
+    """Take back a claim whose alert could not be sent: the next run tries again."""
+    assert kiosk.last_seen_at is not None
+    _update_kiosk(
+        kiosk.store_id,
+        kiosk.kiosk_id,
+        "REMOVE silent_alert_for",
+        "silent_alert_for = :seen",
+        {":seen": _iso(kiosk.last_seen_at)},
+    )
+
+
+def _update_kiosk(
+    store_id: str, kiosk_id: str, expression: str, condition: str, values: dict[str, Any]
+) -> bool:
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": to_item(_kiosk_key(store_id, kiosk_id)),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": to_item(values),
+    }
+    if "#status" in condition:
+        request["ExpressionAttributeNames"] = {"#status": "status"}
+    return _conditional_update(request)
+
+
+def _conditional_update(request: dict[str, Any]) -> bool:
+    """UpdateItem; False when its condition fails."""
+    try:
+        with unavailable_on_failure():
+            client().update_item(**request)
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def put_kiosk(kiosk: Kiosk) -> None:

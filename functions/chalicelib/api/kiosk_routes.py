@@ -6,15 +6,17 @@ from __future__ import annotations
 from time import monotonic
 from typing import Any
 
-from chalice.app import Request
+from chalice.app import Request, Response
 
 from ..auth import kiosk_principal
 from ..clock import now
-from ..domain.kiosks import PairingRequest
+from ..domain.kiosks import Heartbeat, PairingRequest
 from ..domain.ratings import RatingBatchIn
+from ..errors import Unauthorized
 from ..flows import existing_store
 from ..flows.kiosk_ingest import ingest_batch, retry_after
 from ..flows.kiosk_pairing import kiosk_survey, pair
+from ..storage.stores import record_heartbeat
 from .http import ApiBlueprint, json_response, parse_body
 
 bp = ApiBlueprint(__name__)
@@ -47,3 +49,12 @@ def post_ratings() -> Any:
     results = ingest_batch(batch, kiosk, store, received_at=now(), started=started)
     wait = retry_after(results)  # some ratings answer `retry`: when to send them again
     return json_response({"results": results}, headers={"Retry-After": str(wait)} if wait else None)
+
+
+@bp.route("/v1/kiosk/heartbeat", methods=["POST"])
+def post_heartbeat() -> Any:
+    kiosk = kiosk_principal(bp.current_request.headers)
+    heartbeat = parse_body(bp.current_request, Heartbeat)
+    if not record_heartbeat(kiosk.store_id, kiosk.kiosk_id, heartbeat, now()):
+        raise Unauthorized("unknown kiosk; pair it again")
+    return Response(body="", status_code=204)

@@ -160,7 +160,8 @@ _CORE: tuple[Operation, ...] = (
         "/v1/stores/{store_id}/kiosks",
         "list_kiosks",
         "stores",
-        "The store's kiosks: pending, paired and revoked",
+        "The store's kiosks: pending, paired and revoked, each with its last heartbeat and "
+        "health (`ok`, `silent`: nothing for 30 minutes of opening hours, `never_seen`)",
         STAFF,
         {200: schemas.KioskList},
         {400: BAD_ID, 401: NO_CREDENTIAL, 403: OTHER_STORE, 404: NO_STORE},

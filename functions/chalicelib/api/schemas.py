@@ -18,7 +18,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from ..domain.consent import ConsentSummary
 from ..domain.invitations import InvitationStatus, SuppressionReason
-from ..domain.kiosks import Kiosk
+from ..domain.kiosks import Kiosk, KioskHealth
 from ..domain.survey import Survey
 from ..domain.tasks import AttemptResult, EventKind, Outcome, TaskRating, TaskStatus
 
@@ -114,8 +114,15 @@ class NewKiosk(Answer):
     expires_at: datetime
 
 
+class KioskView(Kiosk):
+    """A kiosk with its health now: `silent` when no heartbeat came for 30 minutes of the
+    store's opening hours, `never_seen` before its first."""
+
+    health: KioskHealth
+
+
 class KioskList(Answer):
-    kiosks: list[Kiosk]
+    kiosks: list[KioskView]
 
 
 class RatingError(Answer):

@@ -1,5 +1,6 @@
 """Staff API for stores: create, list, read and edit them; their survey (read, save a new
-version); their kiosks: issue pairing codes, list, revoke."""
+version); their kiosks: issue pairing codes, list with their health, revoke; the fleet of
+kiosks a manager or admin sees."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from ..domain.store_edits import NewStore, Region, StoreChanges, SurveyChange, s
 from ..domain.survey import Store
 from ..flows import existing_store
 from ..flows import stores as store_flows
+from ..flows.kiosk_health import fleet, store_kiosks
 from ..flows.kiosk_pairing import new_pairing, revoke
-from ..storage import stores
 from .http import ApiBlueprint, json_response, parse_body, parse_query
 
 bp = ApiBlueprint(__name__)
@@ -84,8 +85,12 @@ def create_kiosk(store_id: str) -> Any:
 
 @bp.route("/v1/stores/{store_id}/kiosks", methods=["GET"])
 def list_kiosks(store_id: str) -> Any:
-    _authorised_store(store_id)
-    return {"kiosks": [k.model_dump(mode="json") for k in stores.list_kiosks(store_id)]}
+    return {"kiosks": store_kiosks(_authorised_store(store_id), now())}
+
+
+@bp.route("/v1/kiosks", methods=["GET"])
+def list_fleet() -> Any:
+    return {"kiosks": fleet(staff_principal(bp.current_request.headers), now())}
 
 
 @bp.route("/v1/stores/{store_id}/kiosks/{kiosk_id}/revoke", methods=["POST"])

@@ -74,6 +74,24 @@ def silent_since(kiosk: Kiosk, store: Store) -> datetime | None:
     return due_at(kiosk.last_seen_at, store.timezone, store.opening_hours, SILENT_AFTER)
 
 
+def silent_alert_message(kiosk: Kiosk, store: Store) -> str:
+    """The store alert for a silent kiosk: which one, since when in the store's time."""
+    from zoneinfo import ZoneInfo
+
+    from .text import quote_for_notification
+
+    assert kiosk.last_seen_at is not None
+    seen = kiosk.last_seen_at.astimezone(ZoneInfo(store.timezone))
+    name = kiosk.kiosk_id
+    if kiosk.label:
+        name = f"{quote_for_notification(kiosk.label, 80)} ({kiosk.kiosk_id})"
+    return (
+        f"Kiosk {name} at {store.name} has sent nothing since "
+        f"{seen:%Y-%m-%d %H:%M} ({store.timezone}): {SILENT_AFTER.seconds // 60} minutes or "
+        "more of opening hours. Check that the tablet is on, charged and online."
+    )
+
+
 class PairingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 

@@ -396,8 +396,10 @@ def clear_caches() -> None:
 
 
 def record_heartbeat(store_id: str, kiosk_id: str, heartbeat: Heartbeat, at: datetime) -> bool:
-    """Note a kiosk's heartbeat in one write (no read); False if the kiosk does not exist."""
+    """Note a kiosk's heartbeat in one write (no read); False if the kiosk is not paired
+    (unknown, or revoked while its token is still in a container's revocation cache)."""
     values: dict[str, Any] = {
+        ":paired": "paired",
         ":seen": _iso(at),
         ":queue": heartbeat.queue_length,
         ":version": heartbeat.app_version,
@@ -406,8 +408,7 @@ def record_heartbeat(store_id: str, kiosk_id: str, heartbeat: Heartbeat, at: dat
     removed = []
     for name, value in (
         ("last_sync_at", heartbeat.last_sync_at and _iso(heartbeat.last_sync_at)),
-        # DynamoDB numbers are decimals (boto3 refuses floats); two digits are a percent.
-        ("battery", None if heartbeat.battery is None else Decimal(f"{heartbeat.battery:.2f}")),
+        ("battery", None if heartbeat.battery is None else _battery(heartbeat.battery)),
     ):
         if value is None:
             removed.append(name)
@@ -415,7 +416,7 @@ def record_heartbeat(store_id: str, kiosk_id: str, heartbeat: Heartbeat, at: dat
             parts.append(f"{name} = :{name}")
             values[f":{name}"] = value
     expression = f"SET {', '.join(parts)}" + (f" REMOVE {', '.join(removed)}" if removed else "")
-    return _update_kiosk(store_id, kiosk_id, expression, "attribute_exists(pk)", values)
+    return _update_kiosk(store_id, kiosk_id, expression, "#status = :paired", values)
 
 
 def claim_silent_alert(kiosk: Kiosk) -> bool:
@@ -485,4 +486,12 @@ def _iso(moment: datetime) -> str:
 
 
 def _kiosk_values(kiosk: Kiosk) -> dict[str, Any]:
-    return kiosk.model_dump(mode="json", exclude_none=True)
+    values = kiosk.model_dump(mode="json", exclude_none=True)
+    if kiosk.battery is not None:
+        values["battery"] = _battery(kiosk.battery)
+    return values
+
+
+def _battery(level: float) -> Decimal:
+    # DynamoDB numbers are decimals (boto3 refuses floats); two digits are a percent.
+    return Decimal(f"{level:.2f}")

@@ -9,7 +9,10 @@ const TIMING = timings({
   thanks: 4000, // thank-you screen, then reset
   sync: 5000, // sync loop period when all is well
   survey: 60000, // survey refresh, also how a revoked kiosk learns it
+  heartbeat: 240000, // "still here" to the API: under the 5 minutes it expects, with margin
 });
+// Sent in each heartbeat, so the fleet view shows which tablets run an old page.
+const APP_VERSION = "0.1.0";
 const MAX_BACKOFF = 60000;
 const FACE_COLOURS = ["#e8604c", "#f29b4b", "#f6d04d", "#9fd26a", "#4caf63"];
 
@@ -25,6 +28,7 @@ let locale = "en";
 let flow = null; // the customer being served: {ratingId, score, reasons, phone}
 let idleTimer = 0;
 let syncTimer = 0;
+let heartbeatTimer = 0;
 let syncing = false;
 let failures = 0;
 let lastSync = Number(localStorage.getItem("last_sync")) || 0;
@@ -442,6 +446,36 @@ async function renderStatus() {
   $("sync-text").textContent = waiting ? text(line, waiting, time) : text(line, time);
 }
 
+// ---- heartbeat ------------------------------------------------------------------------
+
+// Every TIMING.heartbeat while the page is open and paired: the queue's length, the last
+// sync, this page's version and, where the browser tells, the battery. A failed one is not
+// retried: the next comes on time, and a kiosk silent for 30 minutes alerts its store.
+async function heartbeat() {
+  clearTimeout(heartbeatTimer);
+  heartbeatTimer = setTimeout(heartbeat, TIMING.heartbeat);
+  if (PREVIEW || !config.token || !navigator.onLine) return;
+  const body = {
+    queue_length: await queue.count(),
+    last_sync_at: lastSync ? new Date(lastSync).toISOString() : null,
+    app_version: APP_VERSION,
+    battery: await batteryLevel(),
+  };
+  try {
+    await request("/v1/kiosk/heartbeat", { method: "POST", body: JSON.stringify(body) });
+  } catch (error) {
+    console.warn("heartbeat failed:", error.message);
+  }
+}
+
+async function batteryLevel() {
+  try {
+    return navigator.getBattery ? Math.round((await navigator.getBattery()).level * 100) / 100 : null;
+  } catch {
+    return null; // a browser that refuses (a permissions policy): unknown, not an error
+  }
+}
+
 // ---- pairing --------------------------------------------------------------------------
 
 function unpair() {
@@ -483,6 +517,7 @@ async function pair() {
     $("pair-code").textContent = "";
     reset();
     scheduleSync(0);
+    heartbeat();
   } catch {
     $("pair-error").textContent = text("pair_offline");
   } finally {
@@ -515,7 +550,10 @@ function wire() {
   document.addEventListener("contextmenu", (event) => event.preventDefault());
   document.addEventListener("gesturestart", (event) => event.preventDefault());
   document.addEventListener("dragstart", (event) => event.preventDefault());
-  window.addEventListener("online", () => scheduleSync(0));
+  window.addEventListener("online", () => {
+    scheduleSync(0);
+    heartbeat();
+  });
 }
 
 // The preview's queue: the same calls as queue.js, keeping nothing.
@@ -548,6 +586,7 @@ async function start() {
   renderTexts();
   reset();
   scheduleSync(Math.max(0, retryAt - Date.now())); // a reload honours a Retry-After too
+  heartbeat();
   renderStatus();
   setInterval(renderStatus, 10000);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});

@@ -6,7 +6,7 @@
 //
 //   stores.js         the store list, a new store, and one store's sections:
 //   store_form.js     its details           survey_editor.js  its survey
-//   kiosks.js         its kiosks and pairing codes
+//   kiosks.js         its kiosks and pairing codes   fleet.js  every kiosk, most trouble first
 //   people.js         invitations and removals   integrations.js  store-system credentials
 //   onboarding.js     the CSV upload          notifications.js  my notifications
 //   forms.js          fields, errors, words kept in the current language
@@ -15,6 +15,7 @@
 // Each screen's render() returns its node, built fresh when its tab opens (what another
 // person saw is never kept): sign-out empties the section.
 import { $, el, currentScreen, showScreen } from "../../common/page.js";
+import * as fleet from "./fleet.js";
 import { forgetRemoved, rewriteWords, selectTab, tabList, tx } from "./forms.js";
 import * as integrations from "./integrations.js";
 import * as notifications from "./notifications.js";
@@ -25,8 +26,8 @@ import { t } from "./strings.js";
 import { administers, who } from "./who.js";
 
 const TABS = {
-  admin: { stores, people, integrations, onboarding, notifications },
-  manager: { stores, people, integrations, notifications },
+  admin: { stores, fleet, people, integrations, onboarding, notifications },
+  manager: { stores, fleet, people, integrations, notifications },
   staff: { notifications },
 };
 

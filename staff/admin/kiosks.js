@@ -78,15 +78,22 @@ function showCode(node, issued) {
   }, TICK_MS);
 }
 
+// A kiosk's status, health and last heartbeat in a line; `more`: also its queue, battery
+// and page version (the fleet).
+export function facts(kiosk, more = false) {
+  const paired = kiosk.status === "paired";
+  return [
+    t("kiosk_status")[kiosk.status] ?? kiosk.status,
+    kiosk.health && paired ? t("kiosk_health")[kiosk.health] ?? kiosk.health : null,
+    kiosk.last_seen_at ? t("kiosk_seen", clock(kiosk.last_seen_at)) : kiosk.paired_at ? t("kiosk_paired", clock(kiosk.paired_at)) : null,
+    more && kiosk.last_seen_at ? t("kiosk_beat", kiosk.queue_length, kiosk.battery, kiosk.app_version) : null,
+  ].filter(Boolean).join(" · ");
+}
+
 function kioskItem(path, kiosk, listing, load) {
   const name = kiosk.label || kiosk.kiosk_id;
-  const facts = () => [
-    t("kiosk_status")[kiosk.status] ?? kiosk.status,
-    kiosk.health && kiosk.status === "paired" ? t("kiosk_health")[kiosk.health] ?? kiosk.health : null,
-    kiosk.last_seen_at ? t("kiosk_seen", clock(kiosk.last_seen_at)) : kiosk.paired_at ? t("kiosk_paired", clock(kiosk.paired_at)) : null,
-  ].filter(Boolean).join(" · ");
   const item = el("li", { "data-kiosk-id": kiosk.kiosk_id, class: kiosk.status === "revoked" ? "revoked" : null },
-    el("div", {}, el("p", { class: "admin-item-title" }, name), said("p", { class: "meta" }, facts)));
+    el("div", {}, el("p", { class: "admin-item-title" }, name), said("p", { class: "meta" }, () => facts(kiosk))));
   if (kiosk.status !== "revoked") {
     const revoke = confirmButton("revoke_for", [name], async () => {
       try {

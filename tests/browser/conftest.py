@@ -60,13 +60,15 @@ def new_kiosk(stack: LocalStack) -> Callable[[], dict[str, Any]]:
 def open_kiosk(stack: LocalStack, browser: Browser) -> Iterator[Callable[..., Page]]:
     contexts = []
 
-    def open_page(token: str | None, viewport: dict[str, int] | None = None) -> Page:
+    def open_page(
+        token: str | None, viewport: dict[str, int] | None = None, options: str = ""
+    ) -> Page:
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
         contexts.append(context)
         page = context.new_page()
         pages_url = stack.demo["kiosk_url"].split("#")[0]
         fragment = f"#token={token}" if token else ""
-        page.goto(pages_url + KIOSK_OPTIONS + fragment)
+        page.goto(pages_url + KIOSK_OPTIONS + options + fragment)
         return page
 
     yield open_page

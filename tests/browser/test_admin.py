@@ -20,7 +20,7 @@ from playwright.sync_api import Page
 
 from devtools.stack_process import ROOT
 from tests.browser.conftest import screen, screenshot, wait_on_page, wait_until
-from tests.browser.staff_page import sign_in_with_password
+from tests.browser.staff_page import paired_kiosk, sign_in_with_password
 
 pytestmark = pytest.mark.browser
 
@@ -474,6 +474,44 @@ def test_kiosks_are_listed_and_revoked_and_a_credential_is_shown_once(stack, ope
     wait_on_page(page, lambda: "revoked" in item.text_content(), message="credential revoked")
     listed = api(stack, "GET", "/v1/integrations").json()["integrations"]
     assert next(i for i in listed if i["name"] == f"tills {store_id}")["revoked_at"]
+
+
+def test_kiosk_health_shows_on_the_store_and_in_the_fleet_most_trouble_first(stack, open_page):
+    store_id = new_store(stack)
+    beating, waiting = (
+        paired_kiosk(stack, store_id),
+        api(stack, "POST", f"/v1/stores/{store_id}/kiosks", {"label": "Door"}).json(),
+    )
+    beat = {"queue_length": 7, "last_sync_at": None, "app_version": "1.2.3", "battery": 0.42}
+    answer = requests.post(
+        f"{stack.demo['api_url']}/v1/kiosk/heartbeat",
+        headers={"Authorization": f"Bearer {beating['token']}"},
+        json=beat,
+        timeout=10,
+    )
+    assert answer.status_code == 204
+
+    page = open_page()
+    signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])
+    manage(page, store_id, "Kiosks")
+    item = page.locator(f'#admin-kiosk-list [data-kiosk-id="{beating["kiosk_id"]}"]')
+    wait_on_page(page, lambda: "last seen" in item.text_content(), message="last seen")
+    assert "sending" in item.text_content()
+    open_admin(page, "fleet")
+    rows = page.locator("#fleet-list li[data-kiosk-id]")
+    ours = page.locator(f'#fleet-list [data-kiosk-id="{beating["kiosk_id"]}"]')
+    ours.wait_for()
+    fleet = api(stack, "GET", "/v1/kiosks").json()["kiosks"]
+
+    assert [row.get_attribute("data-kiosk-id") for row in rows.all()] == [
+        k["kiosk_id"] for k in fleet
+    ]
+    assert f"· {store_id}" in ours.text_content()
+    assert "7 queued · battery 42% · v1.2.3" in ours.text_content()
+    pending = page.locator(f'#fleet-list [data-kiosk-id="{waiting["kiosk_id"]}"]')
+    assert pending.get_attribute("data-health") == "never_seen"
+    page.click('#languages [data-locale="zh-CN"]')
+    wait_on_page(page, lambda: "待发送 7 · 电量 42%" in ours.text_content(), message="Chinese")
 
 
 def test_a_person_is_invited_for_a_store_found_by_name_and_removed(stack, open_page):

@@ -197,6 +197,34 @@ def test_a_lost_response_is_retried_without_counting_twice(stack, new_kiosk, ope
     assert len(stack.ratings_of_kiosk(kiosk["kiosk_id"])) == 1
 
 
+def test_the_page_sends_heartbeats_with_its_queue_and_the_list_shows_it_alive(
+    stack, new_kiosk, open_kiosk
+):
+    kiosk = new_kiosk()
+    api, store = stack.demo["api_url"], stack.demo["store_id"]
+    headers = {"Authorization": f"Bearer {stack.demo['staff_token']}"}
+
+    def listed() -> dict:
+        kiosks = requests.get(f"{api}/v1/stores/{store}/kiosks", headers=headers, timeout=10)
+        return next(k for k in kiosks.json()["kiosks"] if k["kiosk_id"] == kiosk["kiosk_id"])
+
+    assert listed()["health"] == "never_seen"
+    page = open_kiosk(kiosk["token"], options="&heartbeat=700")
+    page.wait_for_selector(".face")
+    first = wait_until(lambda: listed()["last_seen_at"] and listed(), message="first heartbeat")
+    page.route("**/v1/kiosk/ratings", lambda route: route.abort())  # the ratings cannot go
+    tap_face(page, 5)
+    page.click("#followup-skip")
+
+    queued = wait_until(lambda: listed()["queue_length"] == 1 and listed(), message="queue of 1")
+    assert first["health"] == queued["health"] == "ok"
+    assert first["queue_length"] == 0
+    assert queued["app_version"] == "0.1.0"
+    assert queued["last_seen_at"] > first["last_seen_at"]
+    battery = page.evaluate("navigator.getBattery().then((b) => Math.round(b.level * 100) / 100)")
+    assert queued["battery"] == battery  # what Chromium tells the page
+
+
 def test_pairing_with_a_code_then_revocation_returns_to_pairing(stack, open_kiosk):
     api, staff = stack.demo["api_url"], stack.demo["staff_token"]
     headers = {"Authorization": f"Bearer {staff}"}

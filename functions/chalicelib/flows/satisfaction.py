@@ -100,7 +100,10 @@ def region_figures(
             wall = start.replace(tzinfo=None).isoformat()
             _, total = totals.setdefault(wall, (start, Tally()))
             total.merge(tally)
-    scale = group[0].survey.scale if group else None
+    # A store on the common scale, not the first: that one may be on another.
+    scale = next(
+        (s.survey.scale for s in group if (s.survey.scale.min, s.survey.scale.max) == common), None
+    )
     views = [
         bucket_view(start, tally, scale)
         for _, (start, tally) in sorted(totals.items())

@@ -68,7 +68,7 @@ def _send(store: Store, now: datetime) -> bool:
             {"store_id": store.store_id, "kind": "weekly_digest", "audience": "manager"}
             | ({"region": store.region} if store.region else {}),
         )
-    except BaseException:
+    except Exception:  # a storage outage, the topic's, or a bug: not claimed for good
         _release(claim)
         raise
     logger.info("weekly digest sent", extra={"store_id": store.store_id, "week": claim.week})

@@ -642,6 +642,7 @@ def test_a_manager_is_offered_their_region_and_staff_invitations_only(stack, ope
     open_admin(page)
     assert page.locator("[data-admin-tab]").evaluate_all("t => t.map(b => b.dataset.adminTab)") == [
         "stores",
+        "fleet",
         "people",
         "integrations",
         "notifications",

@@ -1,8 +1,9 @@
 """Store alerts: one per incident (issue 11, point 4). A store that was alerted cools down
 (STOREPULSE_ALERT_COOLDOWN_HOURS): no alert for its next bad hour or for the bad day that
 holds the alerted hour; after the cool-down a new incident alerts again. Exactly once under
-retries and overlapping runs. The clock is frozen: every run is given its `now`. On moto and
-on DynamoDB Local."""
+retries and overlapping runs. The clock is frozen: every run is given its `now`. On DynamoDB
+Local only: moto takes some 30 s of the suite over these weeks of ratings, the real engine a
+few (the rule itself: tests/unit/test_alerts.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from chalicelib.jobs.alerts import check_alerts
 from chalicelib.notify import topics
 from chalicelib.storage import aggregates
 from tests.integration.factories import put
+
+pytestmark = pytest.mark.parametrize("storage", ["dynamodb_local"], indirect=True)
 
 
 def utc(text: str) -> datetime:

@@ -79,10 +79,10 @@ onboard: $(VENV)/.installed
 
 deps: $(VENV)/.installed $(CHECKOV) node_modules/.installed java chromium
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet 'pip>=23,<26.3'  # chalice needs pip below 26.3
-	$(PY) -m pip install --quiet '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt '.[dev]'
 	touch $@
 
 $(CHECKOV): Makefile

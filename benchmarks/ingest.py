@@ -42,7 +42,10 @@ RUNS = {1: scaled(500), 25: scaled(60)}  # measured requests per batch size and 
 COLD_RUNS = scaled(15)  # cold starts are noisy on a shared machine: a median of many
 CAPACITY_REQUESTS = scaled(10)  # of 25 ratings
 READ_OPS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
-BUDGET_WARM, BUDGET_COLD, BUDGET_WCU, BUDGET_READS = 1.3, 1.5, 2.0, 0.0
+# Raised in 2026-12 (issue 16): 1 rating a request within 1.2x the bare handler, a batch of
+# 25 (its writes sent together) within 0.5x the bare handler's sequential loop.
+BUDGET_WARM = {1: 1.2, 25: 0.5}
+BUDGET_COLD, BUDGET_WCU, BUDGET_READS = 1.2, 2.0, 0.0
 
 _rng = random.Random(20240601)
 
@@ -319,7 +322,7 @@ def report(
         print(
             f"   {n:>5} {runs:>8}   {statistics.median(app):8.3f} {p90(app):7.3f}   "
             f"{statistics.median(bare):8.3f} {p90(bare):7.3f}   {ratio:9.2f} {ratio90:5.2f}"
-            f"   {verdict(ratio, BUDGET_WARM)}"
+            f"   {verdict(ratio, BUDGET_WARM[n])}"
         )
     print("   bare = one conditional PutItem per rating (retry-safe, as the contract requires).")
     print("   Against an unconditional PutItem (not retry-safe), for transparency:")

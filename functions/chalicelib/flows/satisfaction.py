@@ -39,7 +39,7 @@ def group_figures(
     admin's chain. A named store the viewer may not see is Forbidden, also when it does not
     exist and the viewer is no admin (no probing of ids)."""
     if store_ids is None:
-        group = [s for s in stores.stores_by_id(stores.list_store_ids()) if viewer.can_see(s)]
+        group = [s for s in stores.all_stores() if viewer.can_see(s)]
     else:
         group = [_visible(viewer, store_id.strip()) for store_id in store_ids]
     return {
@@ -83,7 +83,7 @@ def region_figures(
     if viewer.role != "admin" and region not in viewer.regions:
         raise Forbidden(f"this credential is not allowed for region {region}")
     group = sorted(
-        (s for s in stores.stores_by_id(stores.list_store_ids()) if s.region == region),
+        (s for s in stores.all_stores() if s.region == region),
         key=lambda s: s.store_id,
     )
     scales = Counter((s.survey.scale.min, s.survey.scale.max) for s in group)

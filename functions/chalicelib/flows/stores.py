@@ -57,7 +57,7 @@ def visible_stores(principal: StaffPrincipal, region: str | None) -> list[Store]
     if principal.role == "staff":
         candidates = stores.stores_by_id(sorted(principal.store_ids))
     else:
-        candidates = stores.stores_by_id(stores.list_store_ids())
+        candidates = stores.all_stores()
     return [
         store
         for store in candidates

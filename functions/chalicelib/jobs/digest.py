@@ -35,7 +35,7 @@ def send_weekly_digests(
     Past `budget_s` no further store is started."""
     deadline = clock() + budget_s
     sent = 0
-    for store in stores.stores_by_id(stores.list_store_ids()):
+    for store in stores.all_stores():
         if not digest_due(now, store.timezone):
             continue
         if clock() >= deadline:

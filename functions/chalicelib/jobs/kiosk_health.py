@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..config import settings
-from ..domain.kiosks import Kiosk, silent_alert_message, silent_since
+from ..domain.kiosks import Kiosk, kiosk_health, silent_alert_message
 from ..domain.survey import Store
 from ..errors import DependencyUnavailable
 from ..notify.topics import publish
@@ -18,7 +18,7 @@ from ..storage import stores
 def check_silent_kiosks(now: datetime) -> int:
     """Raise the kiosk_silent alerts due at `now`; returns how many were raised."""
     raised = 0
-    for store in stores.stores_by_id(stores.list_store_ids()):
+    for store in stores.all_stores():
         for kiosk in stores.list_kiosks(store.store_id):
             if _newly_silent(kiosk, store, now) and _alert(kiosk, store):
                 raised += 1
@@ -26,11 +26,11 @@ def check_silent_kiosks(now: datetime) -> int:
 
 
 def _newly_silent(kiosk: Kiosk, store: Store, now: datetime) -> bool:
-    if kiosk.status != "paired" or kiosk.last_seen_at is None:
-        return False  # a kiosk never seen has no silence to end; staff see it as never_seen
-    silent_at = silent_since(kiosk, store)
+    # A kiosk never seen has no silence to end: staff see it as never_seen.
     return (
-        silent_at is not None and silent_at <= now and kiosk.silent_alert_for != kiosk.last_seen_at
+        kiosk.status == "paired"
+        and kiosk_health(kiosk, store, now) == "silent"
+        and kiosk.silent_alert_for != kiosk.last_seen_at
     )
 
 

@@ -296,9 +296,35 @@ def put_if(item: dict[str, Any], condition: str, values: dict[str, Any] | None =
     request["ConditionExpression"] = condition
     if values:
         request["ExpressionAttributeValues"] = to_item(values)
+    return _unless_condition_fails(lambda: client().put_item(**request))
+
+
+def update_if(request: dict[str, Any]) -> bool:
+    """A conditional UpdateItem (the whole request, serialised); False when its condition fails."""
+    return _unless_condition_fails(lambda: client().update_item(**request))
+
+
+def set_or_remove(values: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """An UpdateExpression that sets each attribute of `values` and removes each None one,
+    with its names (`#<name>`: reserved words are safe) and its values (not serialised)."""
+    set_parts = [f"#{n} = :{n}" for n in sorted(values) if values[n] is not None]
+    remove_parts = [f"#{n}" for n in sorted(values) if values[n] is None]
+    expression = " ".join(
+        part
+        for part in (
+            f"SET {', '.join(set_parts)}" if set_parts else "",
+            f"REMOVE {', '.join(remove_parts)}" if remove_parts else "",
+        )
+        if part
+    )
+    names = {f"#{name}": name for name in values}
+    return expression, names, {f":{n}": v for n, v in values.items() if v is not None}
+
+
+def _unless_condition_fails(call: Callable[[], Any]) -> bool:
     try:
         with unavailable_on_failure():
-            client().put_item(**request)
+            call()
     except ClientError as error:
         if error_code(error) == "ConditionalCheckFailedException":
             return False

@@ -19,8 +19,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ..config import settings
 from ..domain.kiosks import Heartbeat, Kiosk
 from ..domain.survey import Store, Survey
@@ -31,13 +29,14 @@ from .dynamodb import (
     batch_get,
     busy,
     client,
-    error_code,
     from_item,
     query_all,
+    set_or_remove,
     table_name,
     to_item,
     transact,
     unavailable_on_failure,
+    update_if,
     utc_iso,
 )
 
@@ -119,6 +118,11 @@ def reread_store(store_id: str, gap_s: float) -> Store | None:
     return read_store(store_id)
 
 
+def all_stores() -> list[Store]:
+    """Every store, in id order."""
+    return stores_by_id(list_store_ids())
+
+
 def stores_by_id(store_ids: list[str]) -> list[Store]:
     """The stores of these ids that exist, in id order (BatchGetItem, 100 keys a call)."""
     found: list[Store] = []
@@ -136,18 +140,7 @@ def update_profile(store: Store, fields: set[str]) -> bool:
     """Write these PROFILE_FIELDS of `store` (None removes one); False if the store does not
     exist. Only the fields named are written, so an edit of others made meanwhile, or a
     survey saved meanwhile, is kept."""
-    values = store.model_dump(include=fields)
-    names = {f"#{name}": name for name in fields}
-    set_parts = [f"#{n} = :{n}" for n in sorted(fields) if values[n] is not None]
-    remove_parts = [f"#{n}" for n in sorted(fields) if values[n] is None]
-    expression = " ".join(
-        part
-        for part in (
-            f"SET {', '.join(set_parts)}" if set_parts else "",
-            f"REMOVE {', '.join(remove_parts)}" if remove_parts else "",
-        )
-        if part
-    )
+    expression, names, values = set_or_remove(store.model_dump(include=fields))
     request: dict[str, Any] = {
         "TableName": table_name(),
         "Key": to_item(_store_key(store.store_id)),
@@ -155,10 +148,9 @@ def update_profile(store: Store, fields: set[str]) -> bool:
         "ConditionExpression": "attribute_exists(pk)",
         "ExpressionAttributeNames": names,
     }
-    bound = to_item({f":{n}": v for n, v in values.items() if v is not None})
-    if bound:
-        request["ExpressionAttributeValues"] = bound
-    if not _conditional_update(request):
+    if values:
+        request["ExpressionAttributeValues"] = to_item(values)
+    if not update_if(request):
         return False
     _cache.clear()
     return True
@@ -398,25 +390,23 @@ def clear_caches() -> None:
 def record_heartbeat(store_id: str, kiosk_id: str, heartbeat: Heartbeat, at: datetime) -> bool:
     """Note a kiosk's heartbeat in one write (no read); False if the kiosk is not paired
     (unknown, or revoked while its token is still in a container's revocation cache)."""
-    values: dict[str, Any] = {
-        ":paired": "paired",
-        ":seen": _iso(at),
-        ":queue": heartbeat.queue_length,
-        ":version": heartbeat.app_version,
-    }
-    parts = ["last_seen_at = :seen", "queue_length = :queue", "app_version = :version"]
-    removed = []
-    for name, value in (
-        ("last_sync_at", heartbeat.last_sync_at and _iso(heartbeat.last_sync_at)),
-        ("battery", None if heartbeat.battery is None else _battery(heartbeat.battery)),
-    ):
-        if value is None:
-            removed.append(name)
-        else:
-            parts.append(f"{name} = :{name}")
-            values[f":{name}"] = value
-    expression = f"SET {', '.join(parts)}" + (f" REMOVE {', '.join(removed)}" if removed else "")
-    return _update_kiosk(store_id, kiosk_id, expression, "#status = :paired", values)
+    expression, names, values = set_or_remove(
+        {
+            "last_seen_at": _iso(at),
+            "queue_length": heartbeat.queue_length,
+            "app_version": heartbeat.app_version,
+            "last_sync_at": heartbeat.last_sync_at and _iso(heartbeat.last_sync_at),
+            "battery": None if heartbeat.battery is None else _battery(heartbeat.battery),
+        }
+    )
+    return _update_kiosk(
+        store_id,
+        kiosk_id,
+        expression,
+        "#status = :paired",
+        values | {":paired": "paired"},
+        names | _STATUS,
+    )
 
 
 def claim_silent_alert(kiosk: Kiosk) -> bool:
@@ -432,6 +422,7 @@ def claim_silent_alert(kiosk: Kiosk) -> bool:
         "last_seen_at = :seen AND #status = :paired"
         " AND (attribute_not_exists(silent_alert_for) OR silent_alert_for <> :seen)",
         {":seen": _iso(kiosk.last_seen_at), ":paired": "paired"},
+        _STATUS,
     )
 
 
@@ -447,8 +438,16 @@ def release_silent_alert(kiosk: Kiosk) -> None:
     )
 
 
+_STATUS = {"#status": "status"}  # a reserved word in expressions
+
+
 def _update_kiosk(
-    store_id: str, kiosk_id: str, expression: str, condition: str, values: dict[str, Any]
+    store_id: str,
+    kiosk_id: str,
+    expression: str,
+    condition: str,
+    values: dict[str, Any],
+    names: dict[str, str] | None = None,
 ) -> bool:
     request: dict[str, Any] = {
         "TableName": table_name(),
@@ -457,21 +456,9 @@ def _update_kiosk(
         "ConditionExpression": condition,
         "ExpressionAttributeValues": to_item(values),
     }
-    if "#status" in condition:
-        request["ExpressionAttributeNames"] = {"#status": "status"}
-    return _conditional_update(request)
-
-
-def _conditional_update(request: dict[str, Any]) -> bool:
-    """UpdateItem; False when its condition fails."""
-    try:
-        with unavailable_on_failure():
-            client().update_item(**request)
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    if names:
+        request["ExpressionAttributeNames"] = names
+    return update_if(request)
 
 
 def put_kiosk(kiosk: Kiosk) -> None:

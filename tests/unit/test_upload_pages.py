@@ -3,6 +3,7 @@ revalidated, with the kiosk's offline list derived from the files."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -11,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devtools.pages import PAGES, ROOT, offline_list, page_config, page_files
+from devtools.pages import PAGES, ROOT, offline_list, page_config, page_files, transferred_size
 from devtools.upload_pages import upload
 
 pytestmark = pytest.mark.unit
@@ -124,3 +125,14 @@ def test_the_page_modules_import_one_way():
 
     for module in graph:
         visit(module, ())
+
+
+def test_a_budget_counts_the_bytes_cloudfront_sends(tmp_path):
+    small, script, image = tmp_path / "a.js", tmp_path / "b.js", tmp_path / "c.png"
+    small.write_text("x" * 999)  # under CloudFront's 1,000 bytes: sent as it is
+    script.write_text("const a = 1;\n" * 1_000)
+    image.write_bytes(b"\x89PNG" * 1_000)  # not a text type: never compressed
+
+    assert transferred_size(small) == 999
+    assert transferred_size(script) == len(gzip.compress(script.read_bytes(), mtime=0)) < 13_000
+    assert transferred_size(image) == 4_000

@@ -114,8 +114,20 @@ def _parsed(version: int) -> dict[str, Any]:
 def table_definition() -> dict[str, Any]:
     """CreateTable arguments for the table infra/ deploys: the one definition of storage."""
     properties = template_resources()["Table"]["Properties"]
-    keep = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
-    return {key: properties[key] for key in keep if key in properties}
+    keep = (
+        "AttributeDefinitions",
+        "KeySchema",
+        "GlobalSecondaryIndexes",
+        "BillingMode",
+        "StreamSpecification",
+    )
+    definition = {key: properties[key] for key in keep if key in properties}
+    if "StreamSpecification" in definition:  # CreateTable's spelling: StreamEnabled too
+        definition["StreamSpecification"] = {
+            "StreamEnabled": True,
+            **properties["StreamSpecification"],
+        }
+    return definition
 
 
 def create_table(ddb: Any, table_name: str) -> None:
@@ -132,13 +144,13 @@ def create_table(ddb: Any, table_name: str) -> None:
 
 
 def add_missing_indexes(ddb: Any, table_name: str) -> None:
+    """An existing local table gains the indexes, and the stream, added since it was made."""
     wanted = table_definition()
-    existing = {
-        index["IndexName"]
-        for index in ddb.describe_table(TableName=table_name)["Table"].get(
-            "GlobalSecondaryIndexes", []
-        )
-    }
+    table = ddb.describe_table(TableName=table_name)["Table"]
+    stream = wanted.get("StreamSpecification")
+    if stream and not table.get("StreamSpecification", {}).get("StreamEnabled"):
+        ddb.update_table(TableName=table_name, StreamSpecification=stream)
+    existing = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
     for index in wanted.get("GlobalSecondaryIndexes", []):
         if index["IndexName"] in existing:
             continue

@@ -25,7 +25,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from devtools import dynamodb_local, local_identity, pages
+from devtools import dynamodb_local, local_identity, pages, stream_poller
 
 ROOT = dynamodb_local.ROOT
 LOCAL = Path(os.environ.get("STOREPULSE_LOCAL_DIR", ROOT / ".local"))
@@ -345,6 +345,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     api_url = f"http://127.0.0.1:{args.port}"
     scheduler = Scheduler(args.scheduler_interval)
+    stopping: list[threading.Event] = []
     echo = NotificationEcho(LOCAL / "notifications.jsonl")
     try:
         keys = local_keys()
@@ -380,6 +381,12 @@ def main() -> int:
         page_server = serve_pages(args.pages_port, api_url, sign_in)
         wait_for_api(api_url, demo["kiosk_token"], api)
         scheduler.start()
+        # The stream flags callbacks within seconds, as Lambda's event source mapping does.
+        poller = stream_poller.StreamPoller(
+            TABLE_NAME, database.endpoint, stream_poller.chalice_invoker()
+        )
+        poller.start()
+        stopping.append(poller.stopped)
         echo.start()
 
         kiosk_url = f"{pages_url}/kiosk/#token={demo['kiosk_token']}"
@@ -428,6 +435,8 @@ def main() -> int:
     finally:
         scheduler.stopped.set()
         echo.stopped.set()
+        for stopped in stopping:
+            stopped.set()
         if page_server is not None:
             page_server.shutdown()
         if identity is not None:

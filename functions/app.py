@@ -7,8 +7,10 @@ import gc
 # It runs again, with those objects frozen out of every later pass, at the end of this file.
 gc.disable()
 
+from typing import Any
+
 from chalice import Chalice, ConvertToMiddleware, CORSConfig, Rate
-from chalice.app import CloudWatchEvent, SNSEvent
+from chalice.app import CloudWatchEvent, DynamoDBEvent, SNSEvent
 
 from chalicelib.api import (
     callback_routes,
@@ -80,6 +82,19 @@ def aggregate_satisfaction(event: CloudWatchEvent) -> dict[str, int]:
     alerts = check_alerts(sorted(run.stores), now())
     silent = check_silent_kiosks(now())
     return {"ratings": run.ratings, "tasks": flagged, "alerts": len(alerts), "silent": silent}
+
+
+# Chalice needs a stream to package the handler; infra/resources.yaml puts the table's own
+# (with the filter and retry settings Chalice has no arguments for).
+TABLE_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/storepulse/stream/set-by-infra"
+
+
+@app.on_dynamodb_record(stream_arn=TABLE_STREAM, batch_size=10, starting_position="LATEST")
+def flag_callbacks(event: DynamoDBEvent) -> dict[str, Any]:
+    """A rating that asked for a call, or an SMS YES, made a task within seconds."""
+    from chalicelib.jobs.flagging import flag_written
+
+    return flag_written(event.to_dict(), now)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -97,6 +97,13 @@ def expected(entry: dict[str, Any], traced: bool) -> set[Grant]:
         for action in subscriptions["actions"]
         for topic in subscriptions["topics"]
     }
+    stream = entry.get("stream")
+    if stream:
+        reads = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")
+        streams = _resource({"Fn::Sub": "${Table.Arn}/stream/*"})
+        grants |= {(f"dynamodb:{action}", streams) for action in reads}
+        queue = {"Fn::GetAtt": [stream["on_failure"], "Arn"]}
+        grants.add(("sqs:SendMessage", _resource(queue)))
     return grants
 
 

@@ -33,8 +33,8 @@ def test_every_function_gets_the_table_secrets_and_provider_from_the_template(te
     assert variables["STOREPULSE_PHONE_HMAC_SECRET_NAME"] == {"Ref": "PhoneHmacKey"}
     assert variables["STOREPULSE_SMS_PROVIDER"] == {"Ref": "SmsProvider"}
     # API, inbound SMS (SNS), scheduled invitations, aggregation, rebuild, callback follow-up,
-    # weekly digest
-    assert len(functions) == 7
+    # weekly digest, callback flagging (the table's stream)
+    assert len(functions) == 8
     for function in functions:
         function_variables = function["Properties"]["Environment"]["Variables"]
         assert function_variables["STOREPULSE_SECRETS_BACKEND"] == "secretsmanager"
@@ -75,3 +75,22 @@ def test_the_pages_bucket_is_private_and_read_only_by_the_distribution(template)
     # Notifications (from the two functions that send them) link to the staff page on the
     # distribution unless a URL is given.
     assert all(url["Fn::If"][0] == "StaffPageOnDistribution" for url in staff_urls)
+
+
+def test_callbacks_are_flagged_from_the_table_stream_with_retries_and_a_filter(template):
+    resources = template["Resources"]
+    stream = resources["Table"]["Properties"]["StreamSpecification"]
+    events = resources["FlagCallbacks"]["Properties"]["Events"]
+    (source,) = events.values()
+    settings = source["Properties"]
+
+    assert stream == {"StreamViewType": "NEW_IMAGE"}  # the filter reads the new image
+    assert source["Type"] == "DynamoDB"
+    assert settings["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}  # not Chalice's stand-in
+    assert settings["StartingPosition"] == "LATEST"
+    assert settings["MaximumBatchingWindowInSeconds"] == 0  # seconds matter: no waiting
+    assert settings["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert settings["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["FailedEventsQueue", "Arn"]
+    }
+    assert len(settings["FilterCriteria"]["Filters"]) == 2

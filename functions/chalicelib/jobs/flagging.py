@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 from zoneinfo import ZoneInfo
 
@@ -52,7 +53,7 @@ def _flag_kiosk_rating(rating_id: str, now: datetime) -> int:
     if wants_callback(stored.score, store.survey):
         rating = TaskRating(
             rating_id=rating_id,
-            channel="kiosk",
+            channel=stored.channel,  # the kiosk's or the link survey's
             score=stored.score,
             reasons=list(stored.reasons),
             comment=stored.comment,
@@ -72,20 +73,54 @@ def flag_sms_callbacks(now: datetime) -> int:
     flagged = 0
     for request in callback_requests.pending(now):
         try:
-            store = stores.get_store(request.store_id)
-            if store is not None and request.rating_id and request.score is not None:
-                rating = TaskRating(
-                    rating_id=request.rating_id,
-                    channel="sms",
-                    score=request.score,
-                    comment=request.comment,
-                    tapped_at=request.requested_at,
-                )
-                flagged += _flag(store, rating, request.phone, None, now)
-            callback_requests.forget(request.conversation_id)
+            flagged += _flag_sms_request(request, now)
         except DependencyUnavailable:
             logger.warning("sms callback request left for the next run")
     return flagged
+
+
+def _flag_sms_request(request: callback_requests.SmsCallbackRequest, now: datetime) -> int:
+    store = stores.get_store(request.store_id)
+    flagged = 0
+    if store is not None and request.rating_id and request.score is not None:
+        rating = TaskRating(
+            rating_id=request.rating_id,
+            channel="sms",
+            score=request.score,
+            comment=request.comment,
+            tapped_at=request.requested_at,
+        )
+        flagged = _flag(store, rating, request.phone, None, now)
+    callback_requests.forget(request.conversation_id)
+    return flagged
+
+
+def flag_written(event: dict[str, Any], now: Callable[[], datetime]) -> dict[str, Any]:
+    """DynamoDB Streams: a rating that asked for a call, or an SMS customer's YES, flagged
+    seconds after it is written rather than at the next scheduled run. Lambda's filter
+    (infra/resources.yaml) sends only those inserts; `_flag` makes it exactly once with the
+    scheduled runs, which stay as the net behind it, and under redelivery. A record that
+    storage fails on is reported back, and Lambda retries the batch from it."""
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
+
+    def flag_record(record: DynamoDBRecord) -> int:
+        key = record.dynamodb.keys if record.dynamodb else {}
+        rating_id = ratings.rating_id_of(key)
+        if rating_id is not None:
+            return _flag_kiosk_rating(rating_id, now())
+        conversation_id = callback_requests.conversation_id_of(key)
+        request = callback_requests.get_request(conversation_id, now()) if conversation_id else None
+        return _flag_sms_request(request, now()) if request else 0
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    return dict(process_partial_response(event, flag_record, processor))
 
 
 def _flag(store: Store, rating: TaskRating, phone: str, name: str | None, now: datetime) -> int:

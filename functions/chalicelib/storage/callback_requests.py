@@ -93,6 +93,25 @@ def pending(now: datetime) -> list[SmsCallbackRequest]:
     return [_request(item) for item in items if int(item["expires_at"]) > now.timestamp()]
 
 
+def conversation_id_of(key: dict[str, Any]) -> str | None:
+    """The conversation of a request's key (a stream record's), or None if it is not one."""
+    sk = str(key.get("sk", ""))
+    return (
+        sk.removeprefix(_PREFIX) if key.get("pk") == _PARTITION and sk.startswith(_PREFIX) else None
+    )
+
+
+def get_request(conversation_id: str, now: datetime) -> SmsCallbackRequest | None:
+    """A request still waiting (strongly consistent), or None: flagged and forgotten, or
+    expired."""
+    with unavailable_on_failure():
+        response = client().get_item(
+            TableName=table_name(), Key=to_item(_key(conversation_id)), ConsistentRead=True
+        )
+    item = from_item(response["Item"]) if "Item" in response else None
+    return _request(item) if item and int(item["expires_at"]) > now.timestamp() else None
+
+
 def forget(conversation_id: str) -> None:
     """The request is a task now (or cannot become one): it leaves the queue."""
     with unavailable_on_failure():

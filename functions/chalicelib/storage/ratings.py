@@ -96,6 +96,12 @@ def _key(rating_id: str) -> dict[str, str]:
     return {"pk": f"{_PREFIX}{rating_id}", "sk": "RATING"}
 
 
+def rating_id_of(key: dict[str, Any]) -> str | None:
+    """The rating id of an item's key (a stream record's), or None if it is not a rating's."""
+    pk, sk = str(key.get("pk", "")), key.get("sk")
+    return pk.removeprefix(_PREFIX) if pk.startswith(_PREFIX) and sk == "RATING" else None
+
+
 def _arrival_partition(received_hour: str, shard: int) -> str:
     return f"ARRIVAL#{received_hour}#{shard}"
 

@@ -47,6 +47,7 @@ format: deps
 bench: deps
 	$(PY) -m benchmarks.ingest $${QUICK:+--quick}
 	$(PY) -m benchmarks.kiosk $${QUICK:+--quick}
+	$(PY) -m benchmarks.loop $${QUICK:+--quick}
 	$(PY) -m benchmarks.aggregate $${QUICK:+--quick}
 	$(PY) -m benchmarks.load $${QUICK:+--quick}
 

@@ -66,8 +66,9 @@ ASSUMPTIONS = (
     "DynamoDB: the write units measured per rating (item + index entry); a warm container "
     "reads nothing, a cold one one BatchGetItem per cache period (left out)",
     "left out: the scheduled aggregation (its reads per new rating: benchmarks.aggregate), "
-    "stream reads by Lambda (free), SNS for flagged ratings only, CloudWatch logs, storage, "
-    "data transfer, free tiers",
+    "the table's stream (Lambda's reads of it are free, and its filter invokes FlagCallbacks "
+    "only for ratings that asked for a call), SNS for flagged ratings only, CloudWatch logs, "
+    "storage, data transfer, free tiers",
 )
 
 

@@ -4,6 +4,7 @@ local stack, the tests and the benchmarks, with tables created from infra/resour
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import socket
@@ -141,6 +142,13 @@ def create_table(ddb: Any, table_name: str) -> None:
     ttl = template_resources()["Table"]["Properties"].get("TimeToLiveSpecification")
     if ttl:
         ddb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
+
+
+def drop_table(ddb: Any, table_name: str) -> None:
+    """Delete a table that is no longer needed (gone already is fine). One engine holding
+    hundreds of tables, each with its indexes and stream, gets slower at every call."""
+    with contextlib.suppress(ddb.exceptions.ResourceNotFoundException):
+        ddb.delete_table(TableName=table_name)
 
 
 def add_missing_indexes(ddb: Any, table_name: str) -> None:

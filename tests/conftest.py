@@ -96,6 +96,7 @@ def storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         reset_caches()
         dynamodb_local.create_table(dynamodb_local.client(endpoint), table)
         yield "dynamodb_local"
+        dynamodb_local.drop_table(dynamodb_local.client(endpoint), table)
     reset_caches()
 
 

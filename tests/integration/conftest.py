@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
 from devtools import dynamodb_local
 from devtools.fault_proxy import Fault, FaultProxy
-from tests.conftest import make_store, reset_caches
+from tests.conftest import make_store, now, reset_caches
 from tests.polling import wait_until
 
 
@@ -41,6 +42,7 @@ def faulty_storage(
     stores.put_store(make_store("store-b"))
     yield fault_proxy
     fault_proxy.clear()
+    dynamodb_local.drop_table(dynamodb_local.client(dynamodb_local_server), table)
     reset_caches()
 
 
@@ -122,3 +124,25 @@ WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems",
 def fault_of(mode: str, probability: float) -> Fault:
     """A fault of `mode` on every operation, but a stall only on writes (WRITES)."""
     return Fault(mode, probability, WRITES if mode == "stall" else frozenset())
+
+
+@pytest.fixture
+def scheduler(store: object) -> Any:
+    """Runs the app's scheduled function (it aggregates and flags callbacks) the way
+    EventBridge would; its watermark starts at this hour, so no week of empty hours is read."""
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.jobs.aggregate import floor_hour
+    from chalicelib.storage import aggregates
+
+    aggregates.advance_watermark(None, floor_hour(now()))
+
+    def run() -> Any:
+        with Client(app) as client:
+            event = client.events.generate_cw_event(
+                source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+            )
+            return client.lambda_.invoke("aggregate_satisfaction", event).payload
+
+    return run

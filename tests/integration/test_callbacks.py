@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 
 from chalicelib.auth import issue_staff_token
-from chalicelib.jobs.aggregate import floor_hour
 from chalicelib.jobs.flagging import follow_up
 from chalicelib.notify import topics
 from chalicelib.storage import aggregates, callback_requests, ratings
 from chalicelib.storage import tasks as task_storage
-from tests.conftest import bearer, kiosk_rating, now, rating_batch
-from tests.integration.callers import Phone, invite_by_api
+from tests.conftest import bearer, now
+from tests.integration.callers import invited_sms_customer, tasks, unhappy
 
 PHONE = "+14155550123"
 STAFF_LINK_PREFIX = "http://127.0.0.1:8001/staff/"  # the default STOREPULSE_STAFF_URL
@@ -25,35 +24,6 @@ STAFF_LINK_PREFIX = "http://127.0.0.1:8001/staff/"  # the default STOREPULSE_STA
 @pytest.fixture(autouse=True)
 def quiet_outbox():
     topics.PUBLISHED.clear()
-
-
-@pytest.fixture
-def scheduler(store) -> Any:
-    """Runs the app's scheduled function the way EventBridge would."""
-    from chalice.test import Client
-
-    from app import app
-
-    aggregates.advance_watermark(None, floor_hour(now()))  # no week of empty hours to read
-
-    def run() -> Any:
-        with Client(app) as client:
-            event = client.events.generate_cw_event(
-                source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
-            )
-            return client.lambda_.invoke("aggregate_satisfaction", event).payload
-
-    return run
-
-
-def unhappy(api, kiosk_headers, phone=PHONE, score=1, **extra) -> dict[str, Any]:
-    callback = {"phone": phone, "name": "Ana", "consent": True}
-    rating = kiosk_rating(score=score, reasons=["wait_time"], callback=callback, **extra)
-    response = api.http.post(
-        "/v1/kiosk/ratings", headers=kiosk_headers, body=json.dumps(rating_batch(rating))
-    )
-    assert response.json_body["results"][0]["status"] == "stored"
-    return rating
 
 
 def test_customer_text_in_a_notification_stays_one_quoted_line_without_links(
@@ -72,12 +42,6 @@ def test_customer_text_in_a_notification_stays_one_quoted_line_without_links(
     ]
     assert "https://" not in notification["message"].replace(STAFF_LINK_PREFIX, "")
     assert "evil.example" not in notification["message"]
-
-
-def tasks(api, headers, status="open", store_id="store-a") -> list[dict[str, Any]]:
-    response = api.http.get(f"/v1/callbacks?store_id={store_id}&status={status}", headers=headers)
-    assert response.status_code == 200, response.json_body
-    return list(response.json_body["tasks"])
 
 
 def test_an_unhappy_tap_becomes_a_task_that_staff_claim_call_and_resolve(
@@ -270,16 +234,6 @@ def test_unclaimed_tasks_are_reminded_then_overdue_ones_escalate_once(
     ]
     # The reminders read the name and masked number from the task's contact.
     assert all("“Ana” (+1******0123)" in n["message"] for n in topics.PUBLISHED)
-
-
-def invited_sms_customer(api: Any, number: str) -> Any:
-    """A customer of store-a invited to the SMS survey: their phone, to answer with."""
-    from chalicelib.auth import issue_integration_token
-
-    integration = bearer(issue_integration_token("pos", ["store-a"], now()))
-    invited = invite_by_api(api, integration, number)
-    assert invited.json_body["status"] == "sent", invited.json_body
-    return Phone(api, number)
 
 
 def test_an_sms_customer_who_said_yes_gets_a_task(api, store, staff_headers, scheduler):

@@ -14,11 +14,10 @@ import pytest
 from chalicelib.domain.consent import CONSENT_TEXTS, KEPT_AFTER_PURPOSE
 from chalicelib.domain.invitations import InvitationRequest
 from chalicelib.flows.sms_survey import handle_inbound_sms, invite
-from chalicelib.jobs.aggregate import floor_hour
 from chalicelib.jobs.flagging import flag_sms_callbacks
 from chalicelib.jobs.sms_schedule import send_due_invitations
 from chalicelib.notify import sms_sender, topics
-from chalicelib.storage import aggregates, consents, ratings, sms_state, stores
+from chalicelib.storage import consents, ratings, sms_state, stores
 from tests.conftest import kiosk_rating, make_store, now, rating_batch
 
 PHONE = "+14155550123"
@@ -32,25 +31,6 @@ KIOSK_TEXT = {
 def quiet_outboxes():
     topics.PUBLISHED.clear()
     sms_sender.OUTBOX.clear()
-
-
-@pytest.fixture
-def scheduler(store) -> Any:
-    """The aggregation function (it flags callbacks), run the way EventBridge would."""
-    from chalice.test import Client
-
-    from app import app
-
-    aggregates.advance_watermark(None, floor_hour(now()))
-
-    def run() -> Any:
-        with Client(app) as client:
-            event = client.events.generate_cw_event(
-                source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
-            )
-            return client.lambda_.invoke("aggregate_satisfaction", event).payload
-
-    return run
 
 
 def post_callback(api, kiosk_headers, **callback_fields) -> Any:

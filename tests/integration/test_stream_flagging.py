@@ -13,17 +13,18 @@ import pytest
 
 from chalicelib.notify import topics
 from chalicelib.storage import callback_requests, ratings
+from chalicelib.storage.dynamodb import from_item
 from devtools.stream_poller import StreamPoller, chalice_invoker
 from tests.conftest import kiosk_rating, now, rating_batch
-from tests.integration.test_callbacks import (  # scheduler: the fixture
-    invited_sms_customer,
-    scheduler,  # noqa: F401
-    tasks,
-    unhappy,
-)
+from tests.integration.callers import invited_sms_customer, tasks, unhappy
 
 # moto has no DescribeStream: the real engine's stream, as the local stack reads it.
 pytestmark = pytest.mark.parametrize("storage", ["dynamodb_local"], indirect=True)
+
+
+def keys(batches: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The keys of every record delivered, as storage reads them (`rating_id_of`...)."""
+    return [from_item(record["dynamodb"]["Keys"]) for batch in batches for record in batch]
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +64,7 @@ def test_an_unhappy_tap_is_a_task_and_one_notification_from_the_stream_alone(
     kiosk_headers,
     staff_headers,
     delivered,
-    scheduler,  # noqa: F811 - the fixture imported above
+    scheduler,
 ):
     happy = kiosk_rating(score=5)
     stored = api.http.post(
@@ -74,10 +75,9 @@ def test_an_unhappy_tap_is_a_task_and_one_notification_from_the_stream_alone(
     batches = delivered()
     (task,) = tasks(api, staff_headers)
 
-    delivered_ids = [r["dynamodb"]["Keys"]["pk"]["S"] for batch in batches for r in batch]
     # Only the rating with a callback request passes the filter: not the happy tap.
     assert stored.json_body["results"][0]["status"] == "stored"
-    assert delivered_ids == [f"RATING#{rating['rating_id']}"]
+    assert [ratings.rating_id_of(key) for key in keys(batches)] == [rating["rating_id"]]
     assert [r["rating_id"] for r in task["ratings"]] == [rating["rating_id"]]
     assert len(topics.PUBLISHED) == 1
     assert topics.PUBLISHED[0]["attributes"]["kind"] == "callback_task"
@@ -102,8 +102,8 @@ def test_an_sms_yes_is_a_task_from_the_stream(api, store, staff_headers, deliver
     batches = delivered()
     (task,) = tasks(api, staff_headers)
 
-    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for batch in batches for r in batch]
-    assert keys == ["CALLBACK_REQUESTS"]
+    (key,) = keys(batches)
+    assert callback_requests.conversation_id_of(key)  # the request, not the rating
     assert task["ratings"][0]["channel"] == "sms"
     assert task["ratings"][0]["comment"] == "Nobody at the till"
     assert callback_requests.pending(now()) == []

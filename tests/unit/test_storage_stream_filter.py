@@ -1,6 +1,7 @@
 """The stream's filter (infra/resources.yaml, applied by Lambda in AWS and by
 devtools/stream_poller.py locally) lets through exactly the inserts that flagging acts on:
-a rating with a callback request, an SMS callback request; nothing else the table writes."""
+a rating with a callback request, an SMS callback request; nothing else the table writes.
+A storage test: the filter matches the stored layout, so these tests spell keys."""
 
 from __future__ import annotations
 

@@ -49,6 +49,11 @@ READ_OPS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 # 25 (its writes sent together) within 0.5x the bare handler's sequential loop.
 BUDGET_WARM = {1: 1.2, 25: 0.5}  # no budget for 10
 BUDGET_COLD, BUDGET_WCU, BUDGET_READS = 1.2, 2.0, 0.0
+# 1b: the same handlers with each DynamoDB call waiting as long again as a call from Lambda
+# to DynamoDB in its region takes on the network (a few ms; loopback: ~0.05 ms). The wait
+# releases the interpreter, as a socket wait does, so it costs no CPU of the 2 cores.
+NETWORK_MS = 4.0
+NETWORK_RUNS = {1: scaled(100), 25: scaled(30)}
 
 _rng = random.Random(20240601)
 
@@ -169,18 +174,38 @@ def invoke(handler: Any, event: dict[str, Any]) -> float:
 # --- 1. warm ingest ---------------------------------------------------------------------
 
 
-def warm(handlers: dict[str, Any], token: str) -> dict[tuple[str, int], list[float]]:
+def warm(
+    handlers: dict[str, Any], token: str, runs_of: dict[int, int] = RUNS
+) -> dict[tuple[str, int], list[float]]:
     """ms per rating, per (handler, batch size); the handlers take turns in random order."""
     plan = [(n, False) for n, runs in WARMUP.items() for _ in range(runs)]
-    measured = [(n, True) for n, runs in RUNS.items() for _ in range(runs)]
+    measured = [(n, True) for n, runs in runs_of.items() for _ in range(runs)]
     _rng.shuffle(measured)
-    samples: dict[tuple[str, int], list[float]] = {(h, n): [] for h in handlers for n in RUNS}
+    samples: dict[tuple[str, int], list[float]] = {(h, n): [] for h in handlers for n in runs_of}
     for count, keep in plan + measured:
         for name in _rng.sample(list(handlers), len(handlers)):
             elapsed = invoke(handlers[name], api_event(token, count))
             if keep:
                 samples[name, count].append(elapsed / count)
     return samples
+
+
+def with_network(handlers: dict[str, Any], token: str) -> dict[tuple[str, int], list[float]]:
+    """`warm` again, each DynamoDB call of both handlers NETWORK_MS longer (1b)."""
+    from benchmarks import bare_handler
+    from chalicelib.storage import dynamodb
+
+    def network(**_: Any) -> None:
+        time.sleep(NETWORK_MS / 1000)
+
+    clients = (bare_handler._client, dynamodb.client())
+    for client in clients:
+        client.meta.events.register("before-send.dynamodb", network)
+    try:
+        return warm(handlers, token, NETWORK_RUNS)
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-send.dynamodb", network)
 
 
 def p90(values: list[float]) -> float:
@@ -312,7 +337,10 @@ def capacity(app: Any, token: str) -> dict[str, Any]:
 
 
 def report(
-    samples: dict[tuple[str, int], list[float]], cold: dict[str, list[float]], cap: Any
+    samples: dict[tuple[str, int], list[float]],
+    networked: dict[tuple[str, int], list[float]],
+    cold: dict[str, list[float]],
+    cap: Any,
 ) -> None:
     print("\n1. Warm ingest: server time per rating (ms), in-process, DynamoDB Local")
     print(
@@ -335,6 +363,16 @@ def report(
             statistics.median(samples["bare_plain", n]),
         )
         print(f"   {n:>5} ratings/request: bare {plain:.3f} ms, ratio {app / plain:.2f}")
+    print(
+        f"\n1b. The same with each DynamoDB call {NETWORK_MS:g} ms longer, as from Lambda in the"
+        " region (a wait, no CPU)"
+    )
+    for n, runs in NETWORK_RUNS.items():
+        app, bare = statistics.median(networked["app", n]), statistics.median(networked["bare", n])
+        print(
+            f"   {n:>5} ratings/request, {runs} requests: app {app:.3f} ms, bare {bare:.3f} ms"
+            f" per rating, ratio {app / bare:.2f}   {verdict(app / bare, BUDGET_WARM[n])}"
+        )
 
     app, bare = statistics.median(cold["app"]), statistics.median(cold["bare"])
     print(
@@ -398,6 +436,7 @@ def main() -> None:
             )
             token = issue_kiosk_token("k-bench", STORE_ID, datetime.now(UTC))
             samples = warm({"app": app, "bare": bare, "bare_plain": bare_plain}, token)
+            networked = with_network({"app": app, "bare": bare}, token)
             cap = capacity(app, token)
         cold: dict[str, list[float]] = {"app": [], "bare": []}
         with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache:
@@ -406,7 +445,7 @@ def main() -> None:
                     elapsed = cold_start_ms(kind, token, pycache)
                     if run:
                         cold[kind].append(elapsed)
-        report(samples, cold, cap)
+        report(samples, networked, cold, cap)
         print(f"\n({time.monotonic() - started:.0f} s; Python {sys.version.split()[0]})")
 
 

@@ -17,6 +17,7 @@ from chalicelib.api import (
     export_routes,
     integration_routes,
     kiosk_routes,
+    link_routes,
     onboarding_routes,
     openapi_routes,
     people_routes,
@@ -50,6 +51,7 @@ if config.tracing:
 app.register_middleware(http_boundary, "http")
 
 app.register_blueprint(kiosk_routes.bp)
+app.register_blueprint(link_routes.bp)
 app.register_blueprint(store_routes.bp)
 app.register_blueprint(sms_routes.bp)
 app.register_blueprint(satisfaction_routes.bp)

@@ -47,6 +47,12 @@ class Settings(BaseModel):
     pairing_window_s: int = Field(default=900, ge=60)
     pairing_tries_per_client: int = Field(default=5, ge=1)
     pairing_tries_per_window: int = Field(default=50, ge=1)
+    # The link survey (no token): requests per device id, per source address and per store,
+    # per window (docs/security.md, "The link survey").
+    link_window_s: int = Field(default=3600, ge=60)
+    link_requests_per_device: int = Field(default=10, ge=1)
+    link_requests_per_client: int = Field(default=60, ge=1)
+    link_requests_per_store: int = Field(default=2000, ge=1)
     # How long a revocation may take to reach a warm Lambda: ingest checks a cached list.
     revocation_cache_s: int = Field(default=60, ge=0)
     store_cache_s: int = Field(default=300, ge=0)

@@ -22,6 +22,7 @@ from ..domain.ratings import KioskRatingIn, RatingBatchIn
 from ..domain.tasks import AttemptRequest, ResolveRequest
 from . import (
     openapi_kiosk_health,
+    openapi_link,
     openapi_onboarding,
     openapi_people,
     openapi_reporting,
@@ -368,6 +369,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *openapi_onboarding.OPERATIONS,
     *openapi_reporting.OPERATIONS,
     *openapi_kiosk_health.OPERATIONS,
+    *openapi_link.OPERATIONS,
 )
 
 SECURITY_SCHEMES = {

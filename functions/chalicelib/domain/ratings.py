@@ -187,8 +187,10 @@ def accept_kiosk_rating(
     kiosk_id: str,
     sent_at: datetime,
     received_at: datetime,
+    channel: Channel = "kiosk",
 ) -> Rating:
-    """Validate one kiosk rating and build the rating to store; raises ValidationError."""
+    """Validate one kiosk rating and build the rating to store; raises ValidationError.
+    The link survey sends the kiosk's ratings (the same page): `channel="link"`."""
     rating = KioskRatingIn.model_validate(raw, context={"survey": survey})
     # Both checks compare times of the device's clock, as differences: skew correction keeps
     # the tap's age, and no date arithmetic runs on a tap at the ends of the calendar.
@@ -207,7 +209,7 @@ def accept_kiosk_rating(
     return Rating(
         rating_id=str(rating.rating_id),
         store_id=store_id,
-        channel="kiosk",
+        channel=channel,
         source_id=kiosk_id,
         survey_id=survey.survey_id,
         survey_version=answered_version(rating.survey_version, survey),

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Locale = Literal["en", "zh-CN"]
-Channel = Literal["kiosk", "sms"]
+Channel = Literal["kiosk", "sms", "link"]  # link: the survey on the customer's phone
 Expectation = Literal["worse", "as_expected", "better"]
 
 

@@ -23,7 +23,7 @@ from ..domain.ratings import (
     describe_errors,
     find_bursts,
 )
-from ..domain.survey import Store
+from ..domain.survey import Channel, Store
 from ..errors import DependencyUnavailable
 from ..observability import logger, metrics
 from ..storage import ratings, stores
@@ -44,6 +44,7 @@ def ingest_batch(
     store: Store,
     received_at: datetime,
     started: float | None = None,
+    channel: Channel = "kiosk",
 ) -> list[dict[str, Any]]:
     """Validate and store each rating on its own: `stored`, `duplicate` (stored before, or
     twice in the batch), `rejected` with the reason, or `retry` (its write failed, or could
@@ -53,7 +54,7 @@ def ingest_batch(
     Raises DependencyUnavailable, with every rating's result in its details, when the batch
     needed writes and none of them was done (docs/api.md: "nothing could be written")."""
     store = _current_store(store, batch)
-    checked = [_check(raw, batch, kiosk, store, received_at) for raw in batch.ratings]
+    checked = [_check(raw, batch, kiosk, store, received_at, channel) for raw in batch.ratings]
     accepted = [item for item in checked if isinstance(item, Rating)]
     bursts = find_bursts([(rating.rating_id, rating.tapped_at) for rating in accepted])
     to_write: dict[str, Rating] = {}
@@ -151,6 +152,7 @@ def _check(
     kiosk: KioskPrincipal,
     store: Store,
     received_at: datetime,
+    channel: Channel,
 ) -> Rating | dict[str, Any]:
     """The rating to store, or the `rejected` result that says why not."""
     try:
@@ -161,6 +163,7 @@ def _check(
             kiosk_id=kiosk.kiosk_id,
             sent_at=batch.sent_at,
             received_at=received_at,
+            channel=channel,
         )
     except ValidationError as error:
         return _rejected(raw, error)

@@ -221,6 +221,8 @@ class StaticPages(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        if pages.LINK_PATH.match(path):
+            self.path = path = pages.LINK_PAGE  # as CloudFront's rewrite (infra/)
         body = self.generated(path)
         if body is not None:
             self.send_response(200)
@@ -394,6 +396,7 @@ def main() -> int:
         info = {
             "api_url": api_url,
             "kiosk_url": kiosk_url,
+            "link_url": pages.link_url(pages_url, demo["store_id"]),
             "staff_url": staff_url,
             "dynamodb_endpoint": database.endpoint,
             "table_name": TABLE_NAME,
@@ -465,6 +468,7 @@ def print_banner(info: dict[str, Any], demo_file: Path) -> None:
 storepulse is running (Ctrl-C stops it)
   API            {info["api_url"]}
   kiosk page     {info["kiosk_url"]}
+  link survey    {info["link_url"]}  (the demo store's QR code)
   staff page     {info["staff_url"]}
   sign in as     {info["staff_email"]}  {info["staff_password"]}  (staff, {info["store_id"]})
                  {info["manager_email"]}  {info["manager_password"]}  (manager, {DEMO_REGION})

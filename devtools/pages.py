@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import json
 import mimetypes
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -83,6 +84,17 @@ def offline_list(page: str, root: Path = ROOT) -> bytes:
         if path.is_relative_to(root / COMMON)
     ]
     return json.dumps({"files": ["./", *own, *common]}, indent=1).encode()
+
+
+# The link survey: `/s/<store code>` (a printed QR code) is the kiosk page, which finds its
+# link mode from the path (kiosk/app.js). The store code is a store id.
+LINK_PATH = re.compile(r"^/s/[a-z0-9][a-z0-9-]{1,62}/?$")
+LINK_PAGE = "/kiosk/index.html"
+
+
+def link_url(pages_url: str, store_id: str) -> str:
+    """The address a store's QR code holds."""
+    return f"{pages_url.rstrip('/')}/s/{store_id}"
 
 
 def api_origin(api_url: str) -> str:

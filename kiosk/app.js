@@ -22,8 +22,26 @@ const PREVIEW = new URLSearchParams(location.search).has("preview");
 const PREVIEW_KEY = "storepulse.preview";
 const queue = PREVIEW ? previewQueue() : durable;
 
+// Link mode (`/s/<store code>`, from a printed QR code): the survey on the customer's own
+// phone. No pairing and no token: the store code names the store, and a random device id
+// kept here is sent for the API's abuse limits. One customer per phone, so no reset.
+const LINK = location.pathname.match(/^\/s\/([a-z0-9][a-z0-9-]{1,62})\/?$/)?.[1] ?? null;
+const PATHS = LINK
+  ? { survey: `/v1/link/${LINK}/survey`, ratings: `/v1/link/${LINK}/ratings` }
+  : { survey: "/v1/kiosk/survey", ratings: "/v1/kiosk/ratings" };
+const LINK_BATCH = 5; // the link API's largest batch
+// Where the survey is kept: a store's link survey apart from a kiosk's (the same origin).
+const SURVEY_KEY = PREVIEW ? PREVIEW_KEY : LINK ? `link_survey:${LINK}` : "survey";
+const SURVEY_AT_KEY = LINK ? `${SURVEY_KEY}_at` : "survey_at";
+
+function deviceId() {
+  let id = localStorage.getItem("device_id");
+  if (!id) localStorage.setItem("device_id", (id = crypto.randomUUID()));
+  return id;
+}
+
 const config = loadConfig();
-let survey = JSON.parse(localStorage.getItem(PREVIEW ? PREVIEW_KEY : "survey") || "null");
+let survey = JSON.parse(localStorage.getItem(SURVEY_KEY) || "null");
 let locale = "en";
 let flow = null; // the customer being served: {ratingId, score, reasons, phone}
 let idleTimer = 0;
@@ -40,7 +58,7 @@ export const tapTimings = (window.kioskTimings = []);
 // A kiosk token may come once in the URL fragment and is kept. The API address never comes
 // from the URL: see apiAddress().
 function loadConfig() {
-  if (PREVIEW) return { api: location.origin, token: null };
+  if (PREVIEW || LINK) return { api: location.origin, token: null };
   const token = takeFragment().get("token");
   if (token) localStorage.setItem("token", token);
   return {
@@ -278,7 +296,7 @@ async function finish(withCallback) {
   $("thanks-text").textContent = text(withCallback ? "thanks_callback" : "thanks_text");
   show("thanks");
   scheduleSync(0);
-  setTimeout(reset, TIMING.thanks);
+  if (!LINK) setTimeout(reset, TIMING.thanks);
 }
 
 // Idle on a follow-up screen: what the customer gave so far is kept and sent.
@@ -302,7 +320,7 @@ function reset() {
   locale = survey?.default_locale ?? "en";
   renderTexts();
   setFacesDisabled(false);
-  show(config.token || PREVIEW ? "rate" : "pair");
+  show(config.token || PREVIEW || LINK ? "rate" : "pair");
 }
 
 // ---- sync -----------------------------------------------------------------------------
@@ -318,7 +336,7 @@ async function sync() {
   syncing = true;
   let next = TIMING.sync;
   try {
-    if (config.token) {
+    if (config.token || LINK) {
       await refreshSurvey();
       const wait = await sendQueued();
       lastSync = Date.now();
@@ -370,13 +388,18 @@ function retryAfter(response) {
 async function request(path, init = {}) {
   const response = await fetch(`${config.api}${path}`, {
     ...init,
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${config.token}`, ...init.headers },
+    headers: {
+      "Content-Type": "application/json",
+      ...(LINK ? {} : { Authorization: `Bearer ${config.token}` }),
+      ...init.headers,
+    },
   });
-  if (response.status === 401) {
+  if (response.status === 401 && !LINK) {
     unpair();
     throw new Error("unauthorised: pairing again");
   }
-  if (response.status === 503) throw new RetryLater(retryAfter(response));
+  // A 429 in link mode: this phone (or the store) is over its limit; it waits as told.
+  if (response.status === 503 || (LINK && response.status === 429)) throw new RetryLater(retryAfter(response));
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return response;
 }
@@ -386,17 +409,17 @@ async function api(path, init = {}) {
 }
 
 async function refreshSurvey() {
-  const stale = Date.now() - Number(localStorage.getItem("survey_at") || 0) > TIMING.survey;
+  const stale = Date.now() - Number(localStorage.getItem(SURVEY_AT_KEY) || 0) > TIMING.survey;
   if (survey && !stale) return;
-  useSurvey(await api("/v1/kiosk/survey"));
+  useSurvey(await api(PATHS.survey));
 }
 
 function useSurvey(fresh) {
   const changed = JSON.stringify(fresh) !== JSON.stringify(survey);
   survey = fresh;
   if (!PREVIEW) {
-    localStorage.setItem("survey", JSON.stringify(fresh));
-    localStorage.setItem("survey_at", String(Date.now()));
+    localStorage.setItem(SURVEY_KEY, JSON.stringify(fresh));
+    localStorage.setItem(SURVEY_AT_KEY, String(Date.now()));
   }
   // An unchanged survey leaves the screen alone: faces rebuilt under a finger lose the tap.
   if (!changed) return;
@@ -408,10 +431,11 @@ function useSurvey(fresh) {
 // (Retry-After) when some were answered `retry`: those stay queued for the next sync.
 async function sendQueued() {
   for (;;) {
-    const batch = await queue.ready(LIMITS.batch);
+    const batch = await queue.ready(LINK ? LINK_BATCH : LIMITS.batch);
     if (batch.length === 0) return 0;
     const body = { sent_at: new Date().toISOString(), ratings: batch.map((entry) => entry.rating) };
-    const response = await request("/v1/kiosk/ratings", { method: "POST", body: JSON.stringify(body) });
+    if (LINK) body.device_id = deviceId();
+    const response = await request(PATHS.ratings, { method: "POST", body: JSON.stringify(body) });
     const { results } = await response.json();
     const done = [];
     let again = false;
@@ -454,7 +478,7 @@ async function renderStatus() {
 async function heartbeat() {
   clearTimeout(heartbeatTimer);
   heartbeatTimer = setTimeout(heartbeat, TIMING.heartbeat);
-  if (PREVIEW || !config.token || !navigator.onLine) return;
+  if (PREVIEW || LINK || !config.token || !navigator.onLine) return;
   const body = {
     queue_length: await queue.count(),
     last_sync_at: lastSync ? new Date(lastSync).toISOString() : null,
@@ -589,7 +613,8 @@ async function start() {
   heartbeat();
   renderStatus();
   setInterval(renderStatus, 10000);
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});
+  // The kiosk's offline start; a phone opening a link is online, and /s/ is not its scope.
+  if ("serviceWorker" in navigator && !LINK) navigator.serviceWorker.register("sw.js").catch(() => {});
 }
 
 start();

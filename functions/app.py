@@ -24,6 +24,7 @@ from chalicelib.api import (
     satisfaction_routes,
     sms_routes,
     store_routes,
+    webhook_routes,
 )
 from chalicelib.api.http import http_boundary
 from chalicelib.clock import now
@@ -60,6 +61,7 @@ app.register_blueprint(callback_routes.bp)
 app.register_blueprint(people_routes.bp)
 app.register_blueprint(integration_routes.bp)
 app.register_blueprint(onboarding_routes.bp)
+app.register_blueprint(webhook_routes.bp)
 app.register_blueprint(openapi_routes.bp)
 
 
@@ -112,6 +114,14 @@ def send_weekly_digest(event: CloudWatchEvent) -> dict[str, int]:
     from chalicelib.jobs.digest import send_weekly_digests
 
     return {"sent": send_weekly_digests(now())}
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def deliver_webhooks(event: CloudWatchEvent) -> dict[str, int]:
+    """Signed webhooks out: what is due, each retried with backoff for 24 h."""
+    from chalicelib.flows.webhooks import deliver_due
+
+    return deliver_due(now())
 
 
 @app.lambda_function()

@@ -33,8 +33,8 @@ def test_every_function_gets_the_table_secrets_and_provider_from_the_template(te
     assert variables["STOREPULSE_PHONE_HMAC_SECRET_NAME"] == {"Ref": "PhoneHmacKey"}
     assert variables["STOREPULSE_SMS_PROVIDER"] == {"Ref": "SmsProvider"}
     # API, inbound SMS (SNS), scheduled invitations, aggregation, rebuild, callback follow-up,
-    # weekly digest, callback flagging (the table's stream)
-    assert len(functions) == 8
+    # weekly digest, callback flagging (the table's stream), webhook deliveries
+    assert len(functions) == 9
     for function in functions:
         function_variables = function["Properties"]["Environment"]["Variables"]
         assert function_variables["STOREPULSE_SECRETS_BACKEND"] == "secretsmanager"

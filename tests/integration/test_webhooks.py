@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 
+from chalicelib.auth import issue_staff_token
 from chalicelib.domain.webhooks import NewWebhook, Webhook, event_text
 from chalicelib.errors import Conflict
 from chalicelib.flows import webhooks as flow
 from chalicelib.flows.webhooks import deliver_due, queue_event, send_https
 from chalicelib.storage import webhooks as stored
+from tests.conftest import bearer, now
 
 EVENT_AT = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -161,3 +163,27 @@ def test_secrets_are_shown_once_and_endpoints_are_bounded(store):
         flow.create_webhook(store.store_id, request, EVENT_AT)
     flow.delete_webhook(store.store_id, created["webhook_id"])
     assert len(flow.list_webhooks(store.store_id)) == 9
+
+
+def test_the_admin_routes(api, store, staff_headers):
+    admin = bearer(issue_staff_token("root", "admin", [], now()))
+    path = f"/v1/stores/{store.store_id}/webhooks"
+    good = {"url": "https://hooks.example.com/in", "events": ["callback_task", "store_alert"]}
+    created = api.http.post(path, headers=admin, body=json.dumps(good))
+    assert created.status_code == 201
+    webhook = created.json_body
+    assert webhook["secret"].startswith("whsec_")
+    for bad in ({**good, "url": "http://hooks.example.com/in"}, {**good, "events": ["x"]}):
+        refused = api.http.post(path, headers=admin, body=json.dumps(bad))
+        assert refused.status_code == 400
+        assert refused.json_body["error"]["code"] == "bad_request"
+    assert api.http.post(path, headers=staff_headers, body=json.dumps(good)).status_code == 403
+    [listed] = api.http.get(path, headers=admin).json_body["webhooks"]
+    assert listed["webhook_id"] == webhook["webhook_id"]
+    assert "secret" not in listed
+    one = f"{path}/{webhook['webhook_id']}"
+    rotated = api.http.post(f"{one}/rotate", headers=admin).json_body
+    assert rotated["secret"] not in (webhook["secret"], None)
+    assert api.http.delete(one, headers=admin).status_code == 204
+    assert api.http.delete(one, headers=admin).status_code == 404
+    assert api.http.get(path, headers=admin).json_body == {"webhooks": []}

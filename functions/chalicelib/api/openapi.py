@@ -27,6 +27,7 @@ from . import (
     openapi_people,
     openapi_reporting,
     openapi_stores,
+    openapi_webhooks,
     schemas,
 )
 from .callback_routes import TaskQuery
@@ -369,6 +370,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *openapi_onboarding.OPERATIONS,
     *openapi_reporting.OPERATIONS,
     *openapi_kiosk_health.OPERATIONS,
+    *openapi_webhooks.OPERATIONS,
     *openapi_link.OPERATIONS,
 )
 

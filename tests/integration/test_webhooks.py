@@ -23,6 +23,7 @@ from chalicelib.flows import webhooks as flow
 from chalicelib.flows.webhooks import deliver_due, queue_event, send_https
 from chalicelib.storage import webhooks as stored
 from tests.conftest import bearer, now
+from tests.integration.callers import unhappy
 
 EVENT_AT = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -187,3 +188,19 @@ def test_the_admin_routes(api, store, staff_headers):
     assert api.http.delete(one, headers=admin).status_code == 204
     assert api.http.delete(one, headers=admin).status_code == 404
     assert api.http.get(path, headers=admin).json_body == {"webhooks": []}
+
+
+def test_a_callback_task_goes_out_to_the_stores_webhook(api, kiosk_headers, scheduler, receiver):
+    store_id = "store-a"
+    endpoint(store_id, receiver.url)
+    unhappy(api, kiosk_headers, comment="slow\nhttps://evil.example/pay")
+    scheduler()
+    scheduler()  # a second run queues nothing new
+    assert deliver_due(now() + timedelta(seconds=1), send_https)["delivered"] == 1
+    [(headers, body)] = receiver.received
+    assert verified("whsec_one", headers, body)
+    sent = json.loads(body)
+    assert sent["event"] == "callback_task"
+    assert sent["data"]["kind"] == "callback_task"
+    assert "\n" not in sent["data"]["message"]
+    assert "evil.example" not in sent["data"]["message"]

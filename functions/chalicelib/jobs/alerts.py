@@ -5,6 +5,7 @@ the same incident."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,9 @@ from ..config import settings
 from ..domain.aggregates import Granularity, Tally, bucket_start, next_bucket
 from ..domain.alerts import BASELINE_DAYS, alert_message, significantly_worse
 from ..domain.survey import Store
+from ..domain.webhooks import event_text
 from ..errors import DependencyUnavailable
+from ..flows.webhooks import queue_event
 from ..notify.topics import publish
 from ..observability import logger
 from ..storage import aggregates, stores
@@ -82,4 +85,10 @@ def _alert(store: Store, granularity: Granularity, start: datetime, now: datetim
         logger.warning("store alert not sent; the next run tries again")
         return False
     logger.info("store alert raised", extra={"store_id": store.store_id, "period": granularity})
+    # Best effort: the alert's claim makes this once per store and window.
+    with contextlib.suppress(DependencyUnavailable):
+        data = {"kind": "satisfaction_alert", "granularity": granularity}
+        data |= {"window_start": start.isoformat(), "message": event_text(message)}
+        event_id = f"alert.{store.store_id}.{granularity}.{int(start.timestamp())}"
+        queue_event(store.store_id, "store_alert", data, event_id, now)
     return True

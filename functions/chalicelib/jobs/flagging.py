@@ -20,7 +20,9 @@ from ..domain.consent import from_kiosk
 from ..domain.survey import Store
 from ..domain.tasks import CallbackTask, TaskRating, due_at, new_task, wants_callback
 from ..domain.text import quote_for_notification
+from ..domain.webhooks import event_text
 from ..errors import Conflict, DependencyUnavailable
+from ..flows.webhooks import queue_event
 from ..notify.chat import post_chat
 from ..notify.topics import publish
 from ..observability import logger
@@ -265,6 +267,10 @@ def _notify(store: Store, task: CallbackTask, kind: str, now: datetime) -> int:
         return 0
     if store.chat_webhook_url:
         post_chat(store.chat_webhook_url, text, store.store_id)
+    # Best effort, like chat: the event id makes a queued delivery once per task and kind.
+    with contextlib.suppress(DependencyUnavailable):
+        data = {"task_id": task.task_id, "kind": kind, "message": event_text(text)}
+        queue_event(store.store_id, "callback_task", data, f"{task.task_id}.{kind}", now)
     # Best effort: the claim already records the notification as sent.
     with contextlib.suppress(DependencyUnavailable):
         tasks.confirm_notification(task.task_id, kind, claim_id, message_id, now)

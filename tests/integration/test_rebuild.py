@@ -102,10 +102,8 @@ SINCES = [
     "2026-11-17T12:00:00+00:00",  # after the late batch of the 12th-14th arrived
     "2026-11-16",  # before it arrived
     "2026-11-10",  # everything
-    "2026-11-19",
-    "2026-11-12",
     "2026-11-18T14:00:00+00:00",  # the hour a run of repeat presses spans
-    "2026-11-20",
+    "2026-11-20",  # today only
 ]
 
 

@@ -4,12 +4,13 @@
 import { el } from "../../common/page.js";
 import { api, enc } from "../api.js";
 import * as kiosks from "./kiosks.js";
+import * as linkQr from "./link_qr.js";
 import { form, json, label, said, selectTab, showApiError, tabList, tx, words } from "./forms.js";
 import { readStore, storeFields } from "./store_form.js";
 import { LIMITS, t } from "./strings.js";
 import * as surveyEditor from "./survey_editor.js";
 
-const SECTIONS = { details: renderDetails, survey: surveyEditor.render, kiosks: kiosks.render };
+const SECTIONS = { details: renderDetails, survey: surveyEditor.render, kiosks: kiosks.render, link: linkQr.render };
 
 export async function listStores() {
   return (await api("/v1/stores")).stores;

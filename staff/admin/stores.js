@@ -9,8 +9,15 @@ import { form, json, label, said, selectTab, showApiError, tabList, tx, words } 
 import { readStore, storeFields } from "./store_form.js";
 import { LIMITS, t } from "./strings.js";
 import * as surveyEditor from "./survey_editor.js";
+import * as webhooks from "./webhooks.js";
 
-const SECTIONS = { details: renderDetails, survey: surveyEditor.render, kiosks: kiosks.render, link: linkQr.render };
+const SECTIONS = {
+  details: renderDetails,
+  survey: surveyEditor.render,
+  kiosks: kiosks.render,
+  link: linkQr.render,
+  webhooks: webhooks.render,
+};
 
 export async function listStores() {
   return (await api("/v1/stores")).stores;

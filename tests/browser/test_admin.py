@@ -669,3 +669,18 @@ def test_the_staff_page_stays_in_its_budget():
     served = [p for p in page_files() if p.relative_to(ROOT).parts[0] in ("staff", "common")]
     sizes = {p.name: transferred_size(p) for p in served}
     assert sum(sizes.values()) < 250_000, sizes
+
+
+def test_a_stores_webhooks_are_listed_with_their_failures_and_no_secret(stack, open_page):
+    store_id = new_store(stack)
+    body = {"url": "https://hooks.example.com/in", "events": ["callback_task"]}
+    created = api(stack, "POST", f"/v1/stores/{store_id}/webhooks", body).json()
+
+    page = open_page()
+    signed_in(page, stack.demo["admin_email"], stack.demo["admin_password"])
+    manage(page, store_id, "Webhooks")
+    item = page.locator(f'#admin-webhook-list [data-webhook="{created["webhook_id"]}"]')
+    item.wait_for()
+    assert "https://hooks.example.com/in" in item.text_content()
+    assert "No failed deliveries." in item.text_content()
+    assert created["secret"] not in page.content()

@@ -26,7 +26,9 @@ def test_cfn_lint_accepts_the_packaged_template(packaged):
 
 def test_every_function_gets_the_table_secrets_and_provider_from_the_template(template):
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    functions = [r for r in template["Resources"].values() if r["Type"].endswith("::Function")]
+    # Lambda functions (the CloudFront Function of the link survey is not one)
+    lambdas = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+    functions = [r for r in template["Resources"].values() if r["Type"] in lambdas]
 
     assert variables["STOREPULSE_TABLE_NAME"] == {"Ref": "Table"}
     assert variables["STOREPULSE_TOKEN_SECRET_NAME"] == {"Ref": "TokenSigningKey"}

@@ -63,7 +63,7 @@ class Row:
     method: str
     route: str  # as app.routes names it
     rule: Rule
-    path: str = ""  # the route with its ids ({task}, {kiosk}, {person}, {integration})
+    path: str = ""  # the route with its ids ({task}, {kiosk}, {person}, {integration}, {webhook})
     body: Callable[[], Any] | None = None  # made when the row runs (some need the helpers' models)
     form: bool = False
 
@@ -86,6 +86,10 @@ def _new_store() -> dict[str, Any]:
         "country": "US",
         "region": "west",
     }
+
+
+def _hook() -> dict[str, Any]:
+    return {"url": "https://till.example.com/hooks", "events": ["callback_task"]}
 
 
 ONBOARDING_CSV = (
@@ -170,6 +174,24 @@ ROWS = [
     ),
     Row("POST", "/v1/kiosk/heartbeat", NOT_A_PERSON, body=dict),
     Row("GET", "/v1/kiosks", MANAGERS),  # the fleet: an admin's chain, a manager's region
+    # Issue 16: the link survey is public (its code is printed in the shop); webhooks are
+    # managed by the store's manager or an admin.
+    Row("GET", "/v1/link/{store_code}/survey", PUBLIC, "/v1/link/store-a/survey"),
+    Row("POST", "/v1/link/{store_code}/ratings", PUBLIC, "/v1/link/store-a/ratings", dict),
+    Row("POST", "/v1/stores/{store_id}/webhooks", MANAGE, "/v1/stores/store-a/webhooks", _hook),
+    Row("GET", "/v1/stores/{store_id}/webhooks", MANAGE, "/v1/stores/store-a/webhooks"),
+    Row(
+        "POST",
+        "/v1/stores/{store_id}/webhooks/{webhook_id}/rotate",
+        MANAGE,
+        path="/v1/stores/store-a/webhooks/{webhook}/rotate",
+    ),
+    Row(
+        "DELETE",
+        "/v1/stores/{store_id}/webhooks/{webhook_id}",
+        MANAGE,
+        path="/v1/stores/store-a/webhooks/{webhook}",
+    ),
 ]
 
 
@@ -212,6 +234,14 @@ def _kiosk(store_id: str) -> str:
     return kiosk_id
 
 
+def _webhook(store_id: str) -> str:
+    from chalicelib.domain.webhooks import NewWebhook
+    from chalicelib.flows import webhooks
+
+    created = webhooks.create_webhook(store_id, NewWebhook.model_validate(_hook()), now())
+    return str(created["webhook_id"])
+
+
 def _ids(caller: str, pool: LocalPool, routes: set[tuple[str, str]]) -> dict[str, str]:
     """Ids of things of store-a, one set per caller, so that one caller's DELETE leaves the
     next caller something to be refused or allowed."""
@@ -220,6 +250,7 @@ def _ids(caller: str, pool: LocalPool, routes: set[tuple[str, str]]) -> dict[str
     pool.add_user(person, ["store:store-a"])
     ids["person"] = person
     ids["integration"] = "none"
+    ids["webhook"] = _webhook("store-a")
     if ("/v1/integrations", "POST") in routes:
         from chalicelib.auth import StaffPrincipal
         from chalicelib.domain.people import IntegrationRequest

@@ -30,6 +30,10 @@ const PATHS = LINK
   ? { survey: `/v1/link/${LINK}/survey`, ratings: `/v1/link/${LINK}/ratings` }
   : { survey: "/v1/kiosk/survey", ratings: "/v1/kiosk/ratings" };
 const LINK_BATCH = 5; // the link API's largest batch
+// A receipt's QR code may name the visit (`?visit=<ref>`): its rating then counts once with
+// the visit's other answers. A ref the API would refuse is not sent (the score must not be).
+const VISIT = LINK ? new URLSearchParams(location.search).get("visit")?.trim() : null;
+const VISIT_REF = VISIT && /^[^\x00-\x1f\x7f]{1,100}$/.test(VISIT) ? VISIT : null;
 // Where the survey is kept: a store's link survey apart from a kiosk's (the same origin).
 const SURVEY_KEY = PREVIEW ? PREVIEW_KEY : LINK ? `link_survey:${LINK}` : "survey";
 const SURVEY_AT_KEY = LINK ? `${SURVEY_KEY}_at` : "survey_at";
@@ -155,6 +159,7 @@ async function rate(score, tappedAt) {
     score,
     tapped_at: new Date().toISOString(),
     survey_version: survey.version, // the version this customer answered (absent: unknown)
+    ...(VISIT_REF ? { visit_ref: VISIT_REF } : {}),
     locale,
     reasons: [],
     comment: null,

@@ -46,3 +46,18 @@ def test_a_tap_on_the_phone_is_thanked_and_stored_as_a_link_rating(stack, phone)
     assert api_calls
     assert all("/v1/link/" in r["url"] for r in api_calls)
     assert not any("authorization" in r["headers"] for r in api_calls)
+
+
+def test_a_receipts_code_names_the_visit_its_rating_answers(stack, phone):
+    phone.goto(stack.demo["link_url"] + KIOSK_OPTIONS + "&visit=R-2026-000417")
+    phone.wait_for_selector("#screen-rate:not([hidden]) .face")
+
+    phone.tap('.face[data-score="5"]')
+    phone.wait_for_selector("#screen-followup:not([hidden])")
+    phone.tap("#followup-next")
+    phone.wait_for_selector("#screen-thanks:not([hidden])")
+
+    device_id = phone.evaluate("localStorage.getItem('device_id')")
+    stored = wait_until(lambda: stack.ratings_of_kiosk(f"link-{device_id}"), message="rating")
+    assert [(r["score"], r["visit_ref"]) for r in stored] == [(5, "R-2026-000417")]
+    assert "same_visit" not in stored[0]  # the visit's first answer: it counts

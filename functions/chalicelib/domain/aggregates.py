@@ -48,7 +48,8 @@ class KioskTally(BaseModel):
 
 
 class Tally(BaseModel):
-    """Counts and sums of a set of ratings; `filtered` counts repeat presses left out."""
+    """Counts and sums of a set of ratings; `filtered` counts the answers left out: repeat
+    presses, and answers of a visit another answer counts for (`same_visit`)."""
 
     model_config = ConfigDict(defer_build=True)
 
@@ -63,7 +64,7 @@ class Tally(BaseModel):
 
     def add_rating(self, rating: Mapping[str, Any]) -> None:
         """Count one rating as the arrivals index projects it."""
-        if rating.get("burst"):
+        if rating.get("burst") or rating.get("same_visit"):
             self.filtered += 1
             return
         score = int(rating["score"])

@@ -15,7 +15,12 @@ from .survey import Store
 
 InvitationStatus = Literal["sent", "scheduled", "suppressed"]
 SuppressionReason = Literal[
-    "invalid_phone", "opted_out", "recently_surveyed", "undeliverable", "expired"
+    "invalid_phone",
+    "opted_out",
+    "recently_surveyed",
+    "undeliverable",
+    "expired",
+    "already_answered",  # the visit was answered (on the kiosk or the link survey)
 ]
 
 
@@ -73,10 +78,13 @@ def suppression(
     last_surveyed: datetime | None,
     now: datetime,
     cooldown: timedelta,
+    visit_answered: bool = False,
 ) -> SuppressionReason | None:
     """Why this number must not be surveyed now, if it must not."""
     if not valid_phone:
         return "invalid_phone"
+    if visit_answered:
+        return "already_answered"
     if opted_out:
         return "opted_out"
     if last_surveyed is not None and now - last_surveyed < cooldown:
@@ -85,13 +93,21 @@ def suppression(
 
 
 def suppression_at_send(
-    invitation: Invitation, history: SurveyHistory, *, now: datetime, cooldown: timedelta
+    invitation: Invitation,
+    history: SurveyHistory,
+    *,
+    now: datetime,
+    cooldown: timedelta,
+    visit_answered: bool = False,
 ) -> SuppressionReason | None:
     """Why a scheduled invitation must not go out now that its time has come, if it must
-    not: it expired while it waited, the customer opted out meanwhile, or another survey
-    took the number's cool-down (two invitations that crossed: only one goes out)."""
+    not: it expired while it waited, its visit was answered meanwhile (on the kiosk or the
+    link survey), the customer opted out meanwhile, or another survey took the number's
+    cool-down (two invitations that crossed: only one goes out)."""
     if now >= invitation.expires_at:
         return "expired"
+    if visit_answered:
+        return "already_answered"
     if history.opted_out:
         return "opted_out"
     surveyed = history.last_surveyed
@@ -123,6 +139,7 @@ def opening_conversation(
     return Conversation(
         conversation_id=invitation.invitation_id,
         store_id=store.store_id,
+        visit_ref=invitation.visit_ref,
         store_name=store.name,
         phone=phone,
         locale=invitation.locale,

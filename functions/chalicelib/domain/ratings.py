@@ -24,6 +24,7 @@ from .consent import KIOSK_CALLBACK_VERSION, kiosk_callback_version
 from .phones import parse_e164
 from .survey import Channel, Expectation, Survey
 from .text import refuse_control_characters, strip_control_characters
+from .visits import MAX_VISIT_REF, VISIT_REF
 
 MAX_BATCH = 100
 MAX_COMMENT_CHARS = 500
@@ -44,7 +45,8 @@ FIRST_SENT_YEAR, LAST_SENT_YEAR = 1970, 2099
 class CallbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phone: str
+    # None: the number the store system gave for the rating's visit (its invitation's).
+    phone: str | None = None
     name: str | None = Field(default=None, max_length=80)
     consent: StrictBool
     # The consent text the kiosk showed (domain/consent.py); kiosks that send none showed
@@ -53,8 +55,8 @@ class CallbackRequest(BaseModel):
 
     @field_validator("phone")
     @classmethod
-    def _e164(cls, value: str) -> str:
-        return parse_e164(value)
+    def _e164(cls, value: str | None) -> str | None:
+        return None if value is None else parse_e164(value)
 
     @field_validator("name")
     @classmethod
@@ -89,6 +91,9 @@ class KioskRatingIn(BaseModel):
     callback: CallbackRequest | None = None
     # The survey version the kiosk showed (kiosks of before versions send none).
     survey_version: StrictInt | None = Field(default=None, ge=1)
+    # The visit answered (a receipt's barcode, the POS's reference): one answer per visit
+    # counts, whichever channel it came by.
+    visit_ref: str | None = Field(default=None, max_length=MAX_VISIT_REF, pattern=VISIT_REF)
 
     @field_validator("comment")
     @classmethod
@@ -110,6 +115,11 @@ class KioskRatingIn(BaseModel):
         if self.callback is not None and self.score > survey.callback_at_or_below:
             raise ValueError(
                 f"a callback is only offered for scores of {survey.callback_at_or_below} or less"
+            )
+        if self.callback is not None and self.callback.phone is None and not self.visit_ref:
+            raise ValueError(
+                "callback.phone is required, unless the rating names its visit (visit_ref): "
+                "then the number the store system gave for the visit is called"
             )
         return self
 
@@ -133,7 +143,7 @@ class RatingBatchIn(BaseModel):
 
 
 class Contact(BaseModel):
-    phone: str
+    phone: str | None = None  # None: the visit's number (storage/visits.py), read at flagging
     name: str | None = None
     consent_version: str | None = None  # the callback consent text the customer saw
 
@@ -162,6 +172,10 @@ class Rating(BaseModel):
     contact: Contact | None = None
     # A repeat press (see find_bursts): kept as raw data, left out of aggregates.
     burst: bool = False
+    # The visit answered, and whether another answer of it came first (storage decides:
+    # this one is kept and left out of aggregates, as a burst is).
+    visit_ref: str | None = None
+    same_visit: bool = False
 
     @property
     def device_tapped_at(self) -> datetime:
@@ -201,6 +215,9 @@ def accept_kiosk_rating(
     # Within MAX_TAP_AGE of sent_at, the corrected tap is within MAX_TAP_AGE of received_at.
     tapped_at = correct_skew(rating.tapped_at, sent_at=sent_at, received_at=received_at)
     callback = rating.callback
+    if callback and callback.phone is None and channel != "kiosk":
+        # A public page could name another customer's visit: only a store's kiosk may.
+        raise _invalid("callback.phone", "callback.phone is required on the link survey", raw)
     contact = (
         Contact(phone=callback.phone, name=callback.name, consent_version=callback.consent_version)
         if callback
@@ -223,6 +240,7 @@ def accept_kiosk_rating(
         clock_skew_ms=clock_skew(sent_at=sent_at, received_at=received_at)
         // timedelta(milliseconds=1),
         contact=contact,
+        visit_ref=rating.visit_ref,
     )
 
 

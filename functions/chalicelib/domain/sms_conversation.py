@@ -114,6 +114,7 @@ class Conversation(BaseModel):
 
     conversation_id: str  # the invitation's id
     store_id: str
+    visit_ref: str | None = None  # the invitation's: the visit its answer is for
     store_name: str
     phone: str
     locale: str = "en"
@@ -274,4 +275,5 @@ def _sms_rating(
         locale=conversation.locale,
         tapped_at=received_at,
         received_at=received_at,
+        visit_ref=conversation.visit_ref,
     )

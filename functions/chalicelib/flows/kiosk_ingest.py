@@ -26,7 +26,7 @@ from ..domain.ratings import (
 from ..domain.survey import Channel, Store
 from ..errors import DependencyUnavailable
 from ..observability import logger, metrics
-from ..storage import ratings, stores
+from ..storage import ratings, stores, visits
 from ..storage.dynamodb import MAX_CONNECTIONS, worst_call_s
 
 if TYPE_CHECKING:
@@ -130,6 +130,12 @@ def _write(rating: Rating, deadline: float) -> str:
     if time.monotonic() + worst_call_s() > deadline:
         return RETRY
     try:
+        if rating.visit_ref:
+            # The visit's answer is claimed first; the claim is the rating's own (a resend
+            # claims it again), so a rating whose write then cannot start is still `retry`.
+            rating = visits.counted(rating)
+            if time.monotonic() + worst_call_s() > deadline:
+                return RETRY
         return "stored" if ratings.put_rating(rating) else "duplicate"
     except DependencyUnavailable:
         # Throttled, failed, timed out or dropped; perhaps written all the same (a 500 or a

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
-from uuid import NAMESPACE_URL, uuid4, uuid5
+from uuid import uuid4
 
 from ..clock import now
 from ..config import secret, settings
@@ -35,10 +35,11 @@ from ..domain.sms_conversation import (
 )
 from ..domain.sms_replies import Keyword, match_keyword
 from ..domain.survey import Store
+from ..domain.visits import visit_id
 from ..errors import BadRequest, DependencyUnavailable, Forbidden
 from ..notify.sms_sender import SmsRejected, send_sms, worst_send_s
 from ..observability import logger
-from ..storage import ratings, sms_state, stores
+from ..storage import ratings, sms_state, stores, visits
 from ..storage.dynamodb import worst_call_s
 
 
@@ -53,11 +54,9 @@ def invite(
     deadline = _Deadline(
         (time.monotonic() if started is None else started) + config.invitation_deadline_s
     )
-    invitation_id = (
-        str(uuid5(NAMESPACE_URL, f"storepulse:{store.store_id}:{request.visit_ref}"))
-        if request.visit_ref
-        else str(uuid4())
-    )
+    ref = request.visit_ref
+    expires_at = at + timedelta(hours=config.invitation_ttl_hours)
+    invitation_id = visit_id(store.store_id, ref) if ref else str(uuid4())
     survey = store.survey
     locale = request.locale if request.locale in survey.locales else survey.default_locale
     try:
@@ -66,6 +65,10 @@ def invite(
         phone = None
     key = sms_state.key_of(phone) if phone else None
     history = deadline.call(lambda: sms_state.survey_history(key, at)) if key else SurveyHistory()
+    if ref and phone:
+        # The visit's number, for a callback asked for on the kiosk or the link survey.
+        deadline.call(lambda: visits.keep_phone(store.store_id, ref, phone, expires_at))
+    answered = bool(ref) and deadline.call(lambda: visits.answered(store.store_id, ref or ""))
     # The cool-down an earlier request of this invitation took holds no retry of it back:
     # that request's answer stands, or its void claim is taken over.
     own_mark = history.last_invitation_id == invitation_id
@@ -75,6 +78,7 @@ def invite(
         last_surveyed=None if own_mark else history.last_surveyed,
         now=at,
         cooldown=timedelta(days=config.survey_cooldown_days),
+        visit_answered=answered,
     )
     base = {
         "invitation_id": invitation_id,
@@ -82,7 +86,7 @@ def invite(
         "locale": locale,
         "visit_ref": request.visit_ref,
         "created_at": at,
-        "expires_at": at + timedelta(hours=config.invitation_ttl_hours),
+        "expires_at": expires_at,
     }
     if reason or phone is None or key is None:
         invitation = Invitation(**base, status="suppressed", reason=reason)
@@ -364,7 +368,7 @@ def handle_inbound_sms(
     if keyword is Keyword.OPT_OUT:
         waiting = unanswered_rating(conversation, at) if conversation else None
         if waiting is not None:  # the score given before the STOP is kept, like any other
-            ratings.put_rating(waiting)
+            ratings.put_rating(visits.counted(waiting))
         confirmation = message("opted_out", locale, store=store_name)
         first = sms_state.opt_out(
             key, at, source=message_id, published_at=published_at, confirmation=confirmation
@@ -407,7 +411,9 @@ def handle_inbound_sms(
     if step.conversation is conversation:
         return step.reply
     if step.rating is not None:
-        ratings.put_rating(step.rating)  # keyed by the provider's message id: retry-safe
+        ratings.put_rating(
+            visits.counted(step.rating)
+        )  # keyed by the provider's message id: retry-safe
     if not sms_state.save_conversation(key, step.conversation, message_id, at, step.consent):
         # Another message of this number moved the conversation first; the provider's
         # retry of this one will be answered from the new state.

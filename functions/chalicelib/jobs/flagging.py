@@ -15,6 +15,8 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 from zoneinfo import ZoneInfo
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from ..config import settings
 from ..domain.consent import from_kiosk
 from ..domain.survey import Store
@@ -25,8 +27,8 @@ from ..errors import Conflict, DependencyUnavailable
 from ..flows.webhooks import queue_event
 from ..notify.chat import post_chat
 from ..notify.topics import publish
-from ..observability import logger
-from ..storage import callback_requests, consents, ratings, stores, tasks
+from ..observability import logger, metrics
+from ..storage import callback_requests, consents, ratings, stores, tasks, visits
 from ..storage.sms_state import key_of
 
 
@@ -61,12 +63,23 @@ def _flag_kiosk_rating(rating_id: str, now: datetime) -> int:
             comment=stored.comment,
             tapped_at=stored.tapped_at,
         )
-        # The consent the kiosk's box gave, recorded here, off the ingest path's budget.
-        given = from_kiosk(rating_id, contact.model_dump(), stored.locale, stored.tapped_at)
-        consents.record_given(key_of(contact.phone), given)
-        flagged = _flag(store, rating, contact.phone, contact.name, now)
+        phone = contact.phone or _visit_phone(stored.store_id, stored.visit_ref, now)
+        if phone is None:
+            # Asked on the kiosk for a call on the visit's number, which no store system gave.
+            logger.warning("callback without a number on file", extra={"rating_id": rating_id})
+            metrics.add_metric(name="callbacks_without_number", unit=MetricUnit.Count, value=1)
+        else:
+            # The consent the kiosk's box gave, recorded here, off the ingest path's budget.
+            given = from_kiosk(rating_id, contact.model_dump(), stored.locale, stored.tapped_at)
+            consents.record_given(key_of(phone), given)
+            flagged = _flag(store, rating, phone, contact.name, now)
     ratings.strip_contact(rating_id)
     return flagged
+
+
+def _visit_phone(store_id: str, visit_ref: str | None, now: datetime) -> str | None:
+    """The number the store system gave for the visit (its SMS invitation's), if any."""
+    return visits.phone_of(store_id, visit_ref, now) if visit_ref else None
 
 
 def flag_sms_callbacks(now: datetime) -> int:

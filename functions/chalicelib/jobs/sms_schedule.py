@@ -12,7 +12,7 @@ from ..domain.sms_conversation import message, unanswered_rating
 from ..errors import DependencyUnavailable
 from ..notify.sms_sender import SmsRejected, send_sms
 from ..observability import logger
-from ..storage import ratings, sms_state, stores
+from ..storage import ratings, sms_state, stores, visits
 
 
 def send_due_invitations(now: datetime) -> int:
@@ -47,7 +47,11 @@ def _send_due(invitation_id: str, now: datetime, cooldown: timedelta) -> int:
     invitation, phone = scheduled.invitation, scheduled.phone
     key = sms_state.key_of(phone)
     history = sms_state.survey_history(key, now)
-    reason = suppression_at_send(invitation, history, now=now, cooldown=cooldown)
+    ref = invitation.visit_ref
+    answered = bool(ref) and visits.answered(invitation.store_id, ref or "")
+    reason = suppression_at_send(
+        invitation, history, now=now, cooldown=cooldown, visit_answered=answered
+    )
     if reason is not None:
         if sms_state.suppress_scheduled(scheduled, reason, now):
             logger.info(
@@ -131,6 +135,6 @@ def store_unanswered_ratings(now: datetime) -> int:
         rating = unanswered_rating(conversation, now) if conversation else None
         if conversation is None or rating is None:
             continue  # answered meanwhile
-        stored += ratings.put_rating(rating)
+        stored += ratings.put_rating(visits.counted(rating))
         sms_state.settle_unanswered(key, conversation)
     return stored

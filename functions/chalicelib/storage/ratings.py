@@ -5,11 +5,13 @@ and it may be marked a repeat press (`burst`, which its index entry projects).
 Key formats
   item:     pk = RATING#<rating_id>, sk = RATING
   arrivals: gsi1pk = ARRIVAL#<received hour, UTC, YYYY-MM-DDTHH>#<shard>,
-            gsi1sk = <received_at ISO-8601 UTC>#<rating_id>
+            gsi1sk = <received_at ISO-8601 UTC>#<rating_id>[#same_visit]
 The arrivals index is how aggregation reads "what arrived since the last run" with a few
 Queries instead of a scan: a range of `gsi1sk` (an arrival slice) in every shard of the
 hour. Its projection (infra/resources.yaml) carries only what aggregation and flagging need,
-so an index entry stays under one write unit.
+so an index entry stays under one write unit. A rating of a visit that another answer
+counts for carries `#same_visit` at the end of its sort key: aggregation must see it to
+leave it out, and an index's projection cannot change in place (it would take a new index).
 
 This is the ingest hot path: the item is built in DynamoDB's wire format directly and
 carries no attribute it can derive (the rating id is in the key).
@@ -71,6 +73,7 @@ SHARD_BACKOFF_S = 0.1
 _PREFIX = "RATING#"
 WRITE_ONCE = "attribute_not_exists(pk)"  # put_rating's condition (the ingest benchmark's too)
 _INDEX_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")  # what an index entry holds besides its rating
+_SAME_VISIT = "#same_visit"  # the end of a same-visit rating's arrivals sort key
 
 
 class ArrivedRating(TypedDict):
@@ -90,6 +93,7 @@ class ArrivedRating(TypedDict):
     expectation: NotRequired[str]
     callback_requested: NotRequired[bool]  # its contact waits for the callback job
     burst: NotRequired[bool]
+    same_visit: NotRequired[bool]  # another answer of its visit counts
 
 
 def _key(rating_id: str) -> dict[str, str]:
@@ -111,11 +115,12 @@ def rating_item(rating: Rating) -> dict[str, Any]:
     writes it (benchmarks load tables with it)."""
     received_at = utc_iso(rating.received_at, "milliseconds")
     shard = zlib.crc32(rating.rating_id.encode()) % ARRIVAL_SHARDS
+    mark = _SAME_VISIT if rating.same_visit else ""
     item: dict[str, Any] = {
         "pk": {"S": f"{_PREFIX}{rating.rating_id}"},
         "sk": {"S": "RATING"},
         "gsi1pk": {"S": _arrival_partition(utc_hour(rating.received_at), shard)},
-        "gsi1sk": {"S": f"{received_at}#{rating.rating_id}"},
+        "gsi1sk": {"S": f"{received_at}#{rating.rating_id}{mark}"},
         "store_id": {"S": rating.store_id},
         "channel": {"S": rating.channel},
         "source_id": {"S": rating.source_id},
@@ -135,6 +140,10 @@ def rating_item(rating: Rating) -> dict[str, Any]:
         item["expectation"] = {"S": rating.expectation}
     if rating.burst:
         item["burst"] = {"BOOL": True}
+    if rating.visit_ref:
+        item["visit_ref"] = {"S": rating.visit_ref}
+    if rating.same_visit:
+        item["same_visit"] = {"BOOL": True}
     if rating.contact:
         # Held only until the callback job copies it into a task (which expires by TTL).
         item["callback_requested"] = {"BOOL": True}
@@ -152,7 +161,8 @@ def put_rating(rating: Rating) -> bool:
     """Store a rating once. True if stored, False if that rating_id is already stored.
 
     The write is conditional on the key not existing, so a retried batch (same client-made
-    rating_id) can never count twice, and no read is needed first.
+    rating_id) can never count twice, and no read is needed first. A rating of a visit is
+    passed through `visits.counted` first.
     """
     return put_if(rating_item(rating), WRITE_ONCE)
 
@@ -266,6 +276,8 @@ def _arrived(item: dict[str, Any]) -> ArrivedRating:
     reads them by the ten thousand and boto3's deserialiser (a Decimal for every number,
     a type check for every value) cost more than the Query did."""
     rating: dict[str, Any] = {"rating_id": item["pk"]["S"].removeprefix(_PREFIX)}
+    if item["gsi1sk"]["S"].endswith(_SAME_VISIT):
+        rating["same_visit"] = True
     for name, value in item.items():
         if name in _INDEX_KEYS:
             continue

@@ -10,6 +10,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -17,8 +18,8 @@ from typing import Any
 import pytest
 
 from chalicelib.auth import issue_staff_token
-from chalicelib.domain.webhooks import NewWebhook, Webhook, event_text
-from chalicelib.errors import Conflict
+from chalicelib.domain.webhooks import MAX_WEBHOOKS_PER_STORE, NewWebhook, Webhook, event_text
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.flows import webhooks as flow
 from chalicelib.flows.webhooks import deliver_due, queue_event, send_https
 from chalicelib.storage import webhooks as stored
@@ -71,7 +72,7 @@ def endpoint(store_id: str, url: str) -> Webhook:
         secret="whsec_one",
         created_at=EVENT_AT.isoformat(),
     )
-    assert stored.put_webhook(webhook)
+    assert stored.put_webhook(webhook, at_most=MAX_WEBHOOKS_PER_STORE)
     return webhook
 
 
@@ -164,6 +165,31 @@ def test_secrets_are_shown_once_and_endpoints_are_bounded(store):
         flow.create_webhook(store.store_id, request, EVENT_AT)
     flow.delete_webhook(store.store_id, created["webhook_id"])
     assert len(flow.list_webhooks(store.store_id)) == 9
+    with pytest.raises(NotFound):
+        flow.delete_webhook(store.store_id, created["webhook_id"])
+    flow.create_webhook(store.store_id, request, EVENT_AT)  # the freed place
+    with pytest.raises(Conflict):
+        flow.create_webhook(store.store_id, request, EVENT_AT)
+
+
+# moto checks a transaction's conditions and writes it without a lock between threads:
+# the race is the engine's to refuse, so this runs on the real one.
+@pytest.mark.parametrize("storage", ["dynamodb_local"], indirect=True)
+def test_creations_at_once_stay_within_the_bound(store):
+    request = NewWebhook(url="https://hooks.example.com/a", events=["store_alert"])
+
+    def create(_: int) -> str:
+        try:
+            return flow.create_webhook(store.store_id, request, EVENT_AT)["webhook_id"]
+        except Conflict:
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(create, range(3 * MAX_WEBHOOKS_PER_STORE)))
+    created = [a for a in answers if a != "refused"]
+    assert len(created) == MAX_WEBHOOKS_PER_STORE
+    listed = [w["webhook_id"] for w in flow.list_webhooks(store.store_id)]
+    assert sorted(listed) == sorted(created)
 
 
 def test_the_admin_routes(api, store, staff_headers):

@@ -1,6 +1,7 @@
 """The batched requests of the scheduled aggregation, against fake clients (plain values):
 BatchGetItem's unprocessed keys asked again after a backoff, and TransactWriteItems of
-independent conditional writes whose refused items are told apart by CancellationReasons."""
+independent conditional writes whose refused items are told apart by CancellationReasons;
+the all-or-nothing `transact` sent again after a conflict."""
 
 from __future__ import annotations
 
@@ -128,3 +129,25 @@ def test_every_item_refused_writes_nothing_and_says_so(monkeypatch, waits):
 
     assert dynamodb.transact_each(updates(2)) == [False, False]
     assert fake.sent == [[0, 1]]
+
+
+def test_an_all_or_nothing_transaction_in_conflict_is_sent_again(monkeypatch, waits):
+    fake = Transactions(refused=set(), conflicts=2)
+    monkeypatch.setattr(dynamodb, "client", lambda: fake)
+
+    assert dynamodb.transact(updates(2)) is True
+    assert fake.sent == [[0, 1]] * 3
+    assert waits == [0.05, 0.1]
+
+
+def test_an_all_or_nothing_transaction_says_false_only_for_a_condition(monkeypatch, waits):
+    refused = Transactions(refused={1})
+    monkeypatch.setattr(dynamodb, "client", lambda: refused)
+    assert dynamodb.transact(updates(2)) is False
+    assert refused.sent == [[0, 1]]
+
+    busy = Transactions(refused=set(), conflicts=100)
+    monkeypatch.setattr(dynamodb, "client", lambda: busy)
+    with pytest.raises(DependencyUnavailable):
+        dynamodb.transact(updates(2))
+    assert len(busy.sent) == dynamodb.BATCH_ATTEMPTS

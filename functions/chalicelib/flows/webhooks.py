@@ -41,8 +41,6 @@ Send = Callable[[str, bytes, dict[str, str]], str | None]
 
 
 def create_webhook(store_id: str, request: NewWebhook, now: datetime) -> dict[str, Any]:
-    if len(stored.store_webhooks(store_id)) >= MAX_WEBHOOKS_PER_STORE:
-        raise Conflict(f"a store has at most {MAX_WEBHOOKS_PER_STORE} webhooks")
     webhook = Webhook(
         store_id=store_id,
         webhook_id=f"wh-{uuid4().hex[:12]}",
@@ -51,7 +49,8 @@ def create_webhook(store_id: str, request: NewWebhook, now: datetime) -> dict[st
         secret=new_secret(),
         created_at=utc_iso(now, "seconds"),
     )
-    stored.put_webhook(webhook)
+    if not stored.put_webhook(webhook, at_most=MAX_WEBHOOKS_PER_STORE):
+        raise Conflict(f"a store has at most {MAX_WEBHOOKS_PER_STORE} webhooks")
     return {**_view(webhook), "secret": webhook.secret}
 
 
@@ -71,9 +70,8 @@ def rotate_secret(store_id: str, webhook_id: str) -> dict[str, Any]:
 
 
 def delete_webhook(store_id: str, webhook_id: str) -> None:
-    if stored.get_webhook(store_id, webhook_id) is None:
+    if not stored.delete_webhook(store_id, webhook_id):
         raise NotFound(f"webhook {webhook_id} does not exist")
-    stored.delete_webhook(store_id, webhook_id)
 
 
 def _view(webhook: Webhook) -> dict[str, Any]:

@@ -468,15 +468,31 @@ def batch_get_all(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def transact(items: list[Any]) -> bool:
-    """TransactWriteItems, all or nothing; False when a condition cancelled it."""
-    try:
-        with unavailable_on_failure():
-            client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if error_code(error) == "TransactionCanceledException":
-            return False
-        raise
-    return True
+    """TransactWriteItems, all or nothing; False when a condition cancelled it. One cancelled
+    only because another transaction held one of its items wrote nothing: it is sent again
+    after a backoff, BATCH_ATTEMPTS in all, then DependencyUnavailable."""
+    resends = 0
+    with unavailable_on_failure():
+        while True:
+            try:
+                client().transact_write_items(TransactItems=items)
+                return True
+            except ClientError as error:
+                if error_code(error) != "TransactionCanceledException" or is_retryable(error):
+                    if _only_conflicts(error) and resends + 1 < BATCH_ATTEMPTS:
+                        resends += 1
+                        _back_off(resends)
+                        continue
+                    raise  # DependencyUnavailable when retryable
+                return False
+
+
+def _only_conflicts(error: ClientError) -> bool:
+    reasons = {
+        str(reason.get("Code", "None"))
+        for reason in error.response.get("CancellationReasons") or []
+    }
+    return reasons - {"None"} == {"TransactionConflict"}
 
 
 def answered(write: Callable[[], bool], fits: Callable[[], bool] = lambda: True) -> bool:

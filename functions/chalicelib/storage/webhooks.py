@@ -2,6 +2,7 @@
 
 Key formats
   endpoint: pk = STORE#<store_id>, sk = WEBHOOK#<webhook_id>   (url, events, secret)
+  count:    pk = STORE#<store_id>, sk = WEBHOOK_COUNT           (endpoints: how many exist)
   failure:  pk = STORE#<store_id>, sk = WEBHOOK_FAILURE#<webhook_id>#<at UTC>#<attempt>
             (status or error; expires_at: TTL, FAILURES_KEPT after it)
   pending:  pk = WEBHOOK_PENDING,  sk = DELIVERY#<delivery_id>   (body, attempt,
@@ -25,6 +26,7 @@ from .dynamodb import (
     query_all,
     table_name,
     to_item,
+    transact,
     unavailable_on_failure,
     update_if,
     utc_iso,
@@ -42,11 +44,35 @@ def _pending_key(delivery_id: str) -> dict[str, str]:
     return {"pk": _PENDING, "sk": f"DELIVERY#{delivery_id}"}
 
 
-def put_webhook(webhook: Webhook) -> bool:
-    """Store a new endpoint; False if one of its id exists."""
+def _count_key(store_id: str) -> dict[str, str]:
+    return {"pk": f"STORE#{store_id}", "sk": "WEBHOOK_COUNT"}
+
+
+def _count_change(store_id: str, change: int, below: int | None = None) -> dict[str, Any]:
+    update: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": to_item(_count_key(store_id)),
+        "UpdateExpression": "ADD endpoints :change",
+        "ExpressionAttributeValues": to_item({":change": change}),
+    }
+    if below is not None:
+        update["ConditionExpression"] = "attribute_not_exists(endpoints) OR endpoints < :below"
+        update["ExpressionAttributeValues"] |= to_item({":below": below})
+    return {"Update": update}
+
+
+def put_webhook(webhook: Webhook, at_most: int) -> bool:
+    """Store a new endpoint unless the store has `at_most` already (or one of its id
+    exists): False then. The count and the endpoint are written in one transaction, so two
+    creations at once cannot both pass a count read before either was written."""
     item = {**_endpoint_key(webhook.store_id, webhook.webhook_id), "type": "webhook"}
     item |= webhook.model_dump()
-    return put_if(to_item(item), "attribute_not_exists(pk)")
+    put = {
+        "TableName": table_name(),
+        "Item": to_item(item),
+        "ConditionExpression": "attribute_not_exists(pk)",
+    }
+    return transact([_count_change(webhook.store_id, 1, below=at_most), {"Put": put}])
 
 
 def store_webhooks(store_id: str) -> list[Webhook]:
@@ -83,12 +109,15 @@ def replace_secret(store_id: str, webhook_id: str, secret: str) -> bool:
     )
 
 
-def delete_webhook(store_id: str, webhook_id: str) -> None:
-    """Remove the endpoint (its pending deliveries are given up when next due)."""
-    with unavailable_on_failure():
-        client().delete_item(
-            TableName=table_name(), Key=to_item(_endpoint_key(store_id, webhook_id))
-        )
+def delete_webhook(store_id: str, webhook_id: str) -> bool:
+    """Remove the endpoint (its pending deliveries are given up when next due); False if
+    there is no such endpoint."""
+    delete = {
+        "TableName": table_name(),
+        "Key": to_item(_endpoint_key(store_id, webhook_id)),
+        "ConditionExpression": "attribute_exists(pk)",
+    }
+    return transact([{"Delete": delete}, _count_change(store_id, -1)])
 
 
 def add_delivery(delivery: Delivery) -> None:

@@ -14,7 +14,9 @@ A kiosk's credential costs no table read per request: the signature proves which
 is, and the revocation list is read with the kiosk's store in one round trip per cache
 period (`storage.stores.prefetch_for_kiosk`), so a revoked kiosk is locked out within
 `revocation_cache_s`. Tokens already verified are kept per container (a kiosk sends the same
-one all day); expiry is checked on every request.
+one all day); expiry is checked on every request. What only people and store systems need
+(the ID token verifier, their revocation lists) is imported on their first request: the
+kiosk's ingest has a cold-start budget.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import uuid4
 
-from . import id_tokens, tokens
+from . import tokens
 from .config import secret, settings
 from .domain.survey import Store
 from .errors import DependencyUnavailable, Forbidden, Unauthorized
-from .storage import integrations, people, stores
+from .storage import stores
 
 Role = Literal["staff", "manager", "admin"]
 
@@ -188,6 +190,8 @@ def kiosk_principal(headers: Mapping[str, str]) -> KioskPrincipal:
 def integration_principal(headers: Mapping[str, str]) -> StaffPrincipal:
     """A store system's credential (audience "integration", `sub` = its integration id): its
     stores, or all for admin; refused within `revocation_cache_s` of its revocation."""
+    from .storage import integrations
+
     claims = _claims(headers, "integration")
     if str(claims["sub"]) in integrations.revoked_integration_ids():
         raise Unauthorized("this credential has been revoked")
@@ -217,6 +221,9 @@ def staff_principal(headers: Mapping[str, str]) -> StaffPrincipal:
     """A person: a pool ID token, or (tests and the local stack only) an HS256 staff token;
     told apart by the header's `alg` before any signature is checked. 401 for a removed
     person."""
+    from . import id_tokens
+    from .storage import people
+
     token, config = _bearer(headers), settings()
     algorithm = _algorithm(token)
     if algorithm == "RS256" and config.cognito_user_pool_id:

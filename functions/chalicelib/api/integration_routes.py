@@ -1,4 +1,7 @@
-"""Store-system integrations: their credentials made, listed (never the token) and revoked."""
+"""Store-system integrations: their credentials made, listed (never the token) and revoked.
+
+The flow and its models load on first use, inside each handler: the kiosk ingest path, a
+cold-start budget, never needs them."""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ from chalice.app import Response
 
 from ..auth import staff_principal
 from ..clock import now
-from ..domain.people import IntegrationRequest
-from ..flows import integrations
 from .http import ApiBlueprint, json_response, parse_body
 
 bp = ApiBlueprint(__name__)
@@ -17,6 +18,9 @@ bp = ApiBlueprint(__name__)
 
 @bp.route("/v1/integrations", methods=["POST"])
 def create() -> Any:
+    from ..domain.people import IntegrationRequest
+    from ..flows import integrations
+
     principal = staff_principal(bp.current_request.headers)
     request = parse_body(bp.current_request, IntegrationRequest)
     return json_response(integrations.create(principal, request, now()), 201)
@@ -24,11 +28,15 @@ def create() -> Any:
 
 @bp.route("/v1/integrations", methods=["GET"])
 def list_integrations() -> Any:
+    from ..flows import integrations
+
     principal = staff_principal(bp.current_request.headers)
     return {"integrations": [i.view() for i in integrations.visible(principal)]}
 
 
 @bp.route("/v1/integrations/{integration_id}", methods=["DELETE"])
 def revoke(integration_id: str) -> Any:
+    from ..flows import integrations
+
     integrations.revoke(staff_principal(bp.current_request.headers), integration_id, now())
     return Response(body="", status_code=204)

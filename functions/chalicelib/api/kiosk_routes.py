@@ -15,7 +15,6 @@ from ..domain.ratings import RatingBatchIn
 from ..errors import Unauthorized
 from ..flows import existing_store
 from ..flows.kiosk_ingest import ingest_batch, retry_after
-from ..flows.kiosk_pairing import kiosk_survey, pair
 from ..storage.stores import record_heartbeat
 from .http import ApiBlueprint, json_response, parse_body
 
@@ -24,6 +23,8 @@ bp = ApiBlueprint(__name__)
 
 @bp.route("/v1/kiosks/pair", methods=["POST"])
 def pair_kiosk() -> Any:
+    from ..flows.kiosk_pairing import pair  # off the ingest path's cold start
+
     request = parse_body(bp.current_request, PairingRequest)
     return json_response(pair(request.pairing_code, _client(bp.current_request), now()), 201)
 
@@ -36,6 +37,8 @@ def _client(request: Request) -> str:
 
 @bp.route("/v1/kiosk/survey", methods=["GET"])
 def get_survey() -> Any:
+    from ..flows.kiosk_pairing import kiosk_survey
+
     kiosk = kiosk_principal(bp.current_request.headers)
     return kiosk_survey(existing_store(kiosk.store_id))
 

@@ -4,10 +4,9 @@ read, `GET /v1/stores/{store_id}/survey`, is listed with the kiosk operations in
 
 from __future__ import annotations
 
-from ..domain.store_edits import NewStore, StoreChanges, SurveyChange
+from ..domain.store_edits import NewStore, StoreChanges, StoreQuery, SurveyChange
 from . import schemas, schemas_stores
 from .operation import BAD_BODY, BAD_ID, NO_CREDENTIAL, STAFF, Operation
-from .store_routes import StoreQuery
 
 _NOT_SEEN = "the caller may not see this store (staff of other stores; a manager of another region)"
 _NOT_MANAGED = "the caller may not edit this store: staff; a manager of another region"

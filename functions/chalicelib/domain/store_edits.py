@@ -53,6 +53,16 @@ def _window(value: tuple[int, int] | None) -> tuple[int, int] | None:
 Zone = Annotated[str, AfterValidator(_iana_zone)]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$"), AfterValidator(_country)]
 Region = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+
+
+class StoreQuery(BaseModel):
+    """`GET /v1/stores?region=`: only the stores of that region."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    region: Region | None = None
+
+
 OpeningHours = Annotated[
     dict[str, tuple[int, int]] | None,
     AfterValidator(_hours),

@@ -8,11 +8,15 @@ const TIMING = timings({
   idle: 30000, // follow-up screens give up after this
   thanks: 4000, // thank-you screen, then reset
   sync: 5000, // sync loop period when all is well
+  // An ordinary rating waits up to this long for others to share its request (a request
+  // costs more than the ratings in it); one asking for a callback goes at once, and the
+  // link survey sends at once (a phone's page may close).
+  batch: 60000,
   survey: 60000, // survey refresh, also how a revoked kiosk learns it
   heartbeat: 240000, // "still here" to the API: under the 5 minutes it expects, with margin
 });
 // Sent in each heartbeat, so the fleet view shows which tablets run an old page.
-const APP_VERSION = "0.1.0";
+const APP_VERSION = "0.2.0";
 const MAX_BACKOFF = 60000;
 const FACE_COLOURS = ["#e8604c", "#f29b4b", "#f6d04d", "#9fd26a", "#4caf63"];
 
@@ -437,7 +441,7 @@ function useSurvey(fresh) {
 async function sendQueued() {
   for (;;) {
     const batch = await queue.ready(LINK ? LINK_BATCH : LIMITS.batch);
-    if (batch.length === 0) return 0;
+    if (batch.length === 0 || !(LINK || dueToSend(batch))) return 0;
     const body = { sent_at: new Date().toISOString(), ratings: batch.map((entry) => entry.rating) };
     if (LINK) body.device_id = deviceId();
     const response = await request(PATHS.ratings, { method: "POST", body: JSON.stringify(body) });
@@ -461,6 +465,18 @@ async function sendQueued() {
     // The retry ones come first in the queue: sending again now would send them again.
     if (again) return retryAfter(response);
   }
+}
+
+// A kiosk's ready ratings go when one asks for a callback (the loop to staff is counted in
+// seconds), when a full request's worth is ready, or when the oldest has waited `batch`.
+const FULL_REQUEST = 10;
+function dueToSend(batch) {
+  const oldest = Math.min(...batch.map((entry) => entry.created));
+  return (
+    batch.length >= FULL_REQUEST ||
+    batch.some((entry) => entry.rating.callback) ||
+    Date.now() - oldest >= TIMING.batch
+  );
 }
 
 async function renderStatus() {

@@ -110,6 +110,39 @@ def test_an_unhappy_tap_with_a_callback_keeps_the_phone_off_the_screen(
     assert not page.is_checked("#consent")
 
 
+def test_ratings_wait_to_share_a_request_but_a_callback_goes_at_once(stack, new_kiosk, open_kiosk):
+    kiosk = new_kiosk()
+    page = open_kiosk(kiosk["token"], options="&batch=8000")
+    page.wait_for_selector(".face")
+    sent: list[int] = []
+    page.on(
+        "request",
+        lambda r: (
+            r.url.endswith("/v1/kiosk/ratings")
+            and sent.append(len(json.loads(r.post_data or "{}")["ratings"]))
+        ),
+    )
+    for score in (5, 4):
+        tap_face(page, score)
+        page.click("#followup-skip")
+        wait_until(lambda: screen(page) == "rate", message="reset after thanks")
+    assert sent == []  # both wait, well inside the window (the syncs every 0.5 s pass them by)
+    wait_on_page(page, lambda: sent, timeout=15, message="the window's end")
+    assert sent == [2]  # one request for both
+    wait_until(lambda: len(stack.ratings_of_kiosk(kiosk["kiosk_id"])) == 2)
+
+    tap_face(page, 1)
+    page.click("#followup-next")
+    for key in "4155550188":
+        page.click(f'#phone-keypad [data-key="{key}"]')
+    page.check("#consent")
+    started = time.monotonic()
+    page.click("#callback-yes")
+    wait_on_page(page, lambda: len(sent) == 2, timeout=10, message="the callback's request")
+    assert time.monotonic() - started < 4  # not the 8 s window
+    assert sent == [2, 1]
+
+
 def test_idle_follow_up_resets_and_keeps_what_was_given(stack, new_kiosk, open_kiosk):
     kiosk = new_kiosk()
     page = open_kiosk(kiosk["token"])
@@ -219,7 +252,7 @@ def test_the_page_sends_heartbeats_with_its_queue_and_the_list_shows_it_alive(
     queued = wait_until(lambda: listed()["queue_length"] == 1 and listed(), message="queue of 1")
     assert first["health"] == queued["health"] == "ok"
     assert first["queue_length"] == 0
-    assert queued["app_version"] == "0.1.0"
+    assert queued["app_version"] == "0.2.0"
     assert queued["last_seen_at"] >= first["last_seen_at"]  # stored to the second
     battery = page.evaluate("navigator.getBattery().then((b) => Math.round(b.level * 100) / 100)")
     assert queued["battery"] == battery  # what Chromium tells the page

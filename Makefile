@@ -26,8 +26,11 @@ phone: $(VENV)/.installed
 rebuild-aggregates: $(VENV)/.installed
 	$(PY) -m devtools.rebuild_aggregates --since $${SINCE:?set SINCE=YYYY-MM-DD}
 
+# On every core (at most 4): each worker starts its own DynamoDB Local and, for the browser
+# tests, its own local stack. `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= auto
 test: deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4
 
 # tests/unit only (no Java, no browser); `-m integration`, `-m infra`, `-m browser` run the others.
 test-fast: deps

@@ -85,7 +85,7 @@ def test_a_link_cannot_send_the_kiosk_token_to_another_address(stack, browser, a
     context = browser.new_context()
     page = context.new_page()
     kiosk_url = stack.demo["kiosk_url"].split("#")[0]
-    page.goto(f"{kiosk_url}?sync=500#api={attacker.url}&token={stack.demo['kiosk_token']}")
+    page.goto(f"{kiosk_url}?sync=500&batch=1#api={attacker.url}&token={stack.demo['kiosk_token']}")
     page.wait_for_selector("#screen-rate:not([hidden])")
 
     page.click('.face[data-score="5"]')

@@ -20,7 +20,7 @@ from chalicelib.flows import exports
 from chalicelib.jobs.aggregate import aggregate, floor_hour, rebuild
 from chalicelib.storage import aggregates, dynamodb, rating_log, ratings
 from tests.conftest import bearer, now
-from tests.integration.factories import NOW, put
+from tests.integration.factories import NOW, put, scheduled_runs
 
 pytestmark = pytest.mark.parametrize("storage", ["dynamodb_local"], indirect=True)
 
@@ -124,7 +124,7 @@ def counted(store: Any, monkeypatch: pytest.MonkeyPatch) -> list[Rating]:
     monkeypatch.setattr(exports, "EXPORT_PAGE_ROWS", PAGE_ROWS)
     made = _history()
     aggregates.advance_watermark(None, floor_hour(NOW - timedelta(hours=1)))
-    aggregate(NOW)
+    scheduled_runs(NOW)
     return made
 
 

@@ -18,7 +18,7 @@ from chalicelib.domain.ratings import Rating
 from chalicelib.jobs.aggregate import aggregate, floor_hour, parse_since, rebuild
 from chalicelib.storage import aggregates, stores
 from tests.conftest import make_store
-from tests.integration.factories import NOW, put
+from tests.integration.factories import NOW, put, scheduled_runs
 from tests.oracle import expected_buckets
 
 pytestmark = pytest.mark.parametrize("storage", ["dynamodb_local"], indirect=True)
@@ -89,8 +89,7 @@ def aggregated(store: Any) -> list[Rating]:
     stores.put_store(make_store("store-c", timezone="Asia/Shanghai"))
     made = history()
     aggregates.advance_watermark(None, START)
-    while aggregate(NOW).out_of_time:  # ten days of slices: scheduled runs until done
-        pass
+    scheduled_runs(NOW)  # ten days of slices
     return made
 
 

@@ -478,13 +478,13 @@ def transact(items: list[Any]) -> bool:
                 client().transact_write_items(TransactItems=items)
                 return True
             except ClientError as error:
-                if error_code(error) != "TransactionCanceledException" or is_retryable(error):
-                    if _only_conflicts(error) and resends + 1 < BATCH_ATTEMPTS:
-                        resends += 1
-                        _back_off(resends)
-                        continue
-                    raise  # DependencyUnavailable when retryable
-                return False
+                if _only_conflicts(error) and resends + 1 < BATCH_ATTEMPTS:
+                    resends += 1
+                    _back_off(resends)
+                    continue
+                if error_code(error) == "TransactionCanceledException" and not is_retryable(error):
+                    return False  # a condition refused it
+                raise  # unavailable_on_failure makes a retryable one DependencyUnavailable
 
 
 def _only_conflicts(error: ClientError) -> bool:

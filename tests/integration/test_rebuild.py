@@ -159,7 +159,23 @@ def test_a_rebuild_leaves_the_watermark_to_the_scheduled_runs(store):
     assert aggregates.watermark() == mark  # the hours not yet final are still to be read
 
 
-def test_a_late_rating_of_the_rebuilt_range_counts_in_its_old_bucket_once(aggregated):
+def test_a_late_rating_of_the_rebuilt_range_counts_in_its_old_bucket_once(store):
+    # Two hours of arrivals (not the ten days of `aggregated`): taps of the 11th that came in
+    # offline, and one of now, in the arrival hour the rebuild below starts at.
+    stores.put_store(make_store("store-c", timezone="Asia/Shanghai"))
+    offline = NOW - timedelta(minutes=45)
+    made = [
+        put("store-a", 5, tapped_at=utc("2026-11-11T03:00:00"), received_at=offline),
+        put("store-c", 2, tapped_at=utc("2026-11-11T03:00:00"), received_at=offline),
+        put(
+            "store-a",
+            4,
+            tapped_at=utc("2026-11-20T18:05:00"),
+            received_at=utc("2026-11-20T18:05:20"),
+        ),
+    ]
+    aggregates.advance_watermark(None, floor_hour(NOW - timedelta(hours=2)))
+    scheduled_runs(NOW)
     late = put(
         "store-a",
         1,
@@ -171,4 +187,4 @@ def test_a_late_rating_of_the_rebuilt_range_counts_in_its_old_bucket_once(aggreg
 
     rebuild(parse_since("2026-11-20T18:00:00+00:00"), NOW + timedelta(minutes=1))
 
-    assert stored() == before == expected([*aggregated, late])
+    assert stored() == before == expected([*made, late])

@@ -129,6 +129,13 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def _cancellation_codes(error: ClientError) -> list[str]:
+    """A cancelled transaction's reason per action, in the order of its actions ("None" for
+    one that would have been written)."""
+    reasons = error.response.get("CancellationReasons") or []
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
 def is_retryable(error: ClientError) -> bool:
     """Whether DynamoDB's answer means "try again later": throttling, an internal error or
     an outage (any 5xx), a transaction cancelled only by throttling or a conflict."""
@@ -137,9 +144,7 @@ def is_retryable(error: ClientError) -> bool:
     if error_code(error) in _RETRYABLE or int(status) >= 500:
         return True
     if error_code(error) == "TransactionCanceledException":
-        reasons = {
-            str(reason.get("Code", "None")) for reason in response.get("CancellationReasons") or []
-        }
+        reasons = set(_cancellation_codes(error))
         return bool(reasons & _RETRYABLE_CANCELLATIONS) and "ConditionalCheckFailed" not in reasons
     return False
 
@@ -413,10 +418,7 @@ def transact_each(actions: list[dict[str, Any]]) -> list[bool]:
             except ClientError as error:
                 if error_code(error) != "TransactionCanceledException":
                     raise
-                codes = [
-                    str(reason.get("Code", "None"))
-                    for reason in error.response.get("CancellationReasons") or []
-                ]
+                codes = _cancellation_codes(error)
                 if len(codes) != len(pending) or not set(codes) <= _KNOWN_CANCELLATIONS:
                     raise
                 refused = {
@@ -488,11 +490,7 @@ def transact(items: list[Any]) -> bool:
 
 
 def _only_conflicts(error: ClientError) -> bool:
-    reasons = {
-        str(reason.get("Code", "None"))
-        for reason in error.response.get("CancellationReasons") or []
-    }
-    return reasons - {"None"} == {"TransactionConflict"}
+    return set(_cancellation_codes(error)) - {"None"} == {"TransactionConflict"}
 
 
 def answered(write: Callable[[], bool], fits: Callable[[], bool] = lambda: True) -> bool:
